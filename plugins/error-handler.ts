@@ -1,0 +1,81 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError } from 'fastify'
+import fp from 'fastify-plugin'
+import { type ErrorDetail, ServiceError } from '../src/errors.js'
+import { validationDetails } from '../src/validation.js'
+
+export interface ErrorBody {
+  statusCode: number
+  code: string
+  error: string
+  message: string
+  details?: ErrorDetail[]
+}
+
+/** Friendlier codes for the framework's own errors that clients commonly meet. */
+const FRAMEWORK_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE'
+}
+
+/** `Payload Too Large` → `PAYLOAD_TOO_LARGE`. */
+function codeFor (statusCode: number): string {
+  return (STATUS_CODES[statusCode] ?? 'Error').toUpperCase().replace(/[^A-Z0-9]+/g, '_')
+}
+
+/** Shapes any error as `{ statusCode, code, error, message }` (+ `details` for validation). */
+export function toErrorBody (error: FastifyError): ErrorBody {
+  if (error.validation !== undefined) {
+    const details = validationDetails(error.validation)
+    const part = error.validationContext ?? 'body'
+    return {
+      statusCode: 400,
+      code: 'VALIDATION_ERROR',
+      error: STATUS_CODES[400] as string,
+      message: details.map(detail => `${part}${detail.path === '/' ? '' : detail.path} ${detail.message}`).join('; '),
+      details
+    }
+  }
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+  const own = error instanceof ServiceError
+  const code = own ? error.code : FRAMEWORK_CODES[error.code] ?? codeFor(status)
+  const body: ErrorBody = {
+    statusCode: status,
+    code,
+    error: STATUS_CODES[status] ?? 'Error',
+    // A 5xx keeps its detail in the log; the client gets the status text only.
+    message: status >= 500 && !own ? (STATUS_CODES[status] as string) : error.message
+  }
+  const details = own ? (error as unknown as ServiceError).details : undefined
+  if (details !== undefined) body.details = details
+  return body
+}
+
+/** What is logged for a failure: a database error's bound values (hashes, tokens) stay out. */
+function loggable (error: Error & { query?: string, params?: unknown }): object {
+  if (error.query !== undefined && error.cause instanceof Error) {
+    return { type: error.name, query: error.query, cause: error.cause }
+  }
+  return error
+}
+
+/** One error shape everywhere: validation, 404, the plugins' own errors and the unexpected. */
+export default fp(async function errorHandler (fastify) {
+  fastify.setErrorHandler(function handleError (error: FastifyError, request, reply) {
+    const body = toErrorBody(error)
+    if (body.statusCode >= 500) request.log.error({ err: loggable(error) }, 'request failed')
+    return reply.code(body.statusCode).send(body)
+  })
+
+  fastify.setNotFoundHandler(function notFound (request, reply) {
+    return reply.code(404).send({
+      statusCode: 404,
+      code: 'NOT_FOUND',
+      error: STATUS_CODES[404] as string,
+      message: `Route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)} not found`
+    } satisfies ErrorBody)
+  })
+}, { name: 'error-handler' })

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto'
+import fastifyJwt from '@fastify/jwt'
+import { eq } from 'drizzle-orm'
+import fp from 'fastify-plugin'
+import type { Database } from '../src/db/index.js'
+import { settings } from '../src/db/schema.js'
+import type { AccessClaims } from '../src/accounts.js'
+import type { AccessTokenClaims } from '../schemas/auth.js'
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: AccessClaims
+    user: AccessTokenClaims
+  }
+}
+
+/** The JWT type of access tokens (RFC 9068): a refresh or ID token can never pass for one. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt'
+const ALGORITHM = 'HS256'
+
+/**
+ * The secret from the database, generated on first start. Insert-or-ignore then read back, so
+ * processes starting together on one database agree on a single secret.
+ */
+function storedSecret (db: Database): string {
+  db.insert(settings).values({ key: 'jwt_secret', value: randomBytes(32).toString('base64url') }).onConflictDoNothing().run()
+  return db.select().from(settings).where(eq(settings.key, 'jwt_secret')).get()?.value as string
+}
+
+/** Signs and verifies access tokens; the algorithm, type, issuer and audience are pinned on verification. */
+export default fp(async function jwt (fastify) {
+  const { config } = fastify
+  await fastify.register(fastifyJwt, {
+    secret: config.jwtSecret ?? storedSecret(fastify.db),
+    sign: {
+      algorithm: ALGORITHM,
+      header: { alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE },
+      expiresIn: config.accessTokenTtl,
+      iss: config.jwtIssuer,
+      aud: config.jwtAudience
+    },
+    verify: {
+      algorithms: [ALGORITHM],
+      checkTyp: ACCESS_TOKEN_TYPE,
+      allowedIss: config.jwtIssuer,
+      allowedAud: config.jwtAudience,
+      requiredClaims: ['sub', 'role', 'sid', 'jti', 'exp']
+    }
+  })
+}, { name: 'jwt', dependencies: ['config', 'db'] })

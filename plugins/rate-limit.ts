@@ -1,0 +1,36 @@
+import rateLimit from '@fastify/rate-limit'
+import type { onRequestHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import type { RateLimit } from '../src/config.js'
+import { RateLimited } from '../src/errors.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The tighter limits of sensitive endpoints, as `onRequest` hooks. A route and its alias
+     * share one limiter, so `/auth/signup` is not a second budget beside `/auth/register`.
+     * Empty when rate limiting is disabled.
+     */
+    endpointLimits: { signup: onRequestHookHandler[], login: onRequestHookHandler[] }
+  }
+}
+
+/**
+ * Per-client-IP request limits over all routes (`RATE_LIMIT_GLOBAL`), and tighter ones for
+ * signup and login. The client IP is the socket's address unless a proxy is trusted.
+ */
+export default fp(async function rateLimiting (fastify) {
+  const { enabled, global, signup, login } = fastify.config.rateLimit
+  if (!enabled) {
+    fastify.decorate('endpointLimits', { signup: [], login: [] })
+    return
+  }
+  await fastify.register(rateLimit, {
+    global: true,
+    max: global.max,
+    timeWindow: global.windowMs,
+    errorResponseBuilder: (_request, context) => new RateLimited(context.after)
+  })
+  const limiter = (limit: RateLimit) => [fastify.rateLimit({ max: limit.max, timeWindow: limit.windowMs }) as onRequestHookHandler]
+  fastify.decorate('endpointLimits', { signup: limiter(signup), login: limiter(login) })
+}, { name: 'rate-limit', dependencies: ['config'] })

@@ -1,0 +1,34 @@
+import fp from 'fastify-plugin'
+import { Accounts } from '../src/accounts.js'
+import { Passwords } from '../src/passwords.js'
+import { Sessions } from '../src/sessions.js'
+import { Users } from '../src/users.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    passwords: Passwords
+    users: Users
+    sessions: Sessions
+    accounts: Accounts
+  }
+}
+
+/** The domain services, built once over the database and the token signer. */
+export default fp(async function services (fastify) {
+  const { config, db } = fastify
+  const passwords = new Passwords(config.bcryptCost)
+  const users = new Users(db)
+  const sessions = new Sessions(db, config)
+  fastify.decorate('passwords', passwords)
+  fastify.decorate('users', users)
+  fastify.decorate('sessions', sessions)
+  fastify.decorate('accounts', new Accounts({
+    db,
+    users,
+    sessions,
+    passwords,
+    signAccessToken: claims => fastify.jwt.sign(claims),
+    accessTokenTtl: config.accessTokenTtl,
+    signupRoles: config.signupRoles
+  }))
+}, { name: 'services', dependencies: ['config', 'db', 'jwt'] })

@@ -1,0 +1,100 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { BEARER_SECURITY } from '../../plugins/swagger.js'
+import type { ClientInfo } from '../../src/sessions.js'
+import { toPublicUser } from '../../src/users.js'
+import { LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply } from '../../schemas/auth.js'
+import { BODY_ERRORS, COMMON_ERRORS, errors, ref } from '../../schemas/common.js'
+import { User } from '../../schemas/user.js'
+
+function client (request: FastifyRequest): ClientInfo {
+  return { userAgent: request.headers['user-agent'], ip: request.ip }
+}
+
+const UNAUTHORIZED = { 401: 'No access token, or one that is invalid, expired or of a session that has ended.' }
+
+/** The account and token endpoints, mounted at /auth. Aliases keep the seed APIs' clients working. */
+const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
+  const { config, accounts, endpointLimits } = fastify
+
+  const registerSchema = {
+    tags: ['auth'],
+    description: 'Creates an account and signs it in. Roles that may be chosen: ' +
+      config.signupRoles.map(role => `\`${role}\``).join(', ') + ` (default \`${config.signupRoles[0]}\`).`,
+    body: RegisterBody(config.passwordMinLength),
+    response: {
+      201: RegisterReply,
+      ...errors({
+        ...BODY_ERRORS,
+        403: 'The requested role cannot be chosen at signup (code ROLE_NOT_ALLOWED).',
+        409: 'The email or username is taken (code EMAIL_TAKEN or USERNAME_TAKEN).',
+        ...COMMON_ERRORS
+      })
+    }
+  }
+  for (const [url, summary] of [['/register', 'Register a new account'], ['/signup', 'Register (alias of /auth/register)']]) {
+    fastify.post(url as string, {
+      onRequest: endpointLimits.signup,
+      config: { rateLimit: false },
+      schema: { ...registerSchema, summary }
+    }, async function register (request, reply) {
+      const result = await accounts.register(request.body, client(request))
+      return reply.code(201).send({ message: 'User registered successfully', ...result })
+    })
+  }
+
+  const loginSchema = {
+    tags: ['auth'],
+    description: 'Checks the password and starts a session: returns an access token and a refresh token.',
+    body: LoginBody,
+    response: {
+      200: LoginReply,
+      ...errors({
+        ...BODY_ERRORS,
+        401: 'Wrong email, username or password (code INVALID_CREDENTIALS); the answer is the same for an unknown account.',
+        ...COMMON_ERRORS
+      })
+    }
+  }
+  for (const [url, summary] of [['/login', 'Log in'], ['/signin', 'Log in (alias of /auth/login)']]) {
+    fastify.post(url as string, {
+      onRequest: endpointLimits.login,
+      config: { rateLimit: false },
+      schema: { ...loginSchema, summary }
+    }, async function login (request) {
+      return accounts.login(request.body, client(request))
+    })
+  }
+
+  const meSchema = {
+    tags: ['auth'],
+    description: 'The signed-in user. Requires `Authorization: Bearer <accessToken>`.',
+    security: BEARER_SECURITY,
+    response: { 200: ref(User), ...errors({ ...UNAUTHORIZED, ...COMMON_ERRORS }) }
+  }
+  for (const [url, summary] of [['/me', 'The signed-in user'], ['/profile', 'The signed-in user (alias of /auth/me)']]) {
+    fastify.get(url as string, {
+      onRequest: [fastify.authenticate],
+      schema: { ...meSchema, summary }
+    }, async function me (request) {
+      return toPublicUser(request.account)
+    })
+  }
+
+  fastify.post('/token/verify', {
+    schema: {
+      summary: 'Verify an access token',
+      description: 'Answers 200 with the token’s claims while the token is valid and its session live; 401 otherwise. A refresh token is not an access token.',
+      tags: ['auth'],
+      body: VerifyBody,
+      response: {
+        200: VerifyReply,
+        ...errors({ ...BODY_ERRORS, 401: 'The token is invalid, expired, revoked or not an access token (code INVALID_TOKEN).', ...COMMON_ERRORS })
+      }
+    }
+  }, async function verify (request) {
+    return { valid: true as const, payload: fastify.verifyAccessToken(request.body.token).claims }
+  })
+}
+
+export default auth

@@ -1,0 +1,81 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { Email, Metadata, Name, NewPassword, Password, ref, Role, Username, Uuid } from './common.js'
+import { User } from './user.js'
+
+const EXAMPLE_PASSWORD = 'correct horse battery staple'
+
+/** The body of `POST /auth/register`; the password minimum comes from `PASSWORD_MIN_LENGTH`. */
+export function RegisterBody (passwordMinLength: number) {
+  return Type.Object({
+    email: Email,
+    password: NewPassword(passwordMinLength),
+    confirmPassword: Type.Optional(Type.String({ maxLength: 72, description: 'When present, must equal `password`.' })),
+    username: Type.Optional(Username),
+    name: Type.Optional(Name),
+    role: Type.Optional(Type.String({ ...Role, description: 'One of the roles in `SIGNUP_ROLES` (default `user`); `admin` is never allowed.' })),
+    metadata: Type.Optional(Metadata)
+  }, {
+    additionalProperties: false,
+    examples: [{
+      email: 'ada@example.com',
+      password: EXAMPLE_PASSWORD,
+      confirmPassword: EXAMPLE_PASSWORD,
+      username: 'ada_l',
+      name: 'Ada Lovelace'
+    }]
+  })
+}
+export type RegisterBody = Static<ReturnType<typeof RegisterBody>>
+
+export const LoginBody = Type.Object({
+  email: Type.Optional(Email),
+  username: Type.Optional(Username),
+  password: Password
+}, {
+  additionalProperties: false,
+  // Exactly one identifier: sending both would make it ambiguous which account is meant.
+  oneOf: [{ required: ['email'] }, { required: ['username'] }],
+  description: '`password` plus exactly one of `email` or `username`.',
+  examples: [{ email: 'ada@example.com', password: EXAMPLE_PASSWORD }]
+})
+export type LoginBody = Static<typeof LoginBody>
+
+const tokenFields = {
+  accessToken: Type.String({ description: 'A JWT (`typ: at+jwt`); send it as `Authorization: Bearer <accessToken>`.' }),
+  refreshToken: Type.String({ description: 'An opaque secret that keeps the session alive; store it safely.' }),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'Seconds until the access token expires.', examples: [900] })
+}
+
+export const RegisterReply = Type.Object({
+  message: Type.Literal('User registered successfully'),
+  user: ref(User),
+  ...tokenFields
+})
+
+export const LoginReply = Type.Object({
+  user: ref(User),
+  ...tokenFields
+})
+
+export const AccessTokenClaims = Type.Object({
+  sub: Uuid,
+  role: Role,
+  sid: Type.String({ description: 'The session this token belongs to.' }),
+  jti: Type.String(),
+  iat: Type.Integer(),
+  exp: Type.Integer(),
+  iss: Type.Optional(Type.String()),
+  aud: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())]))
+}, { $id: 'AccessTokenClaims', title: 'AccessTokenClaims' })
+export type AccessTokenClaims = Static<typeof AccessTokenClaims>
+
+export const VerifyBody = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 4096, description: 'An access token.' })
+}, { additionalProperties: false, examples: [{ token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9…' }] })
+export type VerifyBody = Static<typeof VerifyBody>
+
+export const VerifyReply = Type.Object({
+  valid: Type.Literal(true),
+  payload: ref(AccessTokenClaims)
+})

@@ -1,0 +1,125 @@
+/**
+ * Shared schema primitives. Every string has a maximum length and every object forbids unknown
+ * properties, so nothing unbounded or unexpected reaches a service or the database.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
+import { ROLE_PATTERN } from '../src/config.js'
+
+/**
+ * A reference to a schema registered with `addSchema`, typed as the schema itself.
+ * The OpenAPI document then shows it as a named component.
+ */
+export function ref<T extends TSchema> (schema: T) {
+  if (schema.$id === undefined) throw new Error('ref() needs a schema with an $id')
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id))
+}
+
+/** bcrypt reads at most 72 bytes of a password; longer ones are refused, never truncated. */
+export const PASSWORD_MAX_BYTES = 72
+
+/**
+ * Surrounding whitespace is allowed (autocomplete and paste add it) and trimmed by the service.
+ * The pattern is linear: each part is a disjoint character class, so it cannot backtrack badly.
+ */
+export const Email = Type.String({
+  minLength: 3,
+  maxLength: 254,
+  pattern: "^\\s*[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+\\s*$",
+  'x-error': 'must be a valid email address',
+  description: 'Email address; trimmed and compared case-insensitively.',
+  examples: ['ada@example.com']
+})
+
+export const Username = Type.String({
+  minLength: 3,
+  maxLength: 32,
+  pattern: '^[\\p{L}\\p{N}_.-]+$',
+  'x-error': 'may contain only letters, digits, _, . and -',
+  description: '3–32 letters, digits, `_`, `.` or `-`; compared case-insensitively after NFKC normalization.',
+  examples: ['ada_l']
+})
+
+/** A password being set: the minimum length comes from `PASSWORD_MIN_LENGTH`. */
+export function NewPassword (minLength: number) {
+  return Type.String({
+    minLength,
+    maxLength: PASSWORD_MAX_BYTES,
+    'x-max-utf8-bytes': PASSWORD_MAX_BYTES,
+    description: `At least ${minLength} characters and at most ${PASSWORD_MAX_BYTES} bytes in UTF-8 (bcrypt's limit). Unicode-normalized (NFC) before hashing.`,
+    examples: ['correct horse battery staple']
+  })
+}
+
+/** A password being checked: no minimum, so accounts made under an older policy can still log in. */
+export const Password = Type.String({
+  minLength: 1,
+  maxLength: PASSWORD_MAX_BYTES,
+  'x-max-utf8-bytes': PASSWORD_MAX_BYTES,
+  examples: ['correct horse battery staple']
+})
+
+export const Name = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[^\\p{Cc}]+$',
+  'x-error': 'must not contain control characters',
+  description: 'Display name; no control characters.',
+  examples: ['Ada Lovelace']
+})
+
+export const Role = Type.String({
+  minLength: 1,
+  maxLength: 32,
+  pattern: ROLE_PATTERN.source,
+  'x-error': 'must be lowercase letters, digits, _ or -, starting with a letter',
+  examples: ['user']
+})
+
+const MetadataScalar = Type.Union([Type.String({ maxLength: 500 }), Type.Number(), Type.Boolean(), Type.Null()])
+
+export const Metadata = Type.Record(
+  Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+  Type.Union([MetadataScalar, Type.Array(MetadataScalar, { maxItems: 20 })]),
+  {
+    maxProperties: 20,
+    description: 'A small JSON object of your own: up to 20 keys of `[A-Za-z0-9_.-]{1,64}`, each a string (≤ 500), number, boolean, null or a list of up to 20 of these.',
+    examples: [{ expertise: 'databases', yearsOfExperience: 5 }]
+  }
+)
+
+export const Uuid = Type.String({ format: 'uuid', maxLength: 36 })
+
+export const DateTime = Type.String({ format: 'date-time' })
+
+export const ErrorResponse = Type.Object({
+  statusCode: Type.Integer({ examples: [400] }),
+  code: Type.String({ description: 'Stable machine-readable code, e.g. VALIDATION_ERROR, INVALID_CREDENTIALS, EMAIL_TAKEN.', examples: ['VALIDATION_ERROR'] }),
+  error: Type.String({ description: 'The HTTP status text.', examples: ['Bad Request'] }),
+  message: Type.String({ examples: ['body/email must match pattern'] }),
+  details: Type.Optional(Type.Array(Type.Object({
+    path: Type.String({ description: 'JSON pointer to the offending value, e.g. /email.' }),
+    message: Type.String()
+  }), { description: 'One entry per invalid value (validation errors only).' }))
+}, { $id: 'ErrorResponse', title: 'ErrorResponse', description: 'The shape of every error the service returns.' })
+
+/** Response schemas for error statuses, all in the common error shape, each with its reason for /docs. */
+export function errors (reasons: Record<number, string>) {
+  const responses: Record<number, ReturnType<typeof ref<typeof ErrorResponse>>> = {}
+  for (const [status, description] of Object.entries(reasons)) {
+    responses[Number(status)] = Type.Unsafe<Static<typeof ErrorResponse>>(Type.Ref(ErrorResponse.$id as string, { description }))
+  }
+  return responses
+}
+
+/** The errors any route with a JSON body can answer before its handler runs. */
+export const BODY_ERRORS = {
+  400: 'The body is not valid JSON or does not match the schema (see `details`).',
+  413: 'The body is larger than the limit.',
+  415: 'The body is not `application/json`.'
+}
+
+/** The errors every route can answer: the per-client rate limit and an unexpected failure. */
+export const COMMON_ERRORS = {
+  429: 'Too many requests from this client; retry after the `Retry-After` header’s seconds.',
+  500: 'Unexpected failure; the detail is in the server log under the request id.'
+}

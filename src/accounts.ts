@@ -1,0 +1,105 @@
+/** Registration and login: the flows that check credentials and start sessions. */
+import { randomUUID } from 'node:crypto'
+import type { Database, Transaction } from './db/index.js'
+import type { UserRow } from './db/schema.js'
+import { EmailTaken, InvalidCredentials, invalidInput, RoleNotAllowed, UsernameTaken } from './errors.js'
+import type { Passwords } from './passwords.js'
+import type { ClientInfo, Sessions } from './sessions.js'
+import { normalizeEmail, normalizeUsername, toPublicUser, type Users } from './users.js'
+import type { LoginBody, RegisterBody } from '../schemas/auth.js'
+import type { User } from '../schemas/user.js'
+
+/** The claims this service puts in an access token; `iat`, `exp`, `iss` and `aud` are added by the signer. */
+export interface AccessClaims {
+  sub: string
+  role: string
+  sid: string
+  jti: string
+}
+
+export interface AuthResult {
+  user: User
+  accessToken: string
+  refreshToken: string
+  tokenType: 'Bearer'
+  expiresIn: number
+}
+
+export interface AccountsOptions {
+  db: Database
+  users: Users
+  sessions: Sessions
+  passwords: Passwords
+  signAccessToken: (claims: AccessClaims) => string
+  /** Seconds. */
+  accessTokenTtl: number
+  signupRoles: readonly string[]
+}
+
+export class Accounts {
+  readonly #options: AccountsOptions
+
+  constructor (options: AccountsOptions) {
+    this.#options = options
+  }
+
+  async register (input: RegisterBody, client: ClientInfo): Promise<AuthResult> {
+    const { users, passwords, signupRoles } = this.#options
+    const email = normalizeEmail(input.email)
+    const username = input.username === undefined ? undefined : normalizeUsername(input.username)
+    const name = input.name?.trim()
+    if (name === '') throw invalidInput([{ path: '/name', message: 'must not be blank' }])
+    if (input.confirmPassword !== undefined && input.confirmPassword !== input.password) {
+      throw invalidInput([{ path: '/confirmPassword', message: 'must equal password' }])
+    }
+    const role = input.role ?? signupRoles[0] as string
+    if (!signupRoles.includes(role)) throw new RoleNotAllowed(role, signupRoles.join(', '))
+
+    // Cheap early answers before the expensive hash; the unique indexes remain the real guard.
+    if (users.findByEmail(email.email) !== undefined) throw new EmailTaken()
+    if (username !== undefined && users.findByUsername(username.username) !== undefined) throw new UsernameTaken()
+
+    const passwordHash = await passwords.hash(input.password)
+    const now = new Date()
+    return this.#startSession(client, tx => users.insert(tx, {
+      id: randomUUID(),
+      email: email.email,
+      emailKey: email.key,
+      username: username?.username ?? null,
+      usernameKey: username?.key ?? null,
+      name: name ?? null,
+      role,
+      metadata: input.metadata ?? {},
+      passwordHash,
+      createdAt: now,
+      updatedAt: now
+    }))
+  }
+
+  async login (input: LoginBody, client: ClientInfo): Promise<AuthResult> {
+    const { users, passwords } = this.#options
+    const user = input.email !== undefined
+      ? users.findByEmail(input.email)
+      : users.findByUsername(input.username as string)
+    // Unknown users are checked against a dummy hash, so both failures take the same time.
+    const valid = await passwords.verify(input.password, user?.passwordHash)
+    if (user === undefined || !valid) throw new InvalidCredentials()
+    return this.#startSession(client, () => user)
+  }
+
+  /** Runs `findUser` and starts a session for that user in one transaction, then signs the access token. */
+  #startSession (client: ClientInfo, findUser: (tx: Transaction) => UserRow): AuthResult {
+    const { db, sessions, signAccessToken, accessTokenTtl } = this.#options
+    const { user, session } = db.transaction(tx => {
+      const user = findUser(tx)
+      return { user, session: sessions.start(tx, user.id, client) }
+    })
+    return {
+      user: toPublicUser(user),
+      accessToken: signAccessToken({ sub: user.id, role: user.role, sid: session.sessionId, jti: randomUUID() }),
+      refreshToken: session.refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: accessTokenTtl
+    }
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The service's configuration: read from the environment once, validated, and frozen.
+ * Every variable is described in `.env.example` and in the README's configuration table.
+ */
+import { Buffer } from 'node:buffer'
+
+export interface RateLimit {
+  max: number
+  /** Window length in milliseconds. */
+  windowMs: number
+}
+
+export interface Config {
+  port: number
+  host: string
+  /** SQLite file path, or `:memory:`. */
+  databaseUrl: string
+  /** Undefined when the secret is to be generated and kept in the database. */
+  jwtSecret?: string
+  jwtIssuer?: string
+  jwtAudience?: string
+  /** Seconds. */
+  accessTokenTtl: number
+  /** Seconds. */
+  refreshTokenTtl: number
+  /** Seconds a session may live from login, however often it is refreshed. */
+  sessionMaxAge: number
+  bcryptCost: number
+  passwordMinLength: number
+  signupRoles: readonly string[]
+  logLevel: string
+  rateLimit: {
+    enabled: boolean
+    global: RateLimit
+    signup: RateLimit
+    login: RateLimit
+  }
+}
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Roles a user can hold; also the shape of each entry of `SIGNUP_ROLES`. */
+export const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/
+export const ADMIN_ROLE = 'admin'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
+const MAX_DURATION = 365 * 86400
+
+/** Parses `90s`, `15m`, `2h`, `7d` or a plain number of seconds into seconds. */
+export function parseDuration (text: string): number | undefined {
+  const match = /^(\d{1,9})([smhd]?)$/.exec(text.trim())
+  if (match === null) return undefined
+  const seconds = Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1)
+  return seconds > 0 && seconds <= MAX_DURATION ? seconds : undefined
+}
+
+/** Parses `MAX/WINDOW`, for example `10/1m`. */
+export function parseRate (text: string): RateLimit | undefined {
+  const match = /^\s*(\d{1,9})\s*\/\s*(\S+)\s*$/.exec(text)
+  if (match === null) return undefined
+  const max = Number(match[1])
+  const windowSeconds = parseDuration(match[2] as string)
+  return max >= 1 && windowSeconds !== undefined ? { max, windowMs: windowSeconds * 1000 } : undefined
+}
+
+/**
+ * Reads the configuration from `env`. All problems are collected and reported together,
+ * each naming its variable, so one start-up tells an operator everything to fix.
+ */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = []
+
+  function read (name: string): string | undefined {
+    const value = env[name]
+    return value === undefined || value.trim() === '' ? undefined : value
+  }
+
+  function integer (name: string, fallback: number, min: number, max: number): number {
+    const text = read(name)
+    if (text === undefined) return fallback
+    const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${text}")`)
+      return fallback
+    }
+    return value
+  }
+
+  function duration (name: string, fallback: string): number {
+    const text = read(name) ?? fallback
+    const seconds = parseDuration(text)
+    if (seconds === undefined) {
+      problems.push(`${name} must be a duration such as 90s, 15m, 2h, 7d or a number of seconds, at most 365d (got "${text}")`)
+      return parseDuration(fallback) as number
+    }
+    return seconds
+  }
+
+  function boolean (name: string, fallback: boolean): boolean {
+    const text = read(name)?.trim().toLowerCase()
+    if (text === undefined) return fallback
+    if (['true', '1', 'yes', 'on'].includes(text)) return true
+    if (['false', '0', 'no', 'off'].includes(text)) return false
+    problems.push(`${name} must be true or false (got "${text}")`)
+    return fallback
+  }
+
+  function rate (name: string, fallback: string): RateLimit {
+    const text = read(name) ?? fallback
+    const limit = parseRate(text)
+    if (limit === undefined) {
+      problems.push(`${name} must look like MAX/WINDOW, for example 10/1m (got "${text}")`)
+      return parseRate(fallback) as RateLimit
+    }
+    return limit
+  }
+
+  function optional (name: string, maxLength: number): string | undefined {
+    const text = read(name)
+    if (text !== undefined && text.length > maxLength) {
+      problems.push(`${name} must be at most ${maxLength} characters`)
+    }
+    return text
+  }
+
+  const jwtSecret = env.JWT_SECRET
+  if (jwtSecret !== undefined && jwtSecret !== '' && Buffer.byteLength(jwtSecret) < 32) {
+    problems.push('JWT_SECRET must be at least 32 bytes long (a 256-bit secret); leave it unset to have one generated and kept in the database')
+  }
+
+  const databaseUrl = read('DATABASE_URL')?.trim() ?? './data/auth.db'
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl)) {
+    problems.push(`DATABASE_URL must be a SQLite file path or :memory: (got "${databaseUrl}")`)
+  }
+
+  const logLevel = read('LOG_LEVEL')?.trim() ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`)
+  }
+
+  const signupRoles = (read('SIGNUP_ROLES') ?? 'user').split(',').map(role => role.trim()).filter(role => role !== '')
+  if (signupRoles.length === 0) {
+    problems.push('SIGNUP_ROLES must name at least one role')
+  }
+  for (const role of signupRoles) {
+    if (!ROLE_PATTERN.test(role)) {
+      problems.push(`SIGNUP_ROLES: "${role}" is not a valid role name (lowercase letters, digits, _ and -, at most 32)`)
+    } else if (role === ADMIN_ROLE) {
+      problems.push('SIGNUP_ROLES must not contain admin: admin accounts are created with the CLI, never by signup')
+    }
+  }
+
+  const config: Config = {
+    port: integer('PORT', 3000, 0, 65535),
+    host: read('HOST')?.trim() ?? '127.0.0.1',
+    databaseUrl,
+    jwtSecret: jwtSecret === '' ? undefined : jwtSecret,
+    jwtIssuer: optional('JWT_ISSUER', 256),
+    jwtAudience: optional('JWT_AUDIENCE', 256),
+    accessTokenTtl: duration('ACCESS_TOKEN_TTL', '15m'),
+    refreshTokenTtl: duration('REFRESH_TOKEN_TTL', '7d'),
+    sessionMaxAge: duration('SESSION_MAX_AGE', '30d'),
+    bcryptCost: integer('BCRYPT_COST', 10, 10, 15),
+    passwordMinLength: integer('PASSWORD_MIN_LENGTH', 12, 8, 64),
+    signupRoles: Object.freeze([...new Set(signupRoles)]),
+    logLevel,
+    rateLimit: {
+      enabled: boolean('RATE_LIMIT_ENABLED', true),
+      global: rate('RATE_LIMIT_GLOBAL', '300/1m'),
+      signup: rate('RATE_LIMIT_SIGNUP', '5/1m'),
+      login: rate('RATE_LIMIT_LOGIN', '10/1m')
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze(config)
+}

@@ -1,0 +1,65 @@
+/**
+ * Drizzle table definitions for SQLite. Migrations in drizzle/sqlite are generated from this file
+ * with `npm run db:generate` and applied at start-up.
+ */
+import { sql } from 'drizzle-orm'
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+/** Milliseconds since the epoch, read back as a Date. */
+const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' })
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  /** As the user typed it, trimmed. */
+  email: text('email').notNull(),
+  /** Lower-cased email: the unique key that makes emails case-insensitive. */
+  emailKey: text('email_key').notNull().unique('users_email_key_unique'),
+  /** NFKC-normalized. */
+  username: text('username'),
+  /** Lower-cased NFKC username: the unique key; NULLs do not collide. */
+  usernameKey: text('username_key').unique('users_username_key_unique'),
+  name: text('name'),
+  role: text('role').notNull().default('user'),
+  metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: timestamp('created_at').notNull(),
+  updatedAt: timestamp('updated_at').notNull()
+})
+
+/** One login on one device: the unit that logout and revocation act on. */
+export const sessions = sqliteTable('sessions', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  createdAt: timestamp('created_at').notNull(),
+  lastUsedAt: timestamp('last_used_at').notNull(),
+  /** Sliding expiry: moved forward by each refresh, never past maxExpiresAt. */
+  expiresAt: timestamp('expires_at').notNull(),
+  /** Absolute limit counted from login. */
+  maxExpiresAt: timestamp('max_expires_at').notNull(),
+  revokedAt: timestamp('revoked_at'),
+  userAgent: text('user_agent'),
+  ip: text('ip')
+}, table => [
+  index('sessions_user_id_idx').on(table.userId)
+])
+
+/** Refresh tokens are opaque; only their SHA-256 digests are stored. */
+export const refreshTokens = sqliteTable('refresh_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  sessionId: text('session_id').notNull().references(() => sessions.id, { onDelete: 'cascade' }),
+  createdAt: timestamp('created_at').notNull(),
+  expiresAt: timestamp('expires_at').notNull(),
+  /** Set when the token is exchanged by a refresh. */
+  usedAt: timestamp('used_at')
+}, table => [
+  index('refresh_tokens_session_id_idx').on(table.sessionId)
+])
+
+/** Small service-wide values, such as the generated JWT secret. */
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull()
+})
+
+export type UserRow = typeof users.$inferSelect
+export type SessionRow = typeof sessions.$inferSelect

@@ -1,0 +1,38 @@
+/**
+ * The errors the service raises on purpose. Each has a stable `code` that clients can branch on;
+ * the error handler turns any of them into `{ statusCode, code, error, message }`.
+ * Stack traces are not captured: these are expected outcomes, and some sit on the hot path.
+ */
+import createError from '@fastify/error'
+
+/** Base class that marks an error as the service's own, so its code and message reach the client. */
+export class ServiceError extends Error {
+  details?: ErrorDetail[]
+}
+
+export interface ErrorDetail {
+  /** JSON pointer into the request part, e.g. `/password`. */
+  path: string
+  message: string
+}
+
+function define<C extends string, SC extends number> (code: C, message: string, statusCode: SC) {
+  return createError(code, message, statusCode, ServiceError as ErrorConstructor, false)
+}
+
+export const ValidationFailed = define('VALIDATION_ERROR', '%s', 400)
+export const InvalidCredentials = define('INVALID_CREDENTIALS', 'Invalid email, username or password', 401)
+export const MissingToken = define('UNAUTHORIZED', 'Missing or malformed Authorization header; send "Authorization: Bearer <access token>"', 401)
+export const InvalidToken = define('INVALID_TOKEN', 'The access token is invalid, expired or revoked', 401)
+export const RoleNotAllowed = define('ROLE_NOT_ALLOWED', 'The role "%s" cannot be chosen at signup; allowed roles: %s', 403)
+export const EmailTaken = define('EMAIL_TAKEN', 'An account with this email already exists', 409)
+export const UsernameTaken = define('USERNAME_TAKEN', 'This username is already taken', 409)
+export const RateLimited = define('RATE_LIMITED', 'Too many requests; retry in %s', 429)
+export const DatabaseUnavailable = define('SERVICE_UNAVAILABLE', 'The database is not reachable', 503)
+
+/** A 400 raised by a service for a rule JSON Schema cannot express; shaped like schema validation errors. */
+export function invalidInput (details: ErrorDetail[]): ServiceError {
+  const error: ServiceError = new ValidationFailed(details.map(detail => `${detail.path} ${detail.message}`).join('; '))
+  error.details = details
+  return error
+}

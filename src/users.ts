@@ -1,0 +1,82 @@
+/** User records: identity normalization, look-ups and the public view of a user. */
+import { eq, sql } from 'drizzle-orm'
+import type { Database, Executor } from './db/index.js'
+import { users, type UserRow } from './db/schema.js'
+import { EmailTaken, invalidInput, UsernameTaken } from './errors.js'
+import type { User } from '../schemas/user.js'
+
+const USERNAME_RULE = /^[\p{L}\p{N}_.-]{3,32}$/u
+
+/** Emails are trimmed and compared case-insensitively. */
+export function normalizeEmail (email: string): { email: string, key: string } {
+  const trimmed = email.trim()
+  return { email: trimmed, key: trimmed.toLowerCase() }
+}
+
+/**
+ * Usernames are NFKC-normalized (so look-alike compatibility forms such as full-width letters
+ * collapse into one name) and compared case-insensitively. The rule is checked again after
+ * normalization, because NFKC can change a name's length or characters.
+ */
+export function normalizeUsername (username: string): { username: string, key: string } {
+  const normalized = username.normalize('NFKC')
+  if (!USERNAME_RULE.test(normalized)) {
+    throw invalidInput([{ path: '/username', message: 'must be 3–32 letters, digits, _, . or - after Unicode normalization' }])
+  }
+  return { username: normalized, key: usernameKey(normalized) }
+}
+
+/** The case-insensitive key of a username, as stored in the unique index. */
+export function usernameKey (username: string): string {
+  return username.normalize('NFKC').toLowerCase().normalize('NFKC')
+}
+
+export function toPublicUser (row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    username: row.username,
+    name: row.name,
+    role: row.role,
+    metadata: row.metadata as User['metadata'],
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString()
+  }
+}
+
+/** Maps a unique-index violation to the 409 it means; anything else is returned unchanged. */
+export function uniqueViolation (error: unknown): unknown {
+  const cause = (error as { cause?: unknown }).cause ?? error
+  const message = cause as { code?: string, message?: string }
+  if (message.code !== 'SQLITE_CONSTRAINT_UNIQUE') return error
+  if (message.message?.includes('users.email_key') === true) return new EmailTaken()
+  if (message.message?.includes('users.username_key') === true) return new UsernameTaken()
+  return error
+}
+
+export class Users {
+  readonly #byEmailKey
+  readonly #byUsernameKey
+
+  constructor (readonly db: Database) {
+    this.#byEmailKey = db.select().from(users).where(eq(users.emailKey, sql.placeholder('key'))).prepare()
+    this.#byUsernameKey = db.select().from(users).where(eq(users.usernameKey, sql.placeholder('key'))).prepare()
+  }
+
+  findByEmail (email: string): UserRow | undefined {
+    return this.#byEmailKey.get({ key: normalizeEmail(email).key })
+  }
+
+  findByUsername (username: string): UserRow | undefined {
+    return this.#byUsernameKey.get({ key: usernameKey(username) })
+  }
+
+  /** Inserts a user; a taken email or username surfaces as EMAIL_TAKEN / USERNAME_TAKEN. */
+  insert (executor: Executor, values: typeof users.$inferInsert): UserRow {
+    try {
+      return executor.insert(users).values(values).returning().get()
+    } catch (error) {
+      throw uniqueViolation(error)
+    }
+  }
+}

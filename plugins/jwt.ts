@@ -44,7 +44,12 @@ export default fp(async function jwt (fastify) {
       checkTyp: ACCESS_TOKEN_TYPE,
       allowedIss: config.jwtIssuer,
       allowedAud: config.jwtAudience,
-      requiredClaims: ['sub', 'role', 'sid', 'jti', 'exp']
+      // fast-jwt checks iss and aud only when present: when configured, they must be.
+      requiredClaims: [
+        'sub', 'role', 'sid', 'jti', 'exp',
+        ...(config.jwtIssuer === undefined ? [] : ['iss']),
+        ...(config.jwtAudience === undefined ? [] : ['aud'])
+      ]
     }
   })
 }, { name: 'jwt', dependencies: ['config', 'db'] })

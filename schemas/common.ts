@@ -81,6 +81,7 @@ export const Metadata = Type.Record(
   Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
   Type.Union([MetadataScalar, Type.Array(MetadataScalar, { maxItems: 20 })]),
   {
+    additionalProperties: false,
     maxProperties: 20,
     description: 'A small JSON object of your own: up to 20 keys of `[A-Za-z0-9_.-]{1,64}`, each a string (≤ 500), number, boolean, null or a list of up to 20 of these.',
     examples: [{ expertise: 'databases', yearsOfExperience: 5 }]

@@ -1,0 +1,67 @@
+/** Builds the app for tests: in-memory database, fixed secret, the lowest allowed bcrypt cost. */
+import type { AddressInfo } from 'node:net'
+import type { FastifyServerOptions, LightMyRequestResponse } from 'fastify'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+
+export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!'
+export const PASSWORD = 'correct horse battery staple'
+
+export const TEST_ENV: Record<string, string> = {
+  DATABASE_URL: ':memory:',
+  JWT_SECRET: TEST_SECRET,
+  BCRYPT_COST: '10',
+  LOG_LEVEL: 'silent',
+  RATE_LIMIT_ENABLED: 'false'
+}
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+export type App = Awaited<ReturnType<typeof buildApp>>
+
+/** A ready app; `setup` may add routes before it is ready. Closed when the test ends. */
+export async function build (t: Teardown, env: Record<string, string> = {}, options: {
+  overrides?: Partial<FastifyServerOptions>
+  setup?: (app: App) => void
+} = {}): Promise<App> {
+  const app = await buildApp(loadConfig({ ...TEST_ENV, ...env }), { logger: false, ...options.overrides })
+  options.setup?.(app)
+  await app.ready()
+  t.teardown(() => app.close())
+  return app
+}
+
+/** Listens on a random loopback port and returns its base URL. */
+export async function listen (app: App): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+}
+
+let counter = 0
+/** A fresh, valid registration body. */
+export function newUser (fields: Record<string, unknown> = {}): Record<string, unknown> {
+  counter += 1
+  return { email: `user${counter}.${process.pid}@example.com`, password: PASSWORD, ...fields }
+}
+
+export function post (app: App, url: string, payload: unknown, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'POST', url, payload: payload as object, headers })
+}
+
+export interface Session {
+  user: { id: string, email: string, username: string | null, role: string }
+  accessToken: string
+  refreshToken: string
+}
+
+/** Registers a user and returns the 201 body. */
+export async function register (app: App, fields: Record<string, unknown> = {}): Promise<Session & { body: Record<string, unknown> }> {
+  const response = await post(app, '/auth/register', newUser(fields))
+  if (response.statusCode !== 201) throw new Error(`register failed: ${response.statusCode} ${response.body}`)
+  const body = response.json()
+  return { ...body, body }
+}
+
+export function bearer (token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` }
+}

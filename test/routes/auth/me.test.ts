@@ -1,0 +1,95 @@
+import { createSigner } from 'fast-jwt'
+import t from 'tap'
+import { bearer, build, register, TEST_SECRET } from '../../helper.js'
+
+t.test('GET /auth/me and its alias /auth/profile return the signed-in user', async t => {
+  const app = await build(t)
+  const { user, accessToken } = await register(app, { name: 'Ada' })
+  for (const url of ['/auth/me', '/auth/profile']) {
+    const response = await app.inject({ url, headers: bearer(accessToken) })
+    t.equal(response.statusCode, 200, url)
+    t.strictSame(response.json(), user, url)
+  }
+})
+
+t.test('the Bearer scheme is case-insensitive', async t => {
+  const app = await build(t)
+  const { accessToken } = await register(app)
+  const response = await app.inject({ url: '/auth/me', headers: { authorization: `bearer ${accessToken}` } })
+  t.equal(response.statusCode, 200)
+})
+
+t.test('a missing or malformed Authorization header is a 401 asking for a Bearer token', async t => {
+  const app = await build(t)
+  const { accessToken } = await register(app)
+  for (const authorization of [undefined, '', 'Bearer', 'Basic dXNlcjpwYXNz', `Token ${accessToken}`, `Bearer ${accessToken} extra`]) {
+    const response = await app.inject({ url: '/auth/me', headers: authorization === undefined ? {} : { authorization } })
+    t.equal(response.statusCode, 401, String(authorization))
+    t.equal(response.headers['www-authenticate'], 'Bearer')
+    t.match(response.json(), { statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: /Bearer/ })
+  }
+})
+
+/** Signs `claims` the way the service does unless `options` say otherwise. */
+function forge (claims: Record<string, unknown>, options: Record<string, unknown> = {}): string {
+  const sign = createSigner({ key: TEST_SECRET, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' }, expiresIn: 60_000, ...options })
+  return sign(claims)
+}
+
+t.test('tokens that are not live access tokens of this service are refused', async t => {
+  const app = await build(t)
+  const { accessToken, refreshToken } = await register(app)
+  const verified = (await app.inject({ method: 'POST', url: '/auth/token/verify', payload: { token: accessToken } })).json().payload
+  const claims = { sub: verified.sub, role: verified.role, sid: verified.sid, jti: 'x' }
+  const [header, payload] = accessToken.split('.')
+  const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')
+
+  const cases: Array<[string, string]> = [
+    ['a refresh token', refreshToken],
+    ['alg none', `${none}.${payload}.`],
+    ['a wrong signature', `${header}.${payload}.${'A'.repeat(43)}`],
+    ['another secret', forge(claims, { key: 'another-secret-that-is-at-least-32-bytes' })],
+    ['an expired token', forge({ ...claims, exp: Math.floor(Date.now() / 1000) - 10 }, { expiresIn: undefined })],
+    ['a plain JWT type', forge(claims, { header: { alg: 'HS256', typ: 'JWT' } })],
+    ['HS512', forge(claims, { algorithm: 'HS512', header: { alg: 'HS512', typ: 'at+jwt' } })],
+    ['no session claim', forge({ sub: verified.sub, role: 'user', jti: 'x' })],
+    ['an unknown session', forge({ ...claims, sid: '00000000-0000-4000-8000-000000000000' })],
+    ['a session of another user', forge({ ...claims, sub: '00000000-0000-4000-8000-000000000000' })],
+    ['garbage', 'not.a.jwt'],
+    ['an oversized token', 'a'.repeat(5000)]
+  ]
+  t.equal((await app.inject({ url: '/auth/me', headers: bearer(forge(claims)) })).statusCode, 200, 'a correctly forged token passes, so the cases below fail for their own reason')
+  for (const [name, token] of cases) {
+    const response = await app.inject({ url: '/auth/me', headers: bearer(token) })
+    t.equal(response.statusCode, 401, name)
+    t.equal(response.headers['www-authenticate'], 'Bearer error="invalid_token"', name)
+    t.match(response.json(), { statusCode: 401, code: 'INVALID_TOKEN', error: 'Unauthorized' }, name)
+  }
+})
+
+t.test('an access token stops working as soon as its session is revoked', async t => {
+  const app = await build(t)
+  const { accessToken } = await register(app)
+  t.equal((await app.inject({ url: '/auth/me', headers: bearer(accessToken) })).statusCode, 200)
+  app.sqlite.prepare('UPDATE sessions SET revoked_at = ?').run(Date.now())
+  t.equal((await app.inject({ url: '/auth/me', headers: bearer(accessToken) })).statusCode, 401)
+})
+
+t.test('issuer and audience are put in tokens and checked when configured', async t => {
+  const env = { JWT_ISSUER: 'https://auth.example.com', JWT_AUDIENCE: 'example-api' }
+  const app = await build(t, env)
+  const { accessToken } = await register(app)
+  const verify = await app.inject({ method: 'POST', url: '/auth/token/verify', payload: { token: accessToken } })
+  t.match(verify.json().payload, { iss: 'https://auth.example.com', aud: 'example-api' })
+
+  const claims = verify.json().payload
+  const base = { sub: claims.sub, role: claims.role, sid: claims.sid, jti: 'x' }
+  for (const [name, options] of [
+    ['no issuer', { aud: 'example-api' }],
+    ['another issuer', { iss: 'https://evil.example.com', aud: 'example-api' }],
+    ['another audience', { iss: 'https://auth.example.com', aud: 'other-api' }]
+  ] as const) {
+    const response = await app.inject({ url: '/auth/me', headers: bearer(forge(base, options)) })
+    t.equal(response.statusCode, 401, name)
+  }
+})

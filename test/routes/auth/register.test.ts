@@ -1,0 +1,212 @@
+import t from 'tap'
+import { build, listen, newUser, PASSWORD, post, register } from '../../helper.js'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
+t.test('POST /auth/register creates an account and signs it in', async t => {
+  const app = await build(t)
+  const response = await post(app, '/auth/register', {
+    email: 'ada@example.com',
+    password: PASSWORD,
+    confirmPassword: PASSWORD,
+    username: 'ada_l',
+    name: 'Ada Lovelace',
+    metadata: { expertise: 'databases', years: 5, tags: ['sql', 'graphs'], mentor: null }
+  })
+  t.equal(response.statusCode, 201)
+  const body = response.json()
+  t.strictSame(Object.keys(body).sort(), ['accessToken', 'expiresIn', 'message', 'refreshToken', 'tokenType', 'user'])
+  t.match(body, {
+    message: 'User registered successfully',
+    tokenType: 'Bearer',
+    expiresIn: 900,
+    accessToken: /^[\w-]+\.[\w-]+\.[\w-]+$/,
+    refreshToken: /^[\w-]{43}$/
+  })
+  t.strictSame(Object.keys(body.user).sort(), ['createdAt', 'email', 'id', 'metadata', 'name', 'role', 'updatedAt', 'username'])
+  t.match(body.user, {
+    id: UUID,
+    email: 'ada@example.com',
+    username: 'ada_l',
+    name: 'Ada Lovelace',
+    role: 'user',
+    metadata: { expertise: 'databases', years: 5, tags: ['sql', 'graphs'], mentor: null },
+    createdAt: ISO_DATE,
+    updatedAt: ISO_DATE
+  })
+
+  const me = await app.inject({ url: '/auth/me', headers: { authorization: `Bearer ${body.accessToken}` } })
+  t.equal(me.statusCode, 200, 'the returned access token works at once')
+  t.strictSame(me.json(), body.user)
+})
+
+t.test('POST /auth/signup is an alias of register', async t => {
+  const app = await build(t)
+  const response = await post(app, '/auth/signup', newUser({ name: 'Grace' }))
+  t.equal(response.statusCode, 201)
+  t.match(response.json(), { message: 'User registered successfully', user: { name: 'Grace', username: null } })
+})
+
+t.test('a trailing slash, as the Django clients send it, reaches the same route', async t => {
+  const app = await build(t)
+  const response = await post(app, '/auth/register/', newUser())
+  t.equal(response.statusCode, 201)
+})
+
+t.test('the stored user never includes a password hash', async t => {
+  const app = await build(t)
+  const response = await post(app, '/auth/register', newUser())
+  t.notMatch(response.body, /\$2[aby]\$/)
+  t.notMatch(response.body, /password/i)
+})
+
+t.test('emails are trimmed and compared case-insensitively', async t => {
+  const app = await build(t)
+  const first = await post(app, '/auth/register', newUser({ email: '  Mixed.Case@Example.COM ' }))
+  t.equal(first.statusCode, 201)
+  t.equal(first.json().user.email, 'Mixed.Case@Example.COM', 'kept as typed, without the spaces')
+
+  const again = await post(app, '/auth/register', newUser({ email: 'mixed.case@example.com' }))
+  t.equal(again.statusCode, 409)
+  t.match(again.json(), { statusCode: 409, code: 'EMAIL_TAKEN', error: 'Conflict', message: String })
+})
+
+t.test('usernames are compared case-insensitively after NFKC normalization', async t => {
+  const app = await build(t)
+  t.equal((await post(app, '/auth/register', newUser({ username: 'Ada_L' }))).statusCode, 201)
+
+  for (const username of ['ada_l', 'ADA_L', 'Ａｄａ_Ｌ']) {
+    const response = await post(app, '/auth/register', newUser({ username }))
+    t.equal(response.statusCode, 409, username)
+    t.equal(response.json().code, 'USERNAME_TAKEN', username)
+  }
+
+  const fullWidth = await post(app, '/auth/register', newUser({ username: 'ｇｒａｃｅ' }))
+  t.equal(fullWidth.statusCode, 201)
+  t.equal(fullWidth.json().user.username, 'grace', 'stored in its normalized form')
+})
+
+t.test('a username that breaks the rule only after normalization is refused', async t => {
+  const app = await build(t)
+  // U+2474 PARENTHESIZED DIGIT ONE is a number (\p{No}); NFKC turns it into "(1)".
+  const response = await post(app, '/auth/register', newUser({ username: 'ab\u2474' }))
+  t.equal(response.statusCode, 400)
+  t.match(response.json(), { code: 'VALIDATION_ERROR', details: [{ path: '/username', message: /normalization/ }] })
+})
+
+t.test('confirmPassword must equal password when present', async t => {
+  const app = await build(t)
+  const response = await post(app, '/auth/register', newUser({ confirmPassword: PASSWORD + '!' }))
+  t.equal(response.statusCode, 400)
+  t.match(response.json(), { code: 'VALIDATION_ERROR', details: [{ path: '/confirmPassword', message: 'must equal password' }] })
+})
+
+t.test('roles: the first of SIGNUP_ROLES by default, others from the list, never admin', async t => {
+  const app = await build(t, { SIGNUP_ROLES: 'student,instructor' })
+
+  const byDefault = await post(app, '/auth/register', newUser())
+  t.equal(byDefault.json().user.role, 'student')
+
+  const instructor = await post(app, '/auth/register', newUser({ role: 'instructor', metadata: { expertise: 5 } }))
+  t.equal(instructor.statusCode, 201)
+  t.match(instructor.json().user, { role: 'instructor', metadata: { expertise: 5 } })
+
+  for (const role of ['admin', 'user', 'teacher']) {
+    const response = await post(app, '/auth/register', newUser({ role }))
+    t.equal(response.statusCode, 403, role)
+    t.match(response.json(), { statusCode: 403, code: 'ROLE_NOT_ALLOWED', error: 'Forbidden', message: /student, instructor/ }, role)
+  }
+})
+
+t.test('the role claim of the access token is the account role', async t => {
+  const app = await build(t, { SIGNUP_ROLES: 'student,instructor' })
+  const { accessToken } = await register(app, { role: 'instructor' })
+  const verify = await post(app, '/auth/token/verify', { token: accessToken })
+  t.equal(verify.json().payload.role, 'instructor')
+})
+
+t.test('invalid bodies are refused with a 400 naming each problem', async t => {
+  const app = await build(t)
+  const euro = '€'.repeat(25) // 25 characters but 75 bytes in UTF-8
+  const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
+    ['missing email', { password: PASSWORD }, '/email', /is required/],
+    ['missing password', { email: 'a@example.com' }, '/password', /is required/],
+    ['malformed email', newUser({ email: 'not-an-email' }), '/email', /valid email/],
+    ['email too long', newUser({ email: 'a'.repeat(250) + '@example.com' }), '/email', /more than 254/],
+    ['short password', newUser({ password: 'short' }), '/password', /fewer than 12/],
+    ['password over 72 bytes', newUser({ password: euro }), '/password', /at most 72 bytes.*never truncated/],
+    ['password over 72 characters', newUser({ password: 'a'.repeat(73) }), '/password', /more than 72/],
+    ['password as a number', newUser({ password: 123456789012345 }), '/password', /must be a string/],
+    ['email as a boolean', newUser({ email: true }), '/email', /must be a string/],
+    ['username too short', newUser({ username: 'ab' }), '/username', /fewer than 3/],
+    ['username with a space', newUser({ username: 'ada l' }), '/username', /letters, digits/],
+    ['username too long', newUser({ username: 'a'.repeat(33) }), '/username', /more than 32/],
+    ['name with a control character', newUser({ name: 'Ada\u0007' }), '/name', /control characters/],
+    ['blank name', newUser({ name: '   ' }), '/name', /blank/],
+    ['unknown property', newUser({ isAdmin: true }), '/isAdmin', /not an allowed property/],
+    ['role with capitals', newUser({ role: 'Admin' }), '/role', /lowercase/],
+    ['nested metadata object', newUser({ metadata: { a: { b: 1 } } }), '/metadata/a', /./],
+    ['metadata with a bad key', newUser({ metadata: { 'a b': 1 } }), '/metadata/a b', /not an allowed property/],
+    ['metadata as an array', newUser({ metadata: [1] }), '/metadata', /must be a object/],
+    ['too many metadata keys', newUser({ metadata: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, i])) }), '/metadata', /more than 20/]
+  ]
+  for (const [name, payload, path, message] of cases) {
+    const response = await post(app, '/auth/register', payload)
+    t.equal(response.statusCode, 400, name)
+    const body = response.json()
+    t.match(body, { statusCode: 400, code: 'VALIDATION_ERROR', error: 'Bad Request', message: String }, name)
+    t.equal(body.details[0].path, path, name)
+    t.match(body.details[0].message, message, name)
+  }
+})
+
+t.test('a password of exactly 72 bytes is accepted and checked in full', async t => {
+  const app = await build(t)
+  const password = '€'.repeat(24) // 72 bytes
+  const { user } = await register(app, { password })
+  t.equal((await post(app, '/auth/login', { email: user.email, password })).statusCode, 200)
+  const almost = '€'.repeat(23) + 'x'
+  t.equal((await post(app, '/auth/login', { email: user.email, password: almost })).statusCode, 401)
+})
+
+t.test('prototype-poisoning keys are refused', async t => {
+  const app = await build(t)
+  for (const payload of [
+    '{"email":"p@example.com","password":"correct horse battery staple","__proto__":{"role":"admin"}}',
+    '{"email":"p@example.com","password":"correct horse battery staple","metadata":{"constructor":{"prototype":{"role":"admin"}}}}'
+  ]) {
+    const response = await app.inject({ method: 'POST', url: '/auth/register', payload, headers: { 'content-type': 'application/json' } })
+    t.equal(response.statusCode, 400)
+    t.match(response.json(), { statusCode: 400, code: String, error: 'Bad Request' })
+  }
+  const login = await post(app, '/auth/login', { email: 'p@example.com', password: PASSWORD })
+  t.equal(login.statusCode, 401, 'no account was created')
+})
+
+t.test('twenty simultaneous registrations of one email give one 201 and nineteen 409s', async t => {
+  const app = await build(t)
+  const url = await listen(app)
+  const body = JSON.stringify(newUser({ email: 'race@example.com' }))
+  const responses = await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body
+  })))
+  const statuses = responses.map(response => response.status).sort()
+  t.strictSame(statuses, [201, ...Array(19).fill(409)])
+  const codes = await Promise.all(responses.filter(response => response.status === 409).map(async response => (await response.json()).code))
+  t.ok(codes.every(code => code === 'EMAIL_TAKEN'))
+})
+
+t.test('simultaneous registrations of one username give one account', async t => {
+  const app = await build(t)
+  const url = await listen(app)
+  const responses = await Promise.all(Array.from({ length: 10 }, () => fetch(`${url}/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(newUser({ username: 'same_name' }))
+  })))
+  const statuses = responses.map(response => response.status).sort()
+  t.strictSame(statuses, [201, ...Array(9).fill(409)])
+})

@@ -1,0 +1,40 @@
+import t from 'tap'
+import { build, post, register } from '../../helper.js'
+
+t.test('POST /auth/token/verify returns the claims of a live access token', async t => {
+  const app = await build(t)
+  const { user, accessToken } = await register(app)
+  const response = await post(app, '/auth/token/verify', { token: accessToken })
+  t.equal(response.statusCode, 200)
+  const body = response.json()
+  t.strictSame(Object.keys(body.payload).sort(), ['exp', 'iat', 'jti', 'role', 'sid', 'sub'])
+  t.match(body, { valid: true, payload: { sub: user.id, role: 'user', sid: String, jti: String, iat: Number, exp: Number } })
+  t.equal(body.payload.exp - body.payload.iat, 900, 'ACCESS_TOKEN_TTL is 15 minutes by default')
+})
+
+t.test('ACCESS_TOKEN_TTL sets the lifetime and expiresIn', async t => {
+  const app = await build(t, { ACCESS_TOKEN_TTL: '2h' })
+  const { accessToken, body } = await register(app)
+  t.equal(body.expiresIn, 7200)
+  const { payload } = (await post(app, '/auth/token/verify', { token: accessToken })).json()
+  t.equal(payload.exp - payload.iat, 7200)
+})
+
+t.test('a refresh token or garbage is not a valid access token', async t => {
+  const app = await build(t)
+  const { refreshToken } = await register(app)
+  for (const token of [refreshToken, 'garbage', 'a.b.c']) {
+    const response = await post(app, '/auth/token/verify', { token })
+    t.equal(response.statusCode, 401)
+    t.match(response.json(), { statusCode: 401, code: 'INVALID_TOKEN' })
+  }
+})
+
+t.test('the token field is required and bounded', async t => {
+  const app = await build(t)
+  for (const [payload, path] of [[{}, '/token'], [{ token: '' }, '/token'], [{ token: 'x'.repeat(4097) }, '/token'], [{ token: 42 }, '/token']] as const) {
+    const response = await post(app, '/auth/token/verify', payload)
+    t.equal(response.statusCode, 400)
+    t.equal(response.json().details[0].path, path)
+  }
+})

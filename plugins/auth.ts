@@ -8,7 +8,12 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Verifies an access token and its session; throws INVALID_TOKEN (401) otherwise. */
     verifyAccessToken: (token: string) => { claims: AccessTokenClaims, account: UserRow }
-    /** `onRequest` guard: requires `Authorization: Bearer <access token>` of a live session. */
+    /**
+     * Route guard: requires `Authorization: Bearer <access token>` of a live session. Use it as
+     * `preParsing: [fastify.authenticate]`: that runs after every `onRequest` hook, so the rate
+     * limiter (which appends itself to `onRequest`) counts unauthenticated requests too, and
+     * before any body is read.
+     */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
   }
   interface FastifyRequest {

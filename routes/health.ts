@@ -15,7 +15,7 @@ const health: FastifyPluginAsyncTypebox = async function health (fastify) {
       description: 'Checks that the database answers. Suitable for load-balancer and orchestrator probes.',
       tags: ['health'],
       response: {
-        200: Type.Object({ status: Type.Literal('ok') }),
+        200: Type.Object({ status: Type.Literal('ok') }, { description: 'The service and its database answer.' }),
         ...errors({ 503: 'The database is not reachable.', 500: 'Unexpected failure.' })
       }
     }

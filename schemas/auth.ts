@@ -51,12 +51,12 @@ export const RegisterReply = Type.Object({
   message: Type.Literal('User registered successfully'),
   user: ref(User),
   ...tokenFields
-})
+}, { description: 'Registered and signed in.' })
 
 export const LoginReply = Type.Object({
   user: ref(User),
   ...tokenFields
-})
+}, { description: 'Signed in: a new session.' })
 
 export const AccessTokenClaims = Type.Object({
   sub: Uuid,
@@ -78,4 +78,4 @@ export type VerifyBody = Static<typeof VerifyBody>
 export const VerifyReply = Type.Object({
   valid: Type.Literal(true),
   payload: ref(AccessTokenClaims)
-})
+}, { description: 'The token is valid and its session live.' })

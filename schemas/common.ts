@@ -2,16 +2,16 @@
  * Shared schema primitives. Every string has a maximum length and every object forbids unknown
  * properties, so nothing unbounded or unexpected reaches a service or the database.
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox'
+import { type SchemaOptions, type Static, type TSchema, Type } from '@sinclair/typebox'
 import { ROLE_PATTERN } from '../src/config.js'
 
 /**
  * A reference to a schema registered with `addSchema`, typed as the schema itself.
  * The OpenAPI document then shows it as a named component.
  */
-export function ref<T extends TSchema> (schema: T) {
+export function ref<T extends TSchema> (schema: T, options: SchemaOptions = {}) {
   if (schema.$id === undefined) throw new Error('ref() needs a schema with an $id')
-  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id))
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id, options))
 }
 
 /** bcrypt reads at most 72 bytes of a password; longer ones are refused, never truncated. */
@@ -107,7 +107,7 @@ export const ErrorResponse = Type.Object({
 export function errors (reasons: Record<number, string>) {
   const responses: Record<number, ReturnType<typeof ref<typeof ErrorResponse>>> = {}
   for (const [status, description] of Object.entries(reasons)) {
-    responses[Number(status)] = Type.Unsafe<Static<typeof ErrorResponse>>(Type.Ref(ErrorResponse.$id as string, { description }))
+    responses[Number(status)] = ref(ErrorResponse, { description })
   }
   return responses
 }

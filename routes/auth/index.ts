@@ -70,11 +70,11 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
     tags: ['auth'],
     description: 'The signed-in user. Requires `Authorization: Bearer <accessToken>`.',
     security: BEARER_SECURITY,
-    response: { 200: ref(User), ...errors({ ...UNAUTHORIZED, ...COMMON_ERRORS }) }
+    response: { 200: ref(User, { description: 'The signed-in user.' }), ...errors({ ...UNAUTHORIZED, ...COMMON_ERRORS }) }
   }
   for (const [url, summary] of [['/me', 'The signed-in user'], ['/profile', 'The signed-in user (alias of /auth/me)']]) {
     fastify.get(url as string, {
-      onRequest: [fastify.authenticate],
+      preParsing: [fastify.authenticate],
       schema: { ...meSchema, summary }
     }, async function me (request) {
       return toPublicUser(request.account)

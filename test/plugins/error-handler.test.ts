@@ -1,0 +1,81 @@
+import t from 'tap'
+import { BODY_LIMIT } from '../../src/app.js'
+import { build, newUser, post } from '../helper.js'
+
+t.test('unknown routes get a 404 in the common shape', async t => {
+  const app = await build(t)
+  const response = await app.inject('/no/such/route?token=x')
+  t.equal(response.statusCode, 404)
+  t.strictSame(response.json(), { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'Route GET /no/such/route not found' })
+})
+
+t.test('a body that is not JSON is a 415', async t => {
+  const app = await build(t)
+  for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) {
+    const response = await app.inject({ method: 'POST', url: '/auth/login', payload: 'email=a', headers: { 'content-type': contentType } })
+    t.equal(response.statusCode, 415, contentType)
+    t.match(response.json(), { statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE', error: 'Unsupported Media Type', message: String }, contentType)
+  }
+})
+
+t.test('JSON content types with odd case or parameters are still parsed and validated', async t => {
+  const app = await build(t)
+  for (const contentType of ['Application/JSON', 'application/json; charset=utf-8', 'application/json ;charset=UTF-8']) {
+    const response = await app.inject({ method: 'POST', url: '/auth/login', payload: JSON.stringify({ email: 'a@example.com', password: 1 }), headers: { 'content-type': contentType } })
+    t.equal(response.statusCode, 400, contentType)
+    t.equal(response.json().code, 'VALIDATION_ERROR', contentType)
+  }
+})
+
+t.test('malformed or empty JSON is a 400 without a stack', async t => {
+  const app = await build(t)
+  for (const payload of ['{"email": "a@example.com",', '{"a": 1}}', '']) {
+    const response = await app.inject({ method: 'POST', url: '/auth/login', payload, headers: { 'content-type': 'application/json' } })
+    t.equal(response.statusCode, 400, JSON.stringify(payload))
+    t.match(response.json(), { statusCode: 400, code: 'INVALID_JSON', error: 'Bad Request', message: String })
+    t.notMatch(response.body, /at .*\.js|node_modules/)
+  }
+})
+
+t.test('a body over the limit is a 413', async t => {
+  const app = await build(t)
+  const response = await post(app, '/auth/register', newUser({ name: 'x'.repeat(BODY_LIMIT) }))
+  t.equal(response.statusCode, 413)
+  t.match(response.json(), { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', error: 'Payload Too Large' })
+})
+
+t.test('deeply nested JSON is refused and the service keeps answering', async t => {
+  const app = await build(t)
+  const payload = '{"metadata":' + '['.repeat(5000) + ']'.repeat(5000) + '}'
+  const response = await app.inject({ method: 'POST', url: '/auth/register', payload, headers: { 'content-type': 'application/json' } })
+  t.equal(response.statusCode, 400)
+  t.equal((await app.inject('/health')).statusCode, 200)
+})
+
+t.test('an unexpected failure is a generic 500: the detail stays in the log', async t => {
+  const lines: string[] = []
+  const app = await build(t, {}, {
+    overrides: { logger: { level: 'error', stream: { write: (line: string) => { lines.push(line) } } } },
+    setup: app => app.get('/boom', async () => { throw new Error('secret internal detail') })
+  })
+  const response = await app.inject('/boom')
+  t.equal(response.statusCode, 500)
+  t.strictSame(response.json(), { statusCode: 500, code: 'INTERNAL_SERVER_ERROR', error: 'Internal Server Error', message: 'Internal Server Error' })
+  t.match(lines.join(''), /secret internal detail/, 'the log has the detail')
+})
+
+t.test('a failing query is logged without its bound values', async t => {
+  const lines: string[] = []
+  const app = await build(t, {}, {
+    overrides: { logger: { level: 'error', stream: { write: (line: string) => { lines.push(line) } } } }
+  })
+  // A broken table makes the insert of a registration fail after the password is hashed.
+  app.sqlite.exec('DROP TABLE refresh_tokens')
+  const password = 'a very recognisable password'
+  const response = await post(app, '/auth/register', newUser({ password }))
+  t.equal(response.statusCode, 500)
+  const log = lines.join('')
+  t.match(log, /no such table: refresh_tokens/)
+  t.notMatch(log, /\$2[aby]\$10\$/, 'no password hash in the log')
+  t.notMatch(log, /recognisable/)
+})

@@ -1,0 +1,82 @@
+import t, { type Test } from 'tap'
+import { build, post } from '../helper.js'
+
+type Operation = {
+  summary?: string
+  tags?: string[]
+  security?: unknown[]
+  requestBody?: { content: Record<string, { schema: unknown, example?: unknown }> }
+  responses: Record<string, { description: string, content?: Record<string, { schema: unknown }> }>
+}
+
+async function openapi (t: Test) {
+  const app = await build(t)
+  const response = await app.inject('/docs/json')
+  t.equal(response.statusCode, 200)
+  return { app, doc: response.json() as { openapi: string, paths: Record<string, Record<string, Operation>>, components: { schemas: Record<string, unknown>, securitySchemes: Record<string, unknown> } } }
+}
+
+t.test('GET /docs serves Swagger UI', async t => {
+  const app = await build(t)
+  const response = await app.inject('/docs/')
+  t.equal(response.statusCode, 200)
+  t.match(response.headers['content-type'], /text\/html/)
+  t.match(response.body, /swagger-ui/i)
+  const script = await app.inject('/docs/static/swagger-ui-bundle.js')
+  t.equal(script.statusCode, 200, 'the UI is served locally, without a CDN')
+})
+
+t.test('the OpenAPI document lists every route with its statuses, schemas and security', async t => {
+  const { doc } = await openapi(t)
+  t.match(doc.openapi, /^3\./)
+  const expected: Record<string, Record<string, string[]>> = {
+    '/health': { get: ['200', '503'] },
+    '/auth/register': { post: ['201', '400', '403', '409', '413', '415', '429'] },
+    '/auth/signup': { post: ['201', '400', '403', '409', '413', '415', '429'] },
+    '/auth/login': { post: ['200', '400', '401', '413', '415', '429'] },
+    '/auth/signin': { post: ['200', '400', '401', '413', '415', '429'] },
+    '/auth/me': { get: ['200', '401', '429'] },
+    '/auth/profile': { get: ['200', '401', '429'] },
+    '/auth/token/verify': { post: ['200', '400', '401', '413', '415', '429'] }
+  }
+  t.strictSame(Object.keys(doc.paths).sort(), Object.keys(expected).sort())
+  for (const [path, methods] of Object.entries(expected)) {
+    for (const [method, statuses] of Object.entries(methods)) {
+      const operation = doc.paths[path]?.[method] as Operation
+      t.ok(operation.summary, `${method} ${path} has a summary`)
+      t.ok(operation.tags?.length, `${method} ${path} has tags`)
+      for (const status of statuses) {
+        const response = operation.responses[status]
+        t.ok(response?.content?.['application/json']?.schema, `${method} ${path} documents ${status} with a schema`)
+        t.not(response?.description, 'Default Response', `${method} ${path} ${status} says what it means`)
+      }
+      const errorSchemas = Object.entries(operation.responses).filter(([status]) => Number(status) >= 400)
+      for (const [status, response] of errorSchemas) {
+        t.strictSame(response.content?.['application/json']?.schema, { $ref: '#/components/schemas/ErrorResponse' }, `${method} ${path} ${status} is an ErrorResponse`)
+      }
+    }
+  }
+  for (const path of ['/auth/me', '/auth/profile']) {
+    t.strictSame(doc.paths[path]?.get?.security, [{ bearerAuth: [] }], `${path} declares the bearer scheme`)
+  }
+  t.match(doc.components.securitySchemes, { bearerAuth: { type: 'http', scheme: 'bearer' } })
+  t.ok(doc.components.schemas.User, 'User is a named component')
+  t.ok(doc.components.schemas.ErrorResponse, 'ErrorResponse is a named component')
+})
+
+t.test('the examples in the document are requests that work, in order: register, login, me', async t => {
+  const { app, doc } = await openapi(t)
+  const example = (path: string) => doc.paths[path]?.post?.requestBody?.content['application/json']?.example
+
+  const registered = await post(app, '/auth/register', example('/auth/register'))
+  t.equal(registered.statusCode, 201, registered.body)
+  const login = await post(app, '/auth/login', example('/auth/login'))
+  t.equal(login.statusCode, 200, 'the login example signs in the account of the register example')
+  const me = await app.inject({ url: '/auth/me', headers: { authorization: `Bearer ${login.json().accessToken}` } })
+  t.equal(me.statusCode, 200)
+
+  for (const path of ['/auth/signup', '/auth/signin', '/auth/token/verify']) {
+    const response = await post(app, path, example(path))
+    t.not(response.statusCode, 400, `the ${path} example passes validation`)
+  }
+})

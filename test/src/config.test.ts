@@ -1,0 +1,114 @@
+import t from 'tap'
+import { ConfigError, loadConfig, parseDuration, parseRate } from '../../src/config.js'
+
+t.test('defaults need no environment at all', async t => {
+  t.match(loadConfig({}), {
+    port: 3000,
+    host: '127.0.0.1',
+    databaseUrl: './data/auth.db',
+    jwtSecret: undefined,
+    jwtIssuer: undefined,
+    jwtAudience: undefined,
+    accessTokenTtl: 900,
+    refreshTokenTtl: 7 * 86400,
+    sessionMaxAge: 30 * 86400,
+    bcryptCost: 10,
+    passwordMinLength: 12,
+    signupRoles: ['user'],
+    logLevel: 'info',
+    rateLimit: {
+      enabled: true,
+      global: { max: 300, windowMs: 60_000 },
+      signup: { max: 5, windowMs: 60_000 },
+      login: { max: 10, windowMs: 60_000 }
+    }
+  })
+})
+
+t.test('every variable is read', async t => {
+  const config = loadConfig({
+    PORT: '8080',
+    HOST: '0.0.0.0',
+    DATABASE_URL: ':memory:',
+    JWT_SECRET: 'x'.repeat(32),
+    JWT_ISSUER: 'https://auth.example.com',
+    JWT_AUDIENCE: 'api',
+    ACCESS_TOKEN_TTL: '90s',
+    REFRESH_TOKEN_TTL: '2h',
+    SESSION_MAX_AGE: '14d',
+    BCRYPT_COST: '12',
+    PASSWORD_MIN_LENGTH: '16',
+    SIGNUP_ROLES: ' student , instructor,student',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_ENABLED: 'false',
+    RATE_LIMIT_GLOBAL: '1000/1h',
+    RATE_LIMIT_SIGNUP: '3 / 30s',
+    RATE_LIMIT_LOGIN: '20/5m'
+  })
+  t.match(config, {
+    port: 8080,
+    host: '0.0.0.0',
+    databaseUrl: ':memory:',
+    jwtSecret: 'x'.repeat(32),
+    jwtIssuer: 'https://auth.example.com',
+    jwtAudience: 'api',
+    accessTokenTtl: 90,
+    refreshTokenTtl: 7200,
+    sessionMaxAge: 14 * 86400,
+    bcryptCost: 12,
+    passwordMinLength: 16,
+    signupRoles: ['student', 'instructor'],
+    logLevel: 'warn',
+    rateLimit: {
+      enabled: false,
+      global: { max: 1000, windowMs: 3_600_000 },
+      signup: { max: 3, windowMs: 30_000 },
+      login: { max: 20, windowMs: 300_000 }
+    }
+  })
+  t.ok(Object.isFrozen(config))
+})
+
+t.test('durations accept seconds, minutes, hours, days and plain seconds', async t => {
+  t.equal(parseDuration('90s'), 90)
+  t.equal(parseDuration('15m'), 900)
+  t.equal(parseDuration('2h'), 7200)
+  t.equal(parseDuration('7d'), 604800)
+  t.equal(parseDuration('600'), 600)
+  for (const bad of ['', '0', '-5', '1.5h', '10w', 'm', '15 minutes', '366d']) t.equal(parseDuration(bad), undefined, bad)
+  t.strictSame(parseRate('10/1m'), { max: 10, windowMs: 60_000 })
+  for (const bad of ['10', '/1m', '0/1m', '10/0', 'ten/1m', '10/1w']) t.equal(parseRate(bad), undefined, bad)
+})
+
+t.test('each bad variable is named, and all are reported at once', async t => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ PORT: '70000' }, /PORT must be a whole number from 0 to 65535/],
+    [{ PORT: 'http' }, /PORT must be a whole number/],
+    [{ JWT_SECRET: 'too short' }, /JWT_SECRET must be at least 32 bytes/],
+    [{ ACCESS_TOKEN_TTL: '15 minutes' }, /ACCESS_TOKEN_TTL must be a duration/],
+    [{ REFRESH_TOKEN_TTL: '0' }, /REFRESH_TOKEN_TTL must be a duration/],
+    [{ SESSION_MAX_AGE: 'forever' }, /SESSION_MAX_AGE must be a duration/],
+    [{ BCRYPT_COST: '9' }, /BCRYPT_COST must be a whole number from 10 to 15/],
+    [{ BCRYPT_COST: '16' }, /BCRYPT_COST must be a whole number from 10 to 15/],
+    [{ PASSWORD_MIN_LENGTH: '4' }, /PASSWORD_MIN_LENGTH must be a whole number from 8 to 64/],
+    [{ SIGNUP_ROLES: 'user,admin' }, /SIGNUP_ROLES must not contain admin/],
+    [{ SIGNUP_ROLES: 'User' }, /SIGNUP_ROLES: "User" is not a valid role name/],
+    [{ SIGNUP_ROLES: ' , ' }, /SIGNUP_ROLES must name at least one role/],
+    [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of/],
+    [{ DATABASE_URL: 'postgres://localhost/test' }, /DATABASE_URL must be a SQLite file path/],
+    [{ RATE_LIMIT_ENABLED: 'maybe' }, /RATE_LIMIT_ENABLED must be true or false/],
+    [{ RATE_LIMIT_LOGIN: '10 per minute' }, /RATE_LIMIT_LOGIN must look like MAX\/WINDOW/],
+    [{ JWT_ISSUER: 'x'.repeat(300) }, /JWT_ISSUER must be at most 256 characters/]
+  ]
+  for (const [env, message] of cases) {
+    t.throws(() => loadConfig(env), message, Object.keys(env).join())
+  }
+  try {
+    loadConfig({ PORT: 'x', BCRYPT_COST: '99' })
+    t.fail('should throw')
+  } catch (error) {
+    t.ok(error instanceof ConfigError)
+    t.equal((error as ConfigError).problems.length, 2)
+    t.match((error as Error).message, /PORT[\s\S]*BCRYPT_COST/)
+  }
+})

@@ -90,3 +90,20 @@ t.test('login needs a password and exactly one of email or username', async t =>
     t.match(response.json(), { code: 'VALIDATION_ERROR', details: [{ path, message }] }, name)
   }
 })
+
+t.test('an unknown account still pays for a full bcrypt comparison', async t => {
+  const app = await build(t)
+  const calls: Array<string | undefined> = []
+  const verify = app.passwords.verify.bind(app.passwords)
+  app.passwords.verify = async (password, hash) => {
+    calls.push(hash)
+    return verify(password, hash)
+  }
+  const { user } = await register(app)
+  await post(app, '/auth/login', { email: 'nobody@example.com', password: PASSWORD })
+  await post(app, '/auth/login', { username: 'nobody', password: PASSWORD })
+  await post(app, '/auth/login', { email: user.email, password: 'a wrong password' })
+  t.equal(calls.length, 3, 'every attempt runs the comparison, known account or not')
+  t.equal(calls[0], undefined, 'an unknown account is compared against the dummy hash')
+  t.match(calls[2], /^\$2[aby]\$10\$/)
+})

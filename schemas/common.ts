@@ -33,11 +33,17 @@ export const Email = Type.String({
 export const Username = Type.String({
   minLength: 3,
   maxLength: 32,
-  pattern: '^[\\p{L}\\p{N}_.-]+$',
+  pattern: '^[\\p{L}\\p{N}_.-][\\p{L}\\p{M}\\p{N}_.-]*$',
   'x-error': 'may contain only letters, digits, _, . and -',
-  description: '3–32 letters, digits, `_`, `.` or `-`; compared case-insensitively after NFKC normalization.',
+  description: '3–32 letters (with their combining marks), digits, `_`, `.` or `-`; compared case-insensitively after NFKC normalization.',
   examples: ['ada_l']
 })
+
+/**
+ * Text must be well-formed Unicode: an unpaired surrogate cannot be stored as UTF-8 (SQLite
+ * would keep U+FFFD instead), so two different inputs would become one stored value.
+ */
+const WELL_FORMED = { pattern: '^[^\\p{Cs}]*$', 'x-error': 'must be well-formed Unicode (no unpaired surrogates)' }
 
 /** A password being set: the minimum length comes from `PASSWORD_MIN_LENGTH`. */
 export function NewPassword (minLength: number) {
@@ -45,6 +51,7 @@ export function NewPassword (minLength: number) {
     minLength,
     maxLength: PASSWORD_MAX_BYTES,
     'x-max-utf8-bytes': PASSWORD_MAX_BYTES,
+    ...WELL_FORMED,
     description: `At least ${minLength} characters and at most ${PASSWORD_MAX_BYTES} bytes in UTF-8 (bcrypt's limit). Unicode-normalized (NFC) before hashing.`,
     examples: ['correct horse battery staple']
   })
@@ -55,14 +62,15 @@ export const Password = Type.String({
   minLength: 1,
   maxLength: PASSWORD_MAX_BYTES,
   'x-max-utf8-bytes': PASSWORD_MAX_BYTES,
+  ...WELL_FORMED,
   examples: ['correct horse battery staple']
 })
 
 export const Name = Type.String({
   minLength: 1,
   maxLength: 100,
-  pattern: '^[^\\p{Cc}]+$',
-  'x-error': 'must not contain control characters',
+  pattern: '^[^\\p{Cc}\\p{Cs}]+$',
+  'x-error': 'must not contain control characters or unpaired surrogates',
   description: 'Display name; no control characters.',
   examples: ['Ada Lovelace']
 })

@@ -5,7 +5,7 @@ import { users, type UserRow } from './db/schema.js'
 import { EmailTaken, invalidInput, UsernameTaken } from './errors.js'
 import type { User } from '../schemas/user.js'
 
-const USERNAME_RULE = /^[\p{L}\p{N}_.-]{3,32}$/u
+const USERNAME_RULE = /^[\p{L}\p{N}_.-][\p{L}\p{M}\p{N}_.-]{2,31}$/u
 
 /** Emails are trimmed and compared case-insensitively. */
 export function normalizeEmail (email: string): { email: string, key: string } {
@@ -26,9 +26,13 @@ export function normalizeUsername (username: string): { username: string, key: s
   return { username: normalized, key: usernameKey(normalized) }
 }
 
-/** The case-insensitive key of a username, as stored in the unique index. */
+/**
+ * The case-insensitive key of a username, as stored in the unique index. Upper case last:
+ * lower-casing is context-dependent (Σ becomes ς at the end of a word) and folds less than
+ * upper-casing does (ß and SS), so lower-then-upper maps every case variant to one key.
+ */
 export function usernameKey (username: string): string {
-  return username.normalize('NFKC').toLowerCase().normalize('NFKC')
+  return username.normalize('NFKC').toLowerCase().toUpperCase().normalize('NFKC')
 }
 
 export function toPublicUser (row: UserRow): User {

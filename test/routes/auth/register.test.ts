@@ -87,6 +87,26 @@ t.test('usernames are compared case-insensitively after NFKC normalization', asy
   t.equal(fullWidth.json().user.username, 'grace', 'stored in its normalized form')
 })
 
+t.test('usernames that differ only in case are one name, whatever the script', async t => {
+  const app = await build(t)
+  t.equal((await post(app, '/auth/register', newUser({ username: 'abσ' }))).statusCode, 201)
+  t.equal((await post(app, '/auth/register', newUser({ username: 'straße' }))).statusCode, 201)
+  for (const username of ['ABΣ', 'abς', 'STRASSE', 'strasse', 'STRAẞE']) {
+    const response = await post(app, '/auth/register', newUser({ username }))
+    t.equal(response.statusCode, 409, username)
+  }
+})
+
+t.test('usernames in scripts with combining marks are accepted', async t => {
+  const app = await build(t)
+  for (const username of ['राम_1', 'สมชาย', 'José']) {
+    const response = await post(app, '/auth/register', newUser({ username }))
+    t.equal(response.statusCode, 201, username)
+  }
+  const leadingMark = await post(app, '/auth/register', newUser({ username: '\u0301abc' }))
+  t.equal(leadingMark.statusCode, 400, 'but not a mark with nothing to combine with')
+})
+
 t.test('a username that breaks the rule only after normalization is refused', async t => {
   const app = await build(t)
   // U+2474 PARENTHESIZED DIGIT ONE is a number (\p{No}); NFKC turns it into "(1)".
@@ -143,6 +163,8 @@ t.test('invalid bodies are refused with a 400 naming each problem', async t => {
     ['username with a space', newUser({ username: 'ada l' }), '/username', /letters, digits/],
     ['username too long', newUser({ username: 'a'.repeat(33) }), '/username', /more than 32/],
     ['name with a control character', newUser({ name: 'Ada\u0007' }), '/name', /control characters/],
+    ['name with an unpaired surrogate', newUser({ name: 'a\ud800'.repeat(40) }), '/name', /unpaired surrogates/],
+    ['password with an unpaired surrogate', newUser({ password: 'correct horse \udc00' }), '/password', /well-formed Unicode/],
     ['blank name', newUser({ name: '   ' }), '/name', /blank/],
     ['unknown property', newUser({ isAdmin: true }), '/isAdmin', /not an allowed property/],
     ['role with capitals', newUser({ role: 'Admin' }), '/role', /lowercase/],

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError } from 'fastify'
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { type ErrorDetail, ServiceError } from '../src/errors.js'
 import { validationDetails } from '../src/validation.js'
@@ -52,6 +53,34 @@ export function toErrorBody (error: FastifyError): ErrorBody {
   const details = own ? (error as unknown as ServiceError).details : undefined
   if (details !== undefined) body.details = details
   return body
+}
+
+/**
+ * Errors raised by the router before any route or hook runs, such as a malformed percent-encoding
+ * in the URL (`/auth/%zz`): the same shape, and the request id, as everywhere else.
+ */
+export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const body = toErrorBody(error)
+  void reply.code(body.statusCode).header('x-request-id', request.id).send(body)
+}
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'The request headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request did not arrive in time']
+}
+
+/**
+ * Requests that are not valid HTTP never reach Fastify (a bad header line, an unknown method,
+ * oversized headers). Node's answer has no `code`; this writes the common shape instead.
+ */
+export function clientErrorHandler (error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not valid HTTP']
+  const body = JSON.stringify({ statusCode: status, code: codeFor(status), error: STATUS_CODES[status] as string, message } satisfies ErrorBody)
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(error)
 }
 
 /** What is logged for a failure: a database error's bound values (hashes, tokens) stay out. */

@@ -4,14 +4,14 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from './config.js'
 import { schemaController } from './validation.js'
 import authGuard from '../plugins/auth.js'
 import configPlugin from '../plugins/config.js'
 import dbPlugin from '../plugins/db.js'
-import errorHandler from '../plugins/error-handler.js'
+import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/error-handler.js'
 import jwtPlugin from '../plugins/jwt.js'
 import rateLimit from '../plugins/rate-limit.js'
 import services from '../plugins/services.js'
@@ -39,11 +39,23 @@ const REDACT = [
   '*.token'
 ]
 
+/** The request as logged: the path without its query string, which could carry a token. */
+function serializeRequest (request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: request.url.split('?', 1)[0],
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort
+  }
+}
+
 export function serverOptions (config: Config): FastifyServerOptions {
   return {
     logger: {
       level: config.logLevel,
-      redact: { paths: REDACT, censor: '[redacted]' }
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: { req: serializeRequest }
     },
     // Ids are generated, never taken from the client, so a log line cannot be forged.
     genReqId: () => randomUUID(),
@@ -52,7 +64,9 @@ export function serverOptions (config: Config): FastifyServerOptions {
     onConstructorPoisoning: 'error',
     // Seed clients call e.g. /api/auth/register/ with a trailing slash.
     routerOptions: { ignoreTrailingSlash: true },
-    schemaController
+    schemaController,
+    frameworkErrors: frameworkErrors as FastifyServerOptions['frameworkErrors'],
+    clientErrorHandler
   }
 }
 
@@ -82,9 +96,16 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
 
 export default app
 
-/** Builds the app on a new Fastify instance; `overrides` lets tests swap e.g. the logger. */
+/**
+ * Builds the app on a new Fastify instance. `overrides` lets tests change options; logger
+ * options are merged over the service's own, so redaction and serializers stay in force.
+ */
 export async function buildApp (config: Config, overrides: Partial<FastifyServerOptions> = {}) {
-  const fastify = Fastify({ ...serverOptions(config), ...overrides }).withTypeProvider<TypeBoxTypeProvider>()
+  const base = serverOptions(config)
+  const logger = typeof overrides.logger === 'object' && typeof base.logger === 'object'
+    ? { ...base.logger, ...overrides.logger }
+    : overrides.logger ?? base.logger
+  const fastify = Fastify({ ...base, ...overrides, logger }).withTypeProvider<TypeBoxTypeProvider>()
   await fastify.register(app, { config })
   return fastify
 }

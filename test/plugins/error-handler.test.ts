@@ -1,6 +1,20 @@
+import { connect } from 'node:net'
 import t from 'tap'
 import { BODY_LIMIT } from '../../src/app.js'
-import { build, newUser, post } from '../helper.js'
+import { build, listen, newUser, post } from '../helper.js'
+
+/** Sends raw bytes to the server and resolves with everything it answers before closing. */
+function raw (url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(request))
+    let answer = ''
+    socket.setTimeout(5000, () => socket.destroy(new Error('no answer in 5 s')))
+    socket.on('data', chunk => { answer += String(chunk) })
+    socket.on('close', () => resolve(answer))
+    socket.on('error', reject)
+  })
+}
 
 t.test('unknown routes get a 404 in the common shape', async t => {
   const app = await build(t)
@@ -78,4 +92,31 @@ t.test('a failing query is logged without its bound values', async t => {
   t.match(log, /no such table: refresh_tokens/)
   t.notMatch(log, /\$2[aby]\$10\$/, 'no password hash in the log')
   t.notMatch(log, /recognisable/)
+})
+
+t.test('a URL the router cannot decode is a 400 in the common shape, with a request id', async t => {
+  const app = await build(t)
+  for (const url of ['/auth/%zz', '/%']) {
+    const response = await app.inject(url)
+    t.equal(response.statusCode, 400, url)
+    t.match(response.json(), { statusCode: 400, code: 'BAD_REQUEST', error: 'Bad Request', message: String }, url)
+    t.match(response.headers['x-request-id'], /^[0-9a-f-]{36}$/, url)
+  }
+})
+
+t.test('requests that are not valid HTTP get the common shape too', async t => {
+  const app = await build(t)
+  const url = await listen(app)
+  const cases: Array<[string, string, number]> = [
+    ['a bad header line', 'GET /health HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n', 400],
+    ['an unknown method', 'FOO /health HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['oversized headers', `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431]
+  ]
+  for (const [name, request, status] of cases) {
+    const answer = await raw(url, request)
+    t.match(answer, new RegExp(`^HTTP/1.1 ${status} `), name)
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))
+    t.match(body, { statusCode: status, code: String, error: String, message: String }, name)
+  }
+  t.equal((await fetch(url + '/health')).status, 200, 'the server keeps answering')
 })

@@ -11,6 +11,7 @@ t.test('logs carry request ids and never a password, token or Authorization head
   const me = await app.inject({ url: '/auth/me', headers: bearer(accessToken) })
   await post(app, '/auth/token/verify', { token: login.json().accessToken })
   await post(app, '/auth/login', { email: user.email, password: 'a wrong password' })
+  await app.inject({ url: `/auth/me?access_token=${accessToken}`, headers: bearer(accessToken) })
 
   const log = lines.join('')
   t.ok(lines.length > 8, 'requests were logged')

@@ -61,7 +61,7 @@ export function toErrorBody (error: FastifyError): ErrorBody {
  */
 export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const body = toErrorBody(error)
-  void reply.code(body.statusCode).header('x-request-id', request.id).send(body)
+  reply.code(body.statusCode).header('x-request-id', request.id).send(body)
 }
 
 const CLIENT_ERRORS: Record<string, [number, string]> = {

@@ -1,13 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { UserRow } from '../src/db/schema.js'
+import type { Account } from '../src/db/schema.js'
 import { InvalidToken, MissingToken } from '../src/errors.js'
 import type { AccessTokenClaims } from '../schemas/auth.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Verifies an access token and its session; throws INVALID_TOKEN (401) otherwise. */
-    verifyAccessToken: (token: string) => { claims: AccessTokenClaims, account: UserRow }
+    /** The claims of a valid access token of a live session; throws INVALID_TOKEN (401) otherwise. */
+    verifyAccessToken: (token: string) => AccessTokenClaims
     /**
      * Route guard: requires `Authorization: Bearer <access token>` of a live session. Use it as
      * `preParsing: [fastify.authenticate]`: that runs after every `onRequest` hook, so the rate
@@ -17,8 +17,8 @@ declare module 'fastify' {
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
   }
   interface FastifyRequest {
-    /** The signed-in user's record, read with the session check (set by `authenticate`). */
-    account: UserRow
+    /** The signed-in user, read with the session check (set by `authenticate`). */
+    account: Account
   }
 }
 
@@ -31,9 +31,10 @@ const BEARER = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i
  * hold: the session look-up is one indexed query, and it is what makes logout take effect at once.
  */
 export default fp(async function auth (fastify) {
-  fastify.decorateRequest('account', null as unknown as UserRow)
+  fastify.decorateRequest('account', null as unknown as Account)
 
-  function verifyAccessToken (token: string) {
+  /** Signature, algorithm, type, lifetime, issuer and audience; the session is checked by the caller. */
+  function decode (token: string): AccessTokenClaims {
     let claims: AccessTokenClaims
     try {
       if (token.length > TOKEN_MAX_LENGTH) throw new InvalidToken()
@@ -41,12 +42,16 @@ export default fp(async function auth (fastify) {
     } catch {
       throw new InvalidToken()
     }
-    const account = fastify.sessions.liveUser(claims.sid, claims.sub)
-    if (account === undefined) throw new InvalidToken()
-    return { claims, account }
+    // Only this service's signer makes tokens, but a claim of the wrong type must not reach a query.
+    if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') throw new InvalidToken()
+    return claims
   }
 
-  fastify.decorate('verifyAccessToken', verifyAccessToken)
+  fastify.decorate('verifyAccessToken', function verifyAccessToken (token: string) {
+    const claims = decode(token)
+    if (!fastify.sessions.isLive(claims.sid, claims.sub)) throw new InvalidToken()
+    return claims
+  })
 
   fastify.decorate('authenticate', async function authenticate (request: FastifyRequest, reply: FastifyReply) {
     const match = BEARER.exec(request.headers.authorization ?? '')
@@ -55,7 +60,9 @@ export default fp(async function auth (fastify) {
       throw new MissingToken()
     }
     try {
-      const { claims, account } = verifyAccessToken(match[1] as string)
+      const claims = decode(match[1] as string)
+      const account = fastify.sessions.liveUser(claims.sid, claims.sub)
+      if (account === undefined) throw new InvalidToken()
       request.user = claims
       request.account = account
     } catch (error) {

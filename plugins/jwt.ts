@@ -46,7 +46,7 @@ export default fp(async function jwt (fastify) {
       allowedAud: config.jwtAudience,
       // fast-jwt checks iss and aud only when present: when configured, they must be.
       requiredClaims: [
-        'sub', 'role', 'sid', 'jti', 'exp',
+        'sub', 'role', 'sid', 'jti', 'iat', 'exp',
         ...(config.jwtIssuer === undefined ? [] : ['iss']),
         ...(config.jwtAudience === undefined ? [] : ['aud'])
       ]

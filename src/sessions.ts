@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { Database, Executor } from './db/index.js'
-import { refreshTokens, sessions, users, type UserRow } from './db/schema.js'
+import { type Account, accountColumns, refreshTokens, sessions, users } from './db/schema.js'
 import { hashRefreshToken, newRefreshToken } from './tokens.js'
 
 /** Who started a session, for the user's list of their devices. */
@@ -32,20 +32,20 @@ const USER_AGENT_MAX = 512
 export class Sessions {
   readonly #policy: SessionPolicy
   readonly #liveUser
+  readonly #isLive
 
   constructor (db: Database, policy: SessionPolicy) {
     this.#policy = policy
-    // The verify path's only query: one primary-key look-up joined to its user.
-    this.#liveUser = db.select({ user: users })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(
-        eq(sessions.id, sql.placeholder('sessionId')),
-        eq(sessions.userId, sql.placeholder('userId')),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, sql.placeholder('now'))
-      ))
-      .prepare()
+    const live = and(
+      eq(sessions.id, sql.placeholder('sessionId')),
+      eq(sessions.userId, sql.placeholder('userId')),
+      isNull(sessions.revokedAt),
+      gt(sessions.expiresAt, sql.placeholder('now'))
+    )
+    // The guard's only query: one primary-key look-up joined to its user's public columns.
+    this.#liveUser = db.select(accountColumns).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live).prepare()
+    // Token verification needs only a yes or no.
+    this.#isLive = db.select({ live: sql<number>`1` }).from(sessions).where(live).prepare()
   }
 
   /** Starts a session with its first refresh token; meant to run inside the caller's transaction. */
@@ -74,7 +74,12 @@ export class Sessions {
   }
 
   /** The user of a live session, or undefined when the session is unknown, revoked or expired. */
-  liveUser (sessionId: string, userId: string, now = Date.now()): UserRow | undefined {
-    return this.#liveUser.get({ sessionId, userId, now })?.user
+  liveUser (sessionId: string, userId: string, now = Date.now()): Account | undefined {
+    return this.#liveUser.get({ sessionId, userId, now })
+  }
+
+  /** Whether the session exists, belongs to the user, and is neither revoked nor expired. */
+  isLive (sessionId: string, userId: string, now = Date.now()): boolean {
+    return this.#isLive.get({ sessionId, userId, now }) !== undefined
   }
 }

@@ -1,7 +1,7 @@
 /** User records: identity normalization, look-ups and the public view of a user. */
 import { eq, sql } from 'drizzle-orm'
 import type { Database, Executor } from './db/index.js'
-import { users, type UserRow } from './db/schema.js'
+import { type Account, users, type UserRow } from './db/schema.js'
 import { EmailTaken, invalidInput, UsernameTaken } from './errors.js'
 import type { User } from '../schemas/user.js'
 
@@ -35,7 +35,7 @@ export function usernameKey (username: string): string {
   return username.normalize('NFKC').toLowerCase().toUpperCase().normalize('NFKC')
 }
 
-export function toPublicUser (row: UserRow): User {
+export function toPublicUser (row: Account): User {
   return {
     id: row.id,
     email: row.email,

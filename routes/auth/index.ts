@@ -11,11 +11,28 @@ function client (request: FastifyRequest): ClientInfo {
   return { userAgent: request.headers['user-agent'], ip: request.ip }
 }
 
+/** Body fields that hold passwords, in any route of this module. */
+const PASSWORD_FIELDS = ['password', 'confirmPassword', 'currentPassword', 'newPassword', 'confirmNewPassword']
+
+/**
+ * Passwords are NFC-normalized before validation, so their length limits, the equality of
+ * `confirmPassword`, and the hash all see the same text, however the accents were typed.
+ */
+async function normalizePasswords (request: FastifyRequest): Promise<void> {
+  const body = request.body as Record<string, unknown> | null
+  if (body === null || typeof body !== 'object') return
+  for (const field of PASSWORD_FIELDS) {
+    const value = body[field]
+    if (typeof value === 'string') body[field] = value.normalize('NFC')
+  }
+}
+
 const UNAUTHORIZED = { 401: 'No access token, or one that is invalid, expired or of a session that has ended.' }
 
 /** The account and token endpoints, mounted at /auth. Aliases keep the seed APIs' clients working. */
 const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   const { config, accounts, endpointLimits } = fastify
+  fastify.addHook('preValidation', normalizePasswords)
 
   const registerSchema = {
     tags: ['auth'],
@@ -93,7 +110,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       }
     }
   }, async function verify (request) {
-    return { valid: true as const, payload: fastify.verifyAccessToken(request.body.token).claims }
+    return { valid: true as const, payload: fastify.verifyAccessToken(request.body.token) }
   })
 }
 

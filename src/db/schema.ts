@@ -2,7 +2,7 @@
  * Drizzle table definitions for SQLite. Migrations in drizzle/sqlite are generated from this file
  * with `npm run db:generate` and applied at start-up.
  */
-import { sql } from 'drizzle-orm'
+import { getTableColumns, sql } from 'drizzle-orm'
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
 /** Milliseconds since the epoch, read back as a Date. */
@@ -62,4 +62,9 @@ export const settings = sqliteTable('settings', {
 })
 
 export type UserRow = typeof users.$inferSelect
+
+/** A user's columns as a request carries them: no password hash, no look-up keys. */
+const { passwordHash: _hash, emailKey: _emailKey, usernameKey: _usernameKey, ...publicColumns } = getTableColumns(users)
+export const accountColumns = publicColumns
+export type Account = Omit<UserRow, 'passwordHash' | 'emailKey' | 'usernameKey'>
 export type SessionRow = typeof sessions.$inferSelect

@@ -53,6 +53,7 @@ t.test('tokens that are not live access tokens of this service are refused', asy
     ['a plain JWT type', forge(claims, { header: { alg: 'HS256', typ: 'JWT' } })],
     ['HS512', forge(claims, { algorithm: 'HS512', header: { alg: 'HS512', typ: 'at+jwt' } })],
     ['no session claim', forge({ sub: verified.sub, role: 'user', jti: 'x' })],
+    ['no issued-at claim', forge(claims, { noTimestamp: true })],
     ['an unknown session', forge({ ...claims, sid: '00000000-0000-4000-8000-000000000000' })],
     ['a session of another user', forge({ ...claims, sub: '00000000-0000-4000-8000-000000000000' })],
     ['garbage', 'not.a.jwt'],

@@ -115,6 +115,20 @@ t.test('a username that breaks the rule only after normalization is refused', as
   t.match(response.json(), { code: 'VALIDATION_ERROR', details: [{ path: '/username', message: /normalization/ }] })
 })
 
+t.test('passwords are measured and compared after NFC normalization', async t => {
+  const app = await build(t)
+  const composed = 'crème brûlée à la carte'
+  const matching = await post(app, '/auth/register', newUser({ password: composed, confirmPassword: composed.normalize('NFD') }))
+  t.equal(matching.statusCode, 201, 'a decomposed confirmation matches a composed password')
+
+  // 12 code points as sent, 4 after NFC: too short.
+  const short = 'u\u0308\u0304'.repeat(4)
+  t.equal(short.length, 12)
+  const response = await post(app, '/auth/register', newUser({ password: short }))
+  t.equal(response.statusCode, 400)
+  t.match(response.json(), { details: [{ path: '/password', message: /fewer than 12/ }] })
+})
+
 t.test('confirmPassword must equal password when present', async t => {
   const app = await build(t)
   const response = await post(app, '/auth/register', newUser({ confirmPassword: PASSWORD + '!' }))

@@ -38,3 +38,13 @@ t.test('the token field is required and bounded', async t => {
     t.equal(response.json().details[0].path, path)
   }
 })
+
+t.test('a token of a revoked session is not valid', async t => {
+  const app = await build(t)
+  const { accessToken } = await register(app)
+  t.equal((await post(app, '/auth/token/verify', { token: accessToken })).statusCode, 200)
+  app.sqlite.prepare('UPDATE sessions SET revoked_at = ?').run(Date.now())
+  const response = await post(app, '/auth/token/verify', { token: accessToken })
+  t.equal(response.statusCode, 401)
+  t.equal(response.json().code, 'INVALID_TOKEN')
+})

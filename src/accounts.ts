@@ -84,6 +84,11 @@ export class Accounts {
     // Unknown users are checked against a dummy hash, so both failures take the same time.
     const valid = await passwords.verify(input.password, user?.passwordHash)
     if (user === undefined || !valid) throw new InvalidCredentials()
+    // After a change of BCRYPT_COST, each account moves to the new cost at its next login, so
+    // that known accounts and unknown ones (checked against a dummy at the new cost) cost the same.
+    if (passwords.needsRehash(user.passwordHash)) {
+      users.setPasswordHash(user.id, await passwords.hash(input.password))
+    }
     return this.#startSession(client, () => user)
   }
 

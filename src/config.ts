@@ -122,24 +122,26 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   function optional (name: string, maxLength: number): string | undefined {
-    const text = read(name)
+    const text = read(name)?.trim()
     if (text !== undefined && text.length > maxLength) {
       problems.push(`${name} must be at most ${maxLength} characters`)
     }
     return text
   }
 
-  const jwtSecret = env.JWT_SECRET
-  if (jwtSecret !== undefined && jwtSecret !== '' && Buffer.byteLength(jwtSecret) < 32) {
-    problems.push('JWT_SECRET must be at least 32 bytes long (a 256-bit secret); leave it unset to have one generated and kept in the database')
+  // Used exactly as given (no trimming): a secret is bytes, and a space in it is meant.
+  const jwtSecret = env.JWT_SECRET === '' ? undefined : env.JWT_SECRET
+  if (jwtSecret !== undefined && (Buffer.byteLength(jwtSecret) < 32 || jwtSecret.trim() === '')) {
+    problems.push('JWT_SECRET must be at least 32 bytes long (a 256-bit secret), not blank; leave it unset to have one generated and kept in the database')
   }
 
   const databaseUrl = read('DATABASE_URL')?.trim() ?? './data/auth.db'
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl)) {
+  // A URL scheme (postgres://, file:, sqlite:) is not a path; one letter and a colon is a Windows drive.
+  if (/^[a-z][a-z0-9+.-]+:/i.test(databaseUrl)) {
     problems.push(`DATABASE_URL must be a SQLite file path or :memory: (got "${databaseUrl}")`)
   }
 
-  const logLevel = read('LOG_LEVEL')?.trim() ?? 'info'
+  const logLevel = read('LOG_LEVEL')?.trim().toLowerCase() ?? 'info'
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`)
   }
@@ -160,7 +162,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     port: integer('PORT', 3000, 0, 65535),
     host: read('HOST')?.trim() ?? '127.0.0.1',
     databaseUrl,
-    jwtSecret: jwtSecret === '' ? undefined : jwtSecret,
+    jwtSecret,
     jwtIssuer: optional('JWT_ISSUER', 256),
     jwtAudience: optional('JWT_AUDIENCE', 256),
     accessTokenTtl: duration('ACCESS_TOKEN_TTL', '15m'),

@@ -31,6 +31,11 @@ export class Passwords {
     return bcrypt.hash(password.normalize('NFC'), this.#cost)
   }
 
+  /** Whether `hash` was made at another cost than the configured one. */
+  needsRehash (hash: string): boolean {
+    return bcrypt.getRounds(hash) !== this.#cost
+  }
+
   /** Compares against `hash`, or against a dummy of equal cost when there is no account. */
   async verify (password: string, hash: string | undefined): Promise<boolean> {
     const match = await bcrypt.compare(password.normalize('NFC'), hash ?? this.#dummy)

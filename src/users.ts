@@ -75,6 +75,10 @@ export class Users {
     return this.#byUsernameKey.get({ key: usernameKey(username) })
   }
 
+  setPasswordHash (id: string, passwordHash: string): void {
+    this.db.update(users).set({ passwordHash }).where(eq(users.id, id)).run()
+  }
+
   /** Inserts a user; a taken email or username surfaces as EMAIL_TAKEN / USERNAME_TAKEN. */
   insert (executor: Executor, values: typeof users.$inferInsert): UserRow {
     try {

@@ -69,6 +69,14 @@ t.test('every variable is read', async t => {
   t.ok(Object.isFrozen(config))
 })
 
+t.test('values are trimmed and case-folded where that cannot change their meaning', async t => {
+  const config = loadConfig({ JWT_ISSUER: ' https://auth.example.com ', JWT_AUDIENCE: ' api\n', LOG_LEVEL: 'WARN', DATABASE_URL: 'C:\\data\\auth.db' })
+  t.equal(config.jwtIssuer, 'https://auth.example.com')
+  t.equal(config.jwtAudience, 'api')
+  t.equal(config.logLevel, 'warn')
+  t.equal(config.databaseUrl, 'C:\\data\\auth.db', 'a Windows drive letter is a path')
+})
+
 t.test('durations accept seconds, minutes, hours, days and plain seconds', async t => {
   t.equal(parseDuration('90s'), 90)
   t.equal(parseDuration('15m'), 900)
@@ -85,6 +93,7 @@ t.test('each bad variable is named, and all are reported at once', async t => {
     [{ PORT: '70000' }, /PORT must be a whole number from 0 to 65535/],
     [{ PORT: 'http' }, /PORT must be a whole number/],
     [{ JWT_SECRET: 'too short' }, /JWT_SECRET must be at least 32 bytes/],
+    [{ JWT_SECRET: ' '.repeat(40) }, /JWT_SECRET must be at least 32 bytes long \(a 256-bit secret\), not blank/],
     [{ ACCESS_TOKEN_TTL: '15 minutes' }, /ACCESS_TOKEN_TTL must be a duration/],
     [{ REFRESH_TOKEN_TTL: '0' }, /REFRESH_TOKEN_TTL must be a duration/],
     [{ SESSION_MAX_AGE: 'forever' }, /SESSION_MAX_AGE must be a duration/],
@@ -96,6 +105,7 @@ t.test('each bad variable is named, and all are reported at once', async t => {
     [{ SIGNUP_ROLES: ' , ' }, /SIGNUP_ROLES must name at least one role/],
     [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of/],
     [{ DATABASE_URL: 'postgres://localhost/test' }, /DATABASE_URL must be a SQLite file path/],
+    [{ DATABASE_URL: 'file:/tmp/auth.db' }, /DATABASE_URL must be a SQLite file path/],
     [{ RATE_LIMIT_ENABLED: 'maybe' }, /RATE_LIMIT_ENABLED must be true or false/],
     [{ RATE_LIMIT_LOGIN: '10 per minute' }, /RATE_LIMIT_LOGIN must look like MAX\/WINDOW/],
     [{ JWT_ISSUER: 'x'.repeat(300) }, /JWT_ISSUER must be at most 256 characters/]

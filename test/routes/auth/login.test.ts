@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { build, PASSWORD, post, register } from '../../helper.js'
 
@@ -106,4 +109,21 @@ t.test('an unknown account still pays for a full bcrypt comparison', async t => 
   t.equal(calls.length, 3, 'every attempt runs the comparison, known account or not')
   t.equal(calls[0], undefined, 'an unknown account is compared against the dummy hash')
   t.match(calls[2], /^\$2[aby]\$10\$/)
+})
+
+t.test('after BCRYPT_COST changes, an account moves to the new cost at its next login', async t => {
+  const folder = mkdtempSync(join(tmpdir(), 'auth-cost-'))
+  t.teardown(() => rmSync(folder, { recursive: true, force: true }))
+  const database = { DATABASE_URL: join(folder, 'auth.db') }
+  const before = await build(t, database)
+  const { user } = await register(before)
+  await before.close()
+
+  const after = await build(t, { ...database, BCRYPT_COST: '11' })
+  const hashOf = () => (after.sqlite.prepare('SELECT password_hash AS hash FROM users WHERE id = ?').get(user.id) as { hash: string }).hash
+  t.match(hashOf(), /^\$2[aby]\$10\$/)
+  t.equal((await post(after, '/auth/login', { email: user.email, password: PASSWORD })).statusCode, 200)
+  t.match(hashOf(), /^\$2[aby]\$11\$/, 'rehashed at the new cost')
+  t.equal((await post(after, '/auth/login', { email: user.email, password: PASSWORD })).statusCode, 200, 'and the new hash works')
+  t.equal((await post(after, '/auth/login', { email: user.email, password: 'a wrong password' })).statusCode, 401)
 })

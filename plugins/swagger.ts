@@ -12,7 +12,7 @@ export default fp(async function docs (fastify) {
       info: {
         title: 'Auth service',
         version: '0.1.0',
-        description: 'Registration, login with JWT access tokens and rotating refresh tokens, and real logout.\n\n' +
+        description: 'Registration and login with short-lived JWT access tokens and opaque refresh tokens.\n\n' +
           'To try it: **register** (or **login**), copy `accessToken` from the response, press **Authorize** and paste it, then call **GET /auth/me**.'
       },
       tags: [
@@ -21,7 +21,7 @@ export default fp(async function docs (fastify) {
       ],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `accessToken` from register, login or refresh.' }
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `accessToken` from register or login.' }
         }
       }
     },

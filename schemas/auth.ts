@@ -17,11 +17,11 @@ export function RegisterBody (passwordMinLength: number) {
   }, {
     additionalProperties: false,
     examples: [{
-      email: 'ada@example.com',
+      email: 'grace@example.com',
       password: EXAMPLE_PASSWORD,
       confirmPassword: EXAMPLE_PASSWORD,
-      username: 'ada_l',
-      name: 'Ada Lovelace'
+      username: 'grace_h',
+      name: 'Grace Hopper'
     }]
   })
 }
@@ -34,9 +34,9 @@ export const LoginBody = Type.Object({
 }, {
   additionalProperties: false,
   // Exactly one identifier: sending both would make it ambiguous which account is meant.
-  oneOf: [{ required: ['email'] }, { required: ['username'] }],
+  oneOf: [{ title: 'by email', required: ['email'] }, { title: 'by username', required: ['username'] }],
   description: '`password` plus exactly one of `email` or `username`.',
-  examples: [{ email: 'ada@example.com', password: EXAMPLE_PASSWORD }]
+  examples: [{ email: 'grace@example.com', password: EXAMPLE_PASSWORD }]
 })
 export type LoginBody = Static<typeof LoginBody>
 

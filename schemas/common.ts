@@ -27,7 +27,7 @@ export const Email = Type.String({
   pattern: "^\\s*[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+\\s*$",
   'x-error': 'must be a valid email address',
   description: 'Email address; trimmed and compared case-insensitively.',
-  examples: ['ada@example.com']
+  examples: ['grace@example.com']
 })
 
 export const Username = Type.String({
@@ -36,7 +36,7 @@ export const Username = Type.String({
   pattern: '^[\\p{L}\\p{N}_.-][\\p{L}\\p{M}\\p{N}_.-]*$',
   'x-error': 'may contain only letters, digits, _, . and -',
   description: '3–32 letters (with their combining marks), digits, `_`, `.` or `-`; compared case-insensitively after NFKC normalization.',
-  examples: ['ada_l']
+  examples: ['grace_h']
 })
 
 /**
@@ -72,7 +72,7 @@ export const Name = Type.String({
   pattern: '^[^\\p{Cc}\\p{Cs}]+$',
   'x-error': 'must not contain control characters or unpaired surrogates',
   description: 'Display name; no control characters.',
-  examples: ['Ada Lovelace']
+  examples: ['Grace Hopper']
 })
 
 export const Role = Type.String({
@@ -101,10 +101,10 @@ export const Uuid = Type.String({ format: 'uuid', maxLength: 36 })
 export const DateTime = Type.String({ format: 'date-time' })
 
 export const ErrorResponse = Type.Object({
-  statusCode: Type.Integer({ examples: [400] }),
-  code: Type.String({ description: 'Stable machine-readable code, e.g. VALIDATION_ERROR, INVALID_CREDENTIALS, EMAIL_TAKEN.', examples: ['VALIDATION_ERROR'] }),
-  error: Type.String({ description: 'The HTTP status text.', examples: ['Bad Request'] }),
-  message: Type.String({ examples: ['body/email must match pattern'] }),
+  statusCode: Type.Integer({ description: 'The HTTP status, repeated.' }),
+  code: Type.String({ description: 'Stable machine-readable code: see each status’s description, e.g. VALIDATION_ERROR, INVALID_CREDENTIALS, EMAIL_TAKEN.' }),
+  error: Type.String({ description: 'The HTTP status text.' }),
+  message: Type.String({ description: 'What went wrong, for people.' }),
   details: Type.Optional(Type.Array(Type.Object({
     path: Type.String({ description: 'JSON pointer to the offending value, e.g. /email.' }),
     message: Type.String()

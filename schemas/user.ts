@@ -12,7 +12,7 @@ function nullableString (description: string | undefined) {
 /** A user as clients see it: never a password hash. */
 export const User = Type.Object({
   id: Uuid,
-  email: Type.String({ description: 'As registered, trimmed.', examples: ['ada@example.com'] }),
+  email: Type.String({ description: 'As registered, trimmed.', examples: ['grace@example.com'] }),
   username: nullableString(Username.description),
   name: nullableString(Name.description),
   role: Role,

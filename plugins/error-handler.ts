@@ -99,7 +99,8 @@ export default fp(async function errorHandler (fastify) {
     return reply.code(body.statusCode).send(body)
   })
 
-  fastify.setNotFoundHandler(function notFound (request, reply) {
+  // Unknown routes count against the client's global limit, so scanning for routes is limited too.
+  fastify.setNotFoundHandler({ preHandler: fastify.endpointLimits.global }, function notFound (request, reply) {
     return reply.code(404).send({
       statusCode: 404,
       code: 'NOT_FOUND',
@@ -107,4 +108,4 @@ export default fp(async function errorHandler (fastify) {
       message: `Route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)} not found`
     } satisfies ErrorBody)
   })
-}, { name: 'error-handler' })
+}, { name: 'error-handler', dependencies: ['rate-limit'] })

@@ -11,7 +11,7 @@ declare module 'fastify' {
      * share one limiter, so `/auth/signup` is not a second budget beside `/auth/register`.
      * Empty when rate limiting is disabled.
      */
-    endpointLimits: { signup: onRequestHookHandler[], login: onRequestHookHandler[] }
+    endpointLimits: { global: onRequestHookHandler[], signup: onRequestHookHandler[], login: onRequestHookHandler[] }
   }
 }
 
@@ -22,7 +22,7 @@ declare module 'fastify' {
 export default fp(async function rateLimiting (fastify) {
   const { enabled, global, signup, login } = fastify.config.rateLimit
   if (!enabled) {
-    fastify.decorate('endpointLimits', { signup: [], login: [] })
+    fastify.decorate('endpointLimits', { global: [], signup: [], login: [] })
     return
   }
   await fastify.register(rateLimit, {
@@ -32,5 +32,10 @@ export default fp(async function rateLimiting (fastify) {
     errorResponseBuilder: (_request, context) => new RateLimited(context.after)
   })
   const limiter = (limit: RateLimit) => [fastify.rateLimit({ max: limit.max, timeWindow: limit.windowMs }) as onRequestHookHandler]
-  fastify.decorate('endpointLimits', { signup: limiter(signup), login: limiter(login) })
+  fastify.decorate('endpointLimits', {
+    // Without options, the limiter shares the global per-client bucket (used for unknown routes).
+    global: [fastify.rateLimit() as onRequestHookHandler],
+    signup: limiter(signup),
+    login: limiter(login)
+  })
 }, { name: 'rate-limit', dependencies: ['config'] })

@@ -87,7 +87,9 @@ const MetadataScalar = Type.Union([Type.String({ maxLength: 500 }), Type.Number(
 
 export const Metadata = Type.Record(
   Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
-  Type.Union([MetadataScalar, Type.Array(MetadataScalar, { maxItems: 20 })]),
+  Type.Union([MetadataScalar, Type.Array(MetadataScalar, { maxItems: 20 })], {
+    'x-error': 'must be a string (at most 500 characters), number, boolean, null, or a list of up to 20 of these'
+  }),
   {
     additionalProperties: false,
     maxProperties: 20,

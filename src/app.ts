@@ -72,12 +72,12 @@ export function serverOptions (config: Config): FastifyServerOptions {
 
 const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(configPlugin, { config: opts.config })
+  await fastify.register(rateLimit)
   await fastify.register(errorHandler)
   await fastify.register(dbPlugin)
   await fastify.register(jwtPlugin)
   await fastify.register(services)
   await fastify.register(authGuard)
-  await fastify.register(rateLimit)
   await fastify.register(swagger)
 
   for (const schema of [ErrorResponse, User, AccessTokenClaims]) fastify.addSchema(schema)

@@ -61,8 +61,8 @@ interface VerboseError extends FastifySchemaValidationError {
 export function validationDetails (errors: FastifySchemaValidationError[]): ErrorDetail[] {
   const details: ErrorDetail[] = []
   for (const error of errors as VerboseError[]) {
-    // Failures inside a oneOf branch are summarized by the oneOf error itself.
-    if (error.schemaPath.includes('/oneOf/')) continue
+    // Failures inside a oneOf or anyOf branch are summarized by that keyword's own error.
+    if (/\/(oneOf|anyOf)\//.test(error.schemaPath)) continue
     const params = error.params as Record<string, unknown>
     let path = error.instancePath
     let message = error.message ?? 'is invalid'
@@ -79,7 +79,8 @@ export function validationDetails (errors: FastifySchemaValidationError[]): Erro
         message = `must be ${String(params.type) === 'integer' ? 'an' : 'a'} ${String(params.type)}`
         break
       case 'pattern':
-        message = typeof error.parentSchema?.['x-error'] === 'string' ? error.parentSchema['x-error'] : 'has an invalid format'
+      case 'anyOf':
+        message = typeof error.parentSchema?.['x-error'] === 'string' ? error.parentSchema['x-error'] : error.keyword === 'anyOf' ? 'is not of an allowed type' : 'has an invalid format'
         break
       case 'x-max-utf8-bytes':
         message = `must be at most ${String(error.schema)} bytes in UTF-8 (bcrypt's limit); it is never truncated`

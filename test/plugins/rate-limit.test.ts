@@ -45,3 +45,11 @@ t.test('every route shares the global per-client limit, but health probes are ex
   t.strictSame(statuses, [401, 401, 429])
   for (let i = 0; i < 3; i++) t.equal((await fetch(url + '/health')).status, 200)
 })
+
+t.test('requests for unknown routes count against the global limit too', async t => {
+  const app = await build(t, { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_GLOBAL: '2/1m' })
+  const url = await listen(app)
+  const statuses = []
+  for (const path of ['/nope', '/admin', '/auth/me']) statuses.push((await fetch(url + path)).status)
+  t.strictSame(statuses, [404, 404, 429])
+})

@@ -15,6 +15,8 @@ declare module 'fastify' {
      * before any body is read.
      */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /** The claims of the request's Bearer token when it is a valid token of a live session; otherwise undefined. */
+    optionalAccessToken: (request: FastifyRequest) => AccessTokenClaims | undefined
   }
   interface FastifyRequest {
     /** The signed-in user, read with the session check (set by `authenticate`). */
@@ -51,6 +53,16 @@ export default fp(async function auth (fastify) {
     const claims = decode(token)
     if (!fastify.sessions.isLive(claims.sid, claims.sub)) throw new InvalidToken()
     return claims
+  })
+
+  fastify.decorate('optionalAccessToken', function optionalAccessToken (request: FastifyRequest) {
+    const match = BEARER.exec(request.headers.authorization ?? '')
+    if (match === null) return undefined
+    try {
+      return fastify.verifyAccessToken(match[1] as string)
+    } catch {
+      return undefined
+    }
   })
 
   fastify.decorate('authenticate', async function authenticate (request: FastifyRequest, reply: FastifyReply) {

@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import fastifyJwt from '@fastify/jwt'
-import { eq } from 'drizzle-orm'
 import fp from 'fastify-plugin'
-import type { Database } from '../src/db/index.js'
-import { settings } from '../src/db/schema.js'
+import { storedSecret } from '../src/db/settings.js'
 import type { AccessClaims } from '../src/accounts.js'
 import type { AccessTokenClaims } from '../schemas/auth.js'
 
@@ -18,20 +15,11 @@ declare module '@fastify/jwt' {
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
 const ALGORITHM = 'HS256'
 
-/**
- * The secret from the database, generated on first start. Insert-or-ignore then read back, so
- * processes starting together on one database agree on a single secret.
- */
-function storedSecret (db: Database): string {
-  db.insert(settings).values({ key: 'jwt_secret', value: randomBytes(32).toString('base64url') }).onConflictDoNothing().run()
-  return db.select().from(settings).where(eq(settings.key, 'jwt_secret')).get()?.value as string
-}
-
 /** Signs and verifies access tokens; the algorithm, type, issuer and audience are pinned on verification. */
 export default fp(async function jwt (fastify) {
   const { config } = fastify
   await fastify.register(fastifyJwt, {
-    secret: config.jwtSecret ?? storedSecret(fastify.db),
+    secret: config.jwtSecret ?? storedSecret(fastify.db, 'jwt_secret'),
     sign: {
       algorithm: ALGORITHM,
       header: { alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE },

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { Accounts } from '../src/accounts.js'
+import { storedSecret } from '../src/db/settings.js'
 import { Passwords } from '../src/passwords.js'
 import { Sessions } from '../src/sessions.js'
 import { Users } from '../src/users.js'
@@ -18,7 +19,7 @@ export default fp(async function services (fastify) {
   const { config, db } = fastify
   const passwords = new Passwords(config.bcryptCost)
   const users = new Users(db)
-  const sessions = new Sessions(db, config)
+  const sessions = new Sessions(db, config, storedSecret(db, 'refresh_secret'))
   fastify.decorate('passwords', passwords)
   fastify.decorate('users', users)
   fastify.decorate('sessions', sessions)

@@ -16,7 +16,9 @@ export default fp(async function docs (fastify) {
           'To try it: **register** (or **login**), copy `accessToken` from the response, press **Authorize** and paste it, then call **GET /auth/me**.'
       },
       tags: [
-        { name: 'auth', description: 'Accounts and tokens' },
+        { name: 'auth', description: 'Registration, login and token verification' },
+        { name: 'sessions', description: 'Refresh, logout, and your sessions on each device' },
+        { name: 'account', description: 'Changes to your own account' },
         { name: 'health', description: 'Liveness and readiness' }
       ],
       components: {

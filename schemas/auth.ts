@@ -79,3 +79,28 @@ export const VerifyReply = Type.Object({
   valid: Type.Literal(true),
   payload: ref(AccessTokenClaims)
 }, { description: 'The token is valid and its session live.' })
+
+/** The body of `PATCH /auth/password`; the new password follows `PASSWORD_MIN_LENGTH`. */
+export function PasswordChangeBody (passwordMinLength: number) {
+  return Type.Object({
+    currentPassword: Password,
+    newPassword: NewPassword(passwordMinLength),
+    confirmNewPassword: Type.Optional(Type.String({ maxLength: 72, description: 'When present, must equal `newPassword`.' }))
+  }, {
+    additionalProperties: false,
+    examples: [{ currentPassword: EXAMPLE_PASSWORD, newPassword: 'a brand new passphrase', confirmNewPassword: 'a brand new passphrase' }]
+  })
+}
+export type PasswordChangeBody = Static<ReturnType<typeof PasswordChangeBody>>
+
+export const ProfileChangeBody = Type.Object({
+  name: Type.Optional(Type.Union([Name, Type.Null()], { description: 'A display name, or null to clear it.' })),
+  username: Type.Optional(Type.Union([Username, Type.Null()], { description: 'A new username, or null to clear it.' })),
+  metadata: Type.Optional(Metadata)
+}, {
+  additionalProperties: false,
+  minProperties: 1,
+  description: 'Any of `name`, `username` and `metadata` (which replaces the whole object); the email and the role cannot be changed here.',
+  examples: [{ name: 'Grace B. Hopper' }]
+})
+export type ProfileChangeBody = Static<typeof ProfileChangeBody>

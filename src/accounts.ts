@@ -1,8 +1,8 @@
 /** Registration and login: the flows that check credentials and start sessions. */
 import { randomUUID } from 'node:crypto'
 import type { Database, Transaction } from './db/index.js'
-import type { UserRow } from './db/schema.js'
-import { EmailTaken, InvalidCredentials, invalidInput, RoleNotAllowed, UsernameTaken } from './errors.js'
+import type { Account, UserRow } from './db/schema.js'
+import { EmailTaken, InvalidCredentials, invalidInput, LogoutUnidentified, RoleNotAllowed, UsernameTaken } from './errors.js'
 import type { Passwords } from './passwords.js'
 import type { ClientInfo, Sessions } from './sessions.js'
 import { normalizeEmail, normalizeUsername, toPublicUser, type Users } from './users.js'
@@ -17,12 +17,15 @@ export interface AccessClaims {
   jti: string
 }
 
-export interface AuthResult {
-  user: User
+export interface TokenPair {
   accessToken: string
   refreshToken: string
   tokenType: 'Bearer'
   expiresIn: number
+}
+
+export interface AuthResult extends TokenPair {
+  user: User
 }
 
 export interface AccountsOptions {
@@ -83,7 +86,8 @@ export class Accounts {
       : users.findByUsername(input.username as string)
     // Unknown users are checked against a dummy hash, so both failures take the same time.
     const valid = await passwords.verify(input.password, user?.passwordHash)
-    if (user === undefined || !valid) throw new InvalidCredentials()
+    // A disabled account gets the very answer of a wrong password, after the same work.
+    if (user === undefined || !valid || user.disabledAt !== null) throw new InvalidCredentials()
     // After a change of BCRYPT_COST, each account moves to the new cost at its next login, so
     // that known accounts and unknown ones (checked against a dummy at the new cost) cost the same.
     if (passwords.needsRehash(user.passwordHash)) {
@@ -92,17 +96,64 @@ export class Accounts {
     return this.#startSession(client, () => user)
   }
 
+  /** Exchanges a refresh token for a new pair: see Sessions.refresh for rotation and reuse. */
+  refresh (refreshToken: string): TokenPair {
+    const { sessionId, account, refreshToken: successor } = this.#options.sessions.refresh(refreshToken)
+    return this.#tokens(account, sessionId, successor)
+  }
+
+  /**
+   * Ends the session named by a live access token or by a refresh token (either suffices, so a
+   * client whose access token has expired can still log out), or with `all` every session of
+   * that user. A refresh token sent beside an access token is ended too, if it is the same user's.
+   */
+  logout (input: { session?: { sessionId: string, userId: string }, refreshToken?: string, all?: boolean }): void {
+    const { db, sessions } = this.#options
+    const byRefreshToken = input.refreshToken === undefined ? undefined : sessions.findByRefreshToken(input.refreshToken)
+    const target = input.session ?? byRefreshToken
+    if (target === undefined) throw new LogoutUnidentified()
+    if (input.all === true) {
+      sessions.revokeAll(db, target.userId)
+      return
+    }
+    sessions.revoke(target.sessionId)
+    if (byRefreshToken !== undefined && byRefreshToken.userId === target.userId) sessions.revoke(byRefreshToken.sessionId)
+  }
+
+  /**
+   * Changes the password of the user of `sessionId` after checking the current one, and ends
+   * every other session of that user: a device that had the old password is signed out.
+   */
+  async changePassword (userId: string, sessionId: string, input: { currentPassword: string, newPassword: string, confirmNewPassword?: string }): Promise<void> {
+    const { db, users, sessions, passwords } = this.#options
+    if (input.confirmNewPassword !== undefined && input.confirmNewPassword !== input.newPassword) {
+      throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
+    }
+    const user = users.findById(userId)
+    const valid = await passwords.verify(input.currentPassword, user?.passwordHash)
+    if (user === undefined || !valid) throw new InvalidCredentials()
+    const passwordHash = await passwords.hash(input.newPassword)
+    db.transaction(tx => {
+      users.setPasswordHash(user.id, passwordHash, tx)
+      sessions.revokeAll(tx, user.id, sessionId)
+    })
+  }
+
   /** Runs `findUser` and starts a session for that user in one transaction, then signs the access token. */
   #startSession (client: ClientInfo, findUser: (tx: Transaction) => UserRow): AuthResult {
-    const { db, sessions, signAccessToken, accessTokenTtl } = this.#options
+    const { db, sessions } = this.#options
     const { user, session } = db.transaction(tx => {
       const user = findUser(tx)
       return { user, session: sessions.start(tx, user.id, client) }
     })
+    return { user: toPublicUser(user), ...this.#tokens(user, session.sessionId, session.refreshToken) }
+  }
+
+  #tokens (account: Account, sessionId: string, refreshToken: string): TokenPair {
+    const { signAccessToken, accessTokenTtl } = this.#options
     return {
-      user: toPublicUser(user),
-      accessToken: signAccessToken({ sub: user.id, role: user.role, sid: session.sessionId, jti: randomUUID() }),
-      refreshToken: session.refreshToken,
+      accessToken: signAccessToken({ sub: account.id, role: account.role, sid: sessionId, jti: randomUUID() }),
+      refreshToken,
       tokenType: 'Bearer',
       expiresIn: accessTokenTtl
     }

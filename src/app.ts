@@ -20,6 +20,7 @@ import authRoutes from '../routes/auth/index.js'
 import healthRoutes from '../routes/health.js'
 import { AccessTokenClaims } from '../schemas/auth.js'
 import { ErrorResponse } from '../schemas/common.js'
+import { SessionInfo } from '../schemas/sessions.js'
 import { User } from '../schemas/user.js'
 
 /** Largest request body accepted: every JSON body of this API fits in a few hundred bytes. */
@@ -80,7 +81,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(authGuard)
   await fastify.register(swagger)
 
-  for (const schema of [ErrorResponse, User, AccessTokenClaims]) fastify.addSchema(schema)
+  for (const schema of [ErrorResponse, User, AccessTokenClaims, SessionInfo]) fastify.addSchema(schema)
 
   // The API speaks JSON only: any other body type is a 415, never parsed as text.
   fastify.removeContentTypeParser('text/plain')

@@ -25,6 +25,8 @@ export interface Config {
   refreshTokenTtl: number
   /** Seconds a session may live from login, however often it is refreshed. */
   sessionMaxAge: number
+  /** Seconds after a refresh during which the spent token may be presented again (0: never). */
+  refreshReuseGrace: number
   bcryptCost: number
   passwordMinLength: number
   signupRoles: readonly string[]
@@ -52,12 +54,12 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
 const MAX_DURATION = 365 * 86400
 
-/** Parses `90s`, `15m`, `2h`, `7d` or a plain number of seconds into seconds. */
-export function parseDuration (text: string): number | undefined {
+/** Parses `90s`, `15m`, `2h`, `7d` or a plain number of seconds into seconds; 0 only when allowed. */
+export function parseDuration (text: string, allowZero = false): number | undefined {
   const match = /^(\d{1,9})([smhd]?)$/.exec(text.trim())
   if (match === null) return undefined
   const seconds = Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1)
-  return seconds > 0 && seconds <= MAX_DURATION ? seconds : undefined
+  return (seconds > 0 || (allowZero && seconds === 0)) && seconds <= MAX_DURATION ? seconds : undefined
 }
 
 /** Parses `MAX/WINDOW`, for example `10/1m`. */
@@ -92,11 +94,11 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     return value
   }
 
-  function duration (name: string, fallback: string): number {
+  function duration (name: string, fallback: string, allowZero = false): number {
     const text = read(name) ?? fallback
-    const seconds = parseDuration(text)
+    const seconds = parseDuration(text, allowZero)
     if (seconds === undefined) {
-      problems.push(`${name} must be a duration such as 90s, 15m, 2h, 7d or a number of seconds, at most 365d (got "${text}")`)
+      problems.push(`${name} must be a duration such as 90s, 15m, 2h, 7d or a number of seconds${allowZero ? ' (0 allowed)' : ''}, at most 365d (got "${text}")`)
       return parseDuration(fallback) as number
     }
     return seconds
@@ -168,6 +170,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     accessTokenTtl: duration('ACCESS_TOKEN_TTL', '15m'),
     refreshTokenTtl: duration('REFRESH_TOKEN_TTL', '7d'),
     sessionMaxAge: duration('SESSION_MAX_AGE', '30d'),
+    refreshReuseGrace: duration('REFRESH_REUSE_GRACE', '10s', true),
     bcryptCost: integer('BCRYPT_COST', 10, 10, 15),
     passwordMinLength: integer('PASSWORD_MIN_LENGTH', 12, 8, 64),
     signupRoles: Object.freeze([...new Set(signupRoles)]),

@@ -1,12 +1,15 @@
 /**
  * Sessions: one per login on one device. Access tokens name their session (`sid`), and a token
  * is honoured only while its session is live, so ending a session ends its tokens at once.
+ * Refresh tokens rotate at every use; a spent one presented again after the grace window is
+ * taken as theft and ends the whole session.
  */
 import { randomUUID } from 'node:crypto'
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm'
 import type { Database, Executor } from './db/index.js'
 import { type Account, accountColumns, refreshTokens, sessions, users } from './db/schema.js'
-import { hashRefreshToken, newRefreshToken } from './tokens.js'
+import { InvalidRefreshToken, RefreshTokenReused } from './errors.js'
+import { childRefreshToken, hashRefreshToken, newRefreshToken } from './tokens.js'
 
 /** Who started a session, for the user's list of their devices. */
 export interface ClientInfo {
@@ -19,6 +22,8 @@ export interface SessionPolicy {
   refreshTokenTtl: number
   /** Seconds a session may live from login, however often it is refreshed. */
   sessionMaxAge: number
+  /** Seconds after a refresh during which the spent token may be presented again. */
+  refreshReuseGrace: number
 }
 
 export interface StartedSession {
@@ -26,16 +31,35 @@ export interface StartedSession {
   refreshToken: string
 }
 
+export interface RefreshedSession extends StartedSession {
+  account: Account
+}
+
+export interface SessionView {
+  id: string
+  createdAt: Date
+  lastUsedAt: Date
+  expiresAt: Date
+  userAgent: string | null
+  ip: string | null
+}
+
 /** Stored user agents are capped: they are informational, and headers can be long. */
 const USER_AGENT_MAX = 512
 
 export class Sessions {
+  readonly #db: Database
   readonly #policy: SessionPolicy
+  /** The key that derives each refresh token's successor. */
+  readonly #refreshKey: string
   readonly #liveUser
   readonly #isLive
+  readonly #byRefreshToken
 
-  constructor (db: Database, policy: SessionPolicy) {
+  constructor (db: Database, policy: SessionPolicy, refreshKey: string) {
+    this.#db = db
     this.#policy = policy
+    this.#refreshKey = refreshKey
     const live = and(
       eq(sessions.id, sql.placeholder('sessionId')),
       eq(sessions.userId, sql.placeholder('userId')),
@@ -46,6 +70,16 @@ export class Sessions {
     this.#liveUser = db.select(accountColumns).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live).prepare()
     // Token verification needs only a yes or no.
     this.#isLive = db.select({ live: sql<number>`1` }).from(sessions).where(live).prepare()
+    this.#byRefreshToken = db.select({
+      token: refreshTokens,
+      session: sessions,
+      account: accountColumns
+    })
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(eq(refreshTokens.tokenHash, sql.placeholder('tokenHash')))
+      .prepare()
   }
 
   /** Starts a session with its first refresh token; meant to run inside the caller's transaction. */
@@ -73,6 +107,47 @@ export class Sessions {
     return { sessionId, refreshToken }
   }
 
+  /**
+   * Exchanges a refresh token for its successor and slides the session's expiry (never past its
+   * maximum age). Within the grace window a spent token yields the same successor again, so
+   * concurrent refreshes advance the session once; after it, reuse ends the session.
+   */
+  refresh (token: string, now = Date.now()): RefreshedSession {
+    const tokenHash = hashRefreshToken(token)
+    const row = this.#byRefreshToken.get({ tokenHash })
+    if (row === undefined || row.session.revokedAt !== null || row.account.disabledAt !== null) throw new InvalidRefreshToken()
+    const { session, account } = row
+    const successor = childRefreshToken(this.#refreshKey, token)
+
+    if (row.token.usedAt !== null) {
+      if (now - row.token.usedAt.getTime() < this.#policy.refreshReuseGrace * 1000) {
+        return { sessionId: session.id, account, refreshToken: successor }
+      }
+      this.revoke(session.id, now)
+      throw new RefreshTokenReused()
+    }
+    if (row.token.expiresAt.getTime() <= now || session.expiresAt.getTime() <= now) throw new InvalidRefreshToken()
+
+    const expiresAt = new Date(Math.min(now + this.#policy.refreshTokenTtl * 1000, session.maxExpiresAt.getTime()))
+    this.#db.transaction(tx => {
+      // The condition makes the spend happen once even when several processes share the database.
+      const spent = tx.update(refreshTokens).set({ usedAt: new Date(now) })
+        .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))).run()
+      if (spent.changes === 0) return
+      tx.insert(refreshTokens).values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
+        .onConflictDoNothing().run()
+      tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id)).run()
+    })
+    return { sessionId: session.id, account, refreshToken: successor }
+  }
+
+  /** The live session a refresh token belongs to, spent or not, for logging out with it. */
+  findByRefreshToken (token: string, now = Date.now()): { sessionId: string, userId: string } | undefined {
+    const row = this.#byRefreshToken.get({ tokenHash: hashRefreshToken(token) })
+    if (row === undefined || row.session.revokedAt !== null || row.session.expiresAt.getTime() <= now) return undefined
+    return { sessionId: row.session.id, userId: row.session.userId }
+  }
+
   /** The user of a live session, or undefined when the session is unknown, revoked or expired. */
   liveUser (sessionId: string, userId: string, now = Date.now()): Account | undefined {
     return this.#liveUser.get({ sessionId, userId, now })
@@ -81,5 +156,40 @@ export class Sessions {
   /** Whether the session exists, belongs to the user, and is neither revoked nor expired. */
   isLive (sessionId: string, userId: string, now = Date.now()): boolean {
     return this.#isLive.get({ sessionId, userId, now }) !== undefined
+  }
+
+  /** Ends one session of `userId`; false when the user has no such live session. */
+  revoke (sessionId: string, now = Date.now(), userId?: string): boolean {
+    const result = this.#db.update(sessions).set({ revokedAt: new Date(now) })
+      .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), userId === undefined ? undefined : eq(sessions.userId, userId)))
+      .run()
+    return result.changes > 0
+  }
+
+  /** Ends every session of a user, or every one but `exceptSessionId`. */
+  revokeAll (executor: Executor, userId: string, exceptSessionId?: string, now = Date.now()): number {
+    return executor.update(sessions).set({ revokedAt: new Date(now) })
+      .where(and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        exceptSessionId === undefined ? undefined : ne(sessions.id, exceptSessionId)
+      ))
+      .run().changes
+  }
+
+  /** A user's live sessions, most recently used first. */
+  list (userId: string, now = Date.now()): SessionView[] {
+    return this.#db.select({
+      id: sessions.id,
+      createdAt: sessions.createdAt,
+      lastUsedAt: sessions.lastUsedAt,
+      expiresAt: sessions.expiresAt,
+      userAgent: sessions.userAgent,
+      ip: sessions.ip
+    })
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date(now))))
+      .orderBy(desc(sessions.lastUsedAt))
+      .all()
   }
 }

@@ -61,10 +61,12 @@ export function uniqueViolation (error: unknown): unknown {
 export class Users {
   readonly #byEmailKey
   readonly #byUsernameKey
+  readonly #byId
 
   constructor (readonly db: Database) {
     this.#byEmailKey = db.select().from(users).where(eq(users.emailKey, sql.placeholder('key'))).prepare()
     this.#byUsernameKey = db.select().from(users).where(eq(users.usernameKey, sql.placeholder('key'))).prepare()
+    this.#byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare()
   }
 
   findByEmail (email: string): UserRow | undefined {
@@ -75,8 +77,33 @@ export class Users {
     return this.#byUsernameKey.get({ key: usernameKey(username) })
   }
 
-  setPasswordHash (id: string, passwordHash: string): void {
-    this.db.update(users).set({ passwordHash }).where(eq(users.id, id)).run()
+  findById (id: string): UserRow | undefined {
+    return this.#byId.get({ id })
+  }
+
+  setPasswordHash (id: string, passwordHash: string, executor: Executor = this.db): void {
+    executor.update(users).set({ passwordHash }).where(eq(users.id, id)).run()
+  }
+
+  /** Changes a user's own profile fields; a taken username surfaces as USERNAME_TAKEN. */
+  updateProfile (id: string, changes: { name?: string | null, username?: string | null, metadata?: Record<string, unknown> }): UserRow | undefined {
+    const values: Partial<typeof users.$inferInsert> = { updatedAt: new Date() }
+    if (changes.name !== undefined) {
+      const name = changes.name?.trim() ?? null
+      if (name === '') throw invalidInput([{ path: '/name', message: 'must not be blank' }])
+      values.name = name
+    }
+    if (changes.username !== undefined) {
+      const username = changes.username === null ? null : normalizeUsername(changes.username)
+      values.username = username?.username ?? null
+      values.usernameKey = username?.key ?? null
+    }
+    if (changes.metadata !== undefined) values.metadata = changes.metadata
+    try {
+      return this.db.update(users).set(values).where(eq(users.id, id)).returning().get()
+    } catch (error) {
+      throw uniqueViolation(error)
+    }
   }
 
   /** Inserts a user; a taken email or username surfaces as EMAIL_TAKEN / USERNAME_TAKEN. */

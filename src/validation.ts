@@ -76,7 +76,7 @@ export function validationDetails (errors: FastifySchemaValidationError[]): Erro
         message = 'is not an allowed property'
         break
       case 'type':
-        message = `must be ${String(params.type) === 'integer' ? 'an' : 'a'} ${String(params.type)}`
+        message = `must be ${/^[aeiou]/.test(String(params.type)) ? 'an' : 'a'} ${String(params.type)}`
         break
       case 'pattern':
       case 'anyOf':

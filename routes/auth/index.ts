@@ -6,6 +6,8 @@ import { toPublicUser } from '../../src/users.js'
 import { LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply } from '../../schemas/auth.js'
 import { BODY_ERRORS, COMMON_ERRORS, errors, ref } from '../../schemas/common.js'
 import { User } from '../../schemas/user.js'
+import accountRoutes from './account.js'
+import sessionRoutes from './sessions.js'
 
 function client (request: FastifyRequest): ClientInfo {
   return { userAgent: request.headers['user-agent'], ip: request.ip }
@@ -112,6 +114,10 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   }, async function verify (request) {
     return { valid: true as const, payload: fastify.verifyAccessToken(request.body.token) }
   })
+
+  // Children of this plugin, so the password normalization above applies to them too.
+  await fastify.register(sessionRoutes)
+  await fastify.register(accountRoutes)
 }
 
 export default auth

@@ -22,6 +22,8 @@ export const users = sqliteTable('users', {
   role: text('role').notNull().default('user'),
   metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
   passwordHash: text('password_hash').notNull(),
+  /** Set while an admin has disabled the account: it can neither log in nor refresh. */
+  disabledAt: timestamp('disabled_at'),
   createdAt: timestamp('created_at').notNull(),
   updatedAt: timestamp('updated_at').notNull()
 })

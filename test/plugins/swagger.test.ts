@@ -35,9 +35,15 @@ t.test('the OpenAPI document lists every route with its statuses, schemas and se
     '/auth/signup': { post: ['201', '400', '403', '409', '413', '415', '429'] },
     '/auth/login': { post: ['200', '400', '401', '413', '415', '429'] },
     '/auth/signin': { post: ['200', '400', '401', '413', '415', '429'] },
-    '/auth/me': { get: ['200', '401', '429'] },
+    '/auth/me': { get: ['200', '401', '429'], patch: ['200', '400', '401', '409', '413', '415', '429'] },
     '/auth/profile': { get: ['200', '401', '429'] },
-    '/auth/token/verify': { post: ['200', '400', '401', '413', '415', '429'] }
+    '/auth/token/verify': { post: ['200', '400', '401', '413', '415', '429'] },
+    '/auth/refresh': { post: ['200', '400', '401', '413', '415', '429'] },
+    '/auth/token/refresh': { post: ['200', '400', '401', '413', '415', '429'] },
+    '/auth/logout': { post: ['200', '400', '401', '413', '415', '429'] },
+    '/auth/sessions': { get: ['200', '401', '429'] },
+    '/auth/sessions/{id}': { delete: ['200', '400', '401', '404', '429'] },
+    '/auth/password': { patch: ['200', '400', '401', '413', '415', '429'] }
   }
   t.strictSame(Object.keys(doc.paths).sort(), Object.keys(expected).sort())
   for (const [path, methods] of Object.entries(expected)) {
@@ -56,9 +62,10 @@ t.test('the OpenAPI document lists every route with its statuses, schemas and se
       }
     }
   }
-  for (const path of ['/auth/me', '/auth/profile']) {
-    t.strictSame(doc.paths[path]?.get?.security, [{ bearerAuth: [] }], `${path} declares the bearer scheme`)
+  for (const [path, method] of [['/auth/me', 'get'], ['/auth/profile', 'get'], ['/auth/me', 'patch'], ['/auth/password', 'patch'], ['/auth/sessions', 'get'], ['/auth/sessions/{id}', 'delete']] as const) {
+    t.strictSame(doc.paths[path]?.[method]?.security, [{ bearerAuth: [] }], `${method} ${path} declares the bearer scheme`)
   }
+  t.strictSame(doc.paths['/auth/logout']?.post?.security, [{ bearerAuth: [] }, {}], 'logout takes a bearer token or none')
   t.match(doc.components.securitySchemes, { bearerAuth: { type: 'http', scheme: 'bearer' } })
   t.ok(doc.components.schemas.User, 'User is a named component')
   t.ok(doc.components.schemas.ErrorResponse, 'ErrorResponse is a named component')
@@ -75,7 +82,7 @@ t.test('the examples in the document are requests that work, in order: register,
   const me = await app.inject({ url: '/auth/me', headers: { authorization: `Bearer ${login.json().accessToken}` } })
   t.equal(me.statusCode, 200)
 
-  for (const path of ['/auth/signup', '/auth/signin', '/auth/token/verify']) {
+  for (const path of ['/auth/signup', '/auth/signin', '/auth/token/verify', '/auth/refresh', '/auth/logout']) {
     const response = await post(app, path, example(path))
     t.not(response.statusCode, 400, `the ${path} example passes validation`)
   }

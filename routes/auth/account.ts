@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { NotFound } from '../../src/errors.js'
+import { toPublicUser } from '../../src/users.js'
+import { BEARER_SECURITY } from '../../plugins/swagger.js'
+import { PasswordChangeBody, ProfileChangeBody } from '../../schemas/auth.js'
+import { BODY_ERRORS, COMMON_ERRORS, errors, ref } from '../../schemas/common.js'
+import { Message } from '../../schemas/sessions.js'
+import { User } from '../../schemas/user.js'
+
+const UNAUTHORIZED = 'No access token, or one that is invalid, expired or of a session that has ended.'
+
+/** The signed-in user's changes to their own account. */
+const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (fastify) {
+  const { accounts, users, config } = fastify
+
+  fastify.patch('/password', {
+    preParsing: [fastify.authenticate],
+    schema: {
+      summary: 'Change your password',
+      description: 'Checks the current password, sets the new one, and ends every other session of yours: devices that knew the old password are signed out. This session stays signed in.',
+      tags: ['account'],
+      security: BEARER_SECURITY,
+      body: PasswordChangeBody(config.passwordMinLength),
+      response: {
+        200: Message('The password is changed and your other sessions have ended.'),
+        ...errors({
+          ...BODY_ERRORS,
+          401: `${UNAUTHORIZED} Or the current password is wrong (code INVALID_CREDENTIALS).`,
+          ...COMMON_ERRORS
+        })
+      }
+    }
+  }, async function changePassword (request) {
+    await accounts.changePassword(request.user.sub, request.user.sid, request.body)
+    return { message: 'Password changed; your other sessions have been ended' }
+  })
+
+  fastify.patch('/me', {
+    preParsing: [fastify.authenticate],
+    schema: {
+      summary: 'Update your profile',
+      description: 'Changes your `name`, `username` or `metadata`. The email and the role cannot be changed here.',
+      tags: ['account'],
+      security: BEARER_SECURITY,
+      body: ProfileChangeBody,
+      response: {
+        200: ref(User, { description: 'The updated user.' }),
+        ...errors({ ...BODY_ERRORS, 401: UNAUTHORIZED, 409: 'The username is taken (code USERNAME_TAKEN).', ...COMMON_ERRORS })
+      }
+    }
+  }, async function updateProfile (request) {
+    const user = users.updateProfile(request.user.sub, request.body)
+    if (user === undefined) throw new NotFound('User')
+    return toPublicUser(user)
+  })
+}
+
+export default accountRoutes

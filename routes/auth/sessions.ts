@@ -1,0 +1,100 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { NotFound } from '../../src/errors.js'
+import { BEARER_SECURITY } from '../../plugins/swagger.js'
+import { BODY_ERRORS, COMMON_ERRORS, errors } from '../../schemas/common.js'
+import { LogoutBody, Message, RefreshBody, SessionList, SessionParams, TokenPair } from '../../schemas/sessions.js'
+
+const UNAUTHORIZED = { 401: 'No access token, or one that is invalid, expired or of a session that has ended.' }
+
+/** Refreshing, logging out, and the user's own list of sessions. */
+const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (fastify) {
+  const { accounts, sessions } = fastify
+
+  const refreshSchema = {
+    tags: ['sessions'],
+    description: 'Exchanges a refresh token for a new access token and a new refresh token; the one sent is spent. ' +
+      'Sending the same token again within the grace window (`REFRESH_REUSE_GRACE`) returns the same new pair of the session, ' +
+      'so two tabs or a retried request stay signed in. After it, a spent token is taken as stolen: the session ends, and the answer is 401 `REFRESH_TOKEN_REUSED`.',
+    body: RefreshBody,
+    response: {
+      200: TokenPair,
+      ...errors({
+        ...BODY_ERRORS,
+        401: 'The refresh token is unknown, expired, of an ended session (code INVALID_REFRESH_TOKEN), or was reused after the grace window (code REFRESH_TOKEN_REUSED, and the session is ended).',
+        ...COMMON_ERRORS
+      })
+    }
+  }
+  for (const [url, summary] of [['/refresh', 'Refresh the tokens'], ['/token/refresh', 'Refresh the tokens (alias of /auth/refresh)']]) {
+    fastify.post(url as string, { schema: { ...refreshSchema, summary } }, async function refresh (request) {
+      return accounts.refresh(request.body.refreshToken)
+    })
+  }
+
+  fastify.post('/logout', {
+    // An absent body is an empty one: a Bearer token alone names the session.
+    preValidation: async request => { request.body ??= {} },
+    schema: {
+      summary: 'Log out',
+      description: 'Ends the session of the Bearer access token, or, when that has expired, of `refreshToken`. Its refresh tokens stop working and its access tokens are refused at once. `all: true` ends every session of the user.',
+      tags: ['sessions'],
+      security: [...BEARER_SECURITY, {}],
+      body: LogoutBody,
+      response: {
+        200: Message('The session (or every session) has ended.'),
+        ...errors({ ...BODY_ERRORS, 401: 'Neither a live access token nor a refresh token of a live session was sent.', ...COMMON_ERRORS })
+      }
+    }
+  }, async function logout (request) {
+    const claims = fastify.optionalAccessToken(request)
+    accounts.logout({
+      session: claims === undefined ? undefined : { sessionId: claims.sid, userId: claims.sub },
+      refreshToken: request.body.refreshToken,
+      all: request.body.all
+    })
+    return { message: request.body.all === true ? 'Logged out of every session' : 'Logged out' }
+  })
+
+  fastify.get('/sessions', {
+    preParsing: [fastify.authenticate],
+    schema: {
+      summary: 'Your sessions',
+      description: 'Every live session of the signed-in user: one per login on a device.',
+      tags: ['sessions'],
+      security: BEARER_SECURITY,
+      response: { 200: SessionList, ...errors({ ...UNAUTHORIZED, ...COMMON_ERRORS }) }
+    }
+  }, async function listSessions (request) {
+    return {
+      sessions: sessions.list(request.user.sub).map(session => ({
+        id: session.id,
+        createdAt: session.createdAt.toISOString(),
+        lastUsedAt: session.lastUsedAt.toISOString(),
+        expiresAt: session.expiresAt.toISOString(),
+        userAgent: session.userAgent,
+        ip: session.ip,
+        current: session.id === request.user.sid
+      }))
+    }
+  })
+
+  fastify.delete('/sessions/:id', {
+    preParsing: [fastify.authenticate],
+    schema: {
+      summary: 'End one of your sessions',
+      description: 'Signs one of your devices out: its refresh tokens stop working and its access tokens are refused at once.',
+      tags: ['sessions'],
+      security: BEARER_SECURITY,
+      params: SessionParams,
+      response: {
+        200: Message('The session has ended.'),
+        ...errors({ 400: 'The id is not a UUID.', ...UNAUTHORIZED, 404: 'You have no live session with this id (code NOT_FOUND).', ...COMMON_ERRORS })
+      }
+    }
+  }, async function endSession (request) {
+    if (!sessions.revoke(request.params.id, Date.now(), request.user.sub)) throw new NotFound('Session')
+    return { message: 'Session ended' }
+  })
+}
+
+export default sessionRoutes

@@ -1,0 +1,52 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { DateTime, ref, Uuid } from './common.js'
+
+export const RefreshToken = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  description: 'The `refreshToken` from register, login or the previous refresh.'
+})
+
+export const RefreshBody = Type.Object({
+  refreshToken: RefreshToken
+}, { additionalProperties: false, examples: [{ refreshToken: 'paste the refreshToken from login here' }] })
+export type RefreshBody = Static<typeof RefreshBody>
+
+export const TokenPair = Type.Object({
+  accessToken: Type.String({ description: 'A new access token.' }),
+  refreshToken: Type.String({ description: 'The refresh token to use next time; the one sent is now spent.' }),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'Seconds until the access token expires.', examples: [900] })
+}, { description: 'Refreshed: use both new tokens from now on.' })
+
+export const LogoutBody = Type.Object({
+  refreshToken: Type.Optional(RefreshToken),
+  all: Type.Optional(Type.Boolean({ description: 'End every session of the user, on every device.' }))
+}, {
+  additionalProperties: false,
+  description: 'Optional. The session is the one of the Bearer access token, or of `refreshToken` when the access token has expired.',
+  examples: [{ all: false }]
+})
+export type LogoutBody = Static<typeof LogoutBody>
+
+/** A confirmation, described for /docs by what it confirms. */
+export function Message (description: string) {
+  return Type.Object({ message: Type.String() }, { description })
+}
+
+export const SessionInfo = Type.Object({
+  id: Uuid,
+  createdAt: DateTime,
+  lastUsedAt: DateTime,
+  expiresAt: DateTime,
+  userAgent: Type.Unsafe<string | null>({ type: ['string', 'null'] }),
+  ip: Type.Unsafe<string | null>({ type: ['string', 'null'] }),
+  current: Type.Boolean({ description: 'Whether this is the session of the access token used for this request.' })
+}, { $id: 'SessionInfo', title: 'SessionInfo' })
+
+export const SessionList = Type.Object({
+  sessions: Type.Array(ref(SessionInfo))
+}, { description: 'Your live sessions, most recently used first.' })
+
+export const SessionParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+export type SessionParams = Static<typeof SessionParams>

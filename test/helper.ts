@@ -65,3 +65,15 @@ export async function register (app: App, fields: Record<string, unknown> = {}):
 export function bearer (token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` }
 }
+
+/** Logs a registered user in again: a second session. */
+export async function login (app: App, email: string): Promise<Session> {
+  const response = await post(app, '/auth/login', { email, password: PASSWORD })
+  if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`)
+  return response.json()
+}
+
+/** The status of GET /auth/me with this access token: 200 while its session is live. */
+export async function meStatus (app: App, accessToken: string): Promise<number> {
+  return (await app.inject({ url: '/auth/me', headers: bearer(accessToken) })).statusCode
+}

@@ -1,0 +1,142 @@
+import t from 'tap'
+import { bearer, build, listen, meStatus, post, register } from '../../helper.js'
+
+const ROTATED = { accessToken: /^[\w-]+\.[\w-]+\.[\w-]+$/, refreshToken: /^[\w-]{43}$/, tokenType: 'Bearer', expiresIn: 900 }
+
+t.test('POST /auth/refresh rotates: a new pair, and the old refresh token is spent', async t => {
+  const app = await build(t)
+  const first = await register(app)
+  const response = await post(app, '/auth/refresh', { refreshToken: first.refreshToken })
+  t.equal(response.statusCode, 200)
+  const second = response.json()
+  t.strictSame(Object.keys(second).sort(), ['accessToken', 'expiresIn', 'refreshToken', 'tokenType'])
+  t.match(second, ROTATED)
+  t.not(second.refreshToken, first.refreshToken)
+  t.equal(await meStatus(app, second.accessToken), 200)
+
+  const third = await post(app, '/auth/token/refresh', { refreshToken: second.refreshToken })
+  t.equal(third.statusCode, 200, 'the alias refreshes the new token in turn')
+  t.not(third.json().refreshToken, second.refreshToken)
+
+  const claims = (await post(app, '/auth/token/verify', { token: third.json().accessToken })).json().payload
+  const original = (await post(app, '/auth/token/verify', { token: first.accessToken })).json().payload
+  t.equal(claims.sid, original.sid, 'refreshing keeps the session')
+})
+
+t.test('within the grace window a repeated refresh gets the same new refresh token', async t => {
+  const app = await build(t)
+  const { refreshToken } = await register(app)
+  const a = (await post(app, '/auth/refresh', { refreshToken })).json()
+  const b = (await post(app, '/auth/refresh', { refreshToken })).json()
+  t.equal(b.refreshToken, a.refreshToken, 'both callers hold one working token')
+  t.equal(await meStatus(app, a.accessToken), 200)
+  t.equal(await meStatus(app, b.accessToken), 200)
+  t.equal((await post(app, '/auth/refresh', { refreshToken: a.refreshToken })).statusCode, 200, 'and it works')
+})
+
+t.test('twenty concurrent refreshes of one token advance the session exactly once', async t => {
+  const app = await build(t)
+  const url = await listen(app)
+  const { refreshToken } = await register(app)
+  const responses = await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/auth/refresh`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refreshToken })
+  })))
+  t.strictSame(responses.map(response => response.status), Array(20).fill(200))
+  const tokens = new Set(await Promise.all(responses.map(async response => (await response.json()).refreshToken)))
+  t.equal(tokens.size, 1, 'every caller got the same successor')
+  const rows = app.sqlite.prepare('SELECT count(*) AS n FROM refresh_tokens').get() as { n: number }
+  t.equal(rows.n, 2, 'one spent token and one successor: the session advanced once')
+})
+
+t.test('a spent token presented after the grace window ends the whole session', async t => {
+  const app = await build(t)
+  const first = await register(app)
+  const second = (await post(app, '/auth/refresh', { refreshToken: first.refreshToken })).json()
+  // The refresh happened 11 s ago, past the default 10 s grace window.
+  app.sqlite.prepare('UPDATE refresh_tokens SET used_at = used_at - 11000 WHERE used_at IS NOT NULL').run()
+
+  const reuse = await post(app, '/auth/refresh', { refreshToken: first.refreshToken })
+  t.equal(reuse.statusCode, 401)
+  t.match(reuse.json(), { statusCode: 401, code: 'REFRESH_TOKEN_REUSED', error: 'Unauthorized' })
+
+  t.equal(await meStatus(app, first.accessToken), 401, 'the access tokens of the session are refused')
+  t.equal(await meStatus(app, second.accessToken), 401)
+  const next = await post(app, '/auth/refresh', { refreshToken: second.refreshToken })
+  t.equal(next.statusCode, 401, 'and so is its newest refresh token')
+  t.equal(next.json().code, 'INVALID_REFRESH_TOKEN')
+})
+
+t.test('with REFRESH_REUSE_GRACE=0 any second use is theft', async t => {
+  const app = await build(t, { REFRESH_REUSE_GRACE: '0' })
+  const { refreshToken, accessToken } = await register(app)
+  t.equal((await post(app, '/auth/refresh', { refreshToken })).statusCode, 200)
+  const again = await post(app, '/auth/refresh', { refreshToken })
+  t.equal(again.json().code, 'REFRESH_TOKEN_REUSED')
+  t.equal(await meStatus(app, accessToken), 401)
+})
+
+t.test('a theft in one session leaves the user’s other sessions alone', async t => {
+  const app = await build(t, { REFRESH_REUSE_GRACE: '0' })
+  const phone = await register(app)
+  const laptop = (await post(app, '/auth/login', { email: phone.user.email, password: 'correct horse battery staple' })).json()
+  await post(app, '/auth/refresh', { refreshToken: phone.refreshToken })
+  await post(app, '/auth/refresh', { refreshToken: phone.refreshToken })
+  t.equal(await meStatus(app, laptop.accessToken), 200)
+})
+
+t.test('refreshing slides the session but never past SESSION_MAX_AGE', async t => {
+  const app = await build(t, { REFRESH_TOKEN_TTL: '1h', SESSION_MAX_AGE: '2h' })
+  const { refreshToken, accessToken } = await register(app)
+  const expiresAt = () => (app.sqlite.prepare('SELECT expires_at AS e FROM sessions').get() as { e: number }).e
+  const initial = expiresAt()
+  t.ok(Math.abs(initial - (Date.now() + 3_600_000)) < 5000, 'an idle session lives REFRESH_TOKEN_TTL')
+
+  // As if 90 minutes had passed since login: the session may live 30 more minutes at most.
+  app.sqlite.prepare('UPDATE sessions SET created_at = created_at - 5400000, max_expires_at = max_expires_at - 5400000, expires_at = expires_at - 3000000').run()
+  const refreshed = await post(app, '/auth/refresh', { refreshToken })
+  t.equal(refreshed.statusCode, 200)
+  const max = (app.sqlite.prepare('SELECT max_expires_at AS m FROM sessions').get() as { m: number }).m
+  t.equal(expiresAt(), max, 'capped at the maximum age, not slid a full hour')
+  t.ok(max - Date.now() < 1_900_000)
+
+  const sessions = (await app.inject({ url: '/auth/sessions', headers: bearer(accessToken) })).json().sessions
+  t.equal(Date.parse(sessions[0].expiresAt), max, 'and the user sees when it will end')
+})
+
+t.test('refresh tokens that are not live are refused', async t => {
+  const app = await build(t)
+  const { accessToken, refreshToken } = await register(app)
+  const other = await register(app)
+  app.sqlite.prepare('UPDATE refresh_tokens SET expires_at = ? WHERE token_hash IN (SELECT token_hash FROM refresh_tokens JOIN sessions ON sessions.id = session_id WHERE sessions.user_id = ?)').run(Date.now() - 1, other.user.id)
+  const cases: Array<[string, string]> = [
+    ['an access token', accessToken],
+    ['an unknown token', 'x'.repeat(43)],
+    ['an expired refresh token', other.refreshToken]
+  ]
+  for (const [name, token] of cases) {
+    const response = await post(app, '/auth/refresh', { refreshToken: token })
+    t.equal(response.statusCode, 401, name)
+    t.match(response.json(), { statusCode: 401, code: 'INVALID_REFRESH_TOKEN' }, name)
+  }
+  t.equal((await post(app, '/auth/refresh', { refreshToken })).statusCode, 200, 'while a live one works')
+})
+
+t.test('a disabled account cannot refresh', async t => {
+  const app = await build(t)
+  const { user, refreshToken } = await register(app)
+  app.sqlite.prepare('UPDATE users SET disabled_at = ? WHERE id = ?').run(Date.now(), user.id)
+  const response = await post(app, '/auth/refresh', { refreshToken })
+  t.equal(response.statusCode, 401)
+  t.equal(response.json().code, 'INVALID_REFRESH_TOKEN')
+})
+
+t.test('the refresh body is validated', async t => {
+  const app = await build(t)
+  for (const [payload, path] of [[{}, '/refreshToken'], [{ refreshToken: '' }, '/refreshToken'], [{ refreshToken: 5 }, '/refreshToken'], [{ refresh: 'x' }, '/refreshToken']] as const) {
+    const response = await post(app, '/auth/refresh', payload)
+    t.equal(response.statusCode, 400)
+    t.equal(response.json().details[0].path, path)
+  }
+})

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Account } from '../src/db/schema.js'
-import { InvalidToken, MissingToken } from '../src/errors.js'
+import { Forbidden, InvalidToken, MissingToken } from '../src/errors.js'
 import type { AccessTokenClaims } from '../schemas/auth.js'
 
 declare module 'fastify' {
@@ -15,6 +15,12 @@ declare module 'fastify' {
      * before any body is read.
      */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /**
+     * Route guard for roles, used after `authenticate`: `preParsing: [fastify.authenticate,
+     * fastify.requireRole('admin')]`. The role is the account's as read from the database for
+     * this request, not the token's, so a demotion takes effect at once.
+     */
+    requireRole: (...roles: string[]) => (request: FastifyRequest) => Promise<void>
     /** The claims of the request's Bearer token when it is a valid token of a live session; otherwise undefined. */
     optionalAccessToken: (request: FastifyRequest) => AccessTokenClaims | undefined
   }
@@ -55,6 +61,12 @@ export default fp(async function auth (fastify) {
     return claims
   })
 
+  fastify.decorate('requireRole', function requireRole (...roles: string[]) {
+    return async function hasRole (request: FastifyRequest) {
+      if (!roles.includes(request.account.role)) throw new Forbidden(roles.join(' or '))
+    }
+  })
+
   fastify.decorate('optionalAccessToken', function optionalAccessToken (request: FastifyRequest) {
     const match = BEARER.exec(request.headers.authorization ?? '')
     if (match === null) return undefined
@@ -74,7 +86,7 @@ export default fp(async function auth (fastify) {
     try {
       const claims = decode(match[1] as string)
       const account = fastify.sessions.liveUser(claims.sid, claims.sub)
-      if (account === undefined) throw new InvalidToken()
+      if (account === undefined || account.disabledAt !== null) throw new InvalidToken()
       request.user = claims
       request.account = account
     } catch (error) {

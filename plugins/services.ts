@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { Accounts } from '../src/accounts.js'
+import { Admin } from '../src/admin.js'
 import { storedSecret } from '../src/db/settings.js'
 import { Passwords } from '../src/passwords.js'
 import { Sessions } from '../src/sessions.js'
@@ -11,6 +12,7 @@ declare module 'fastify' {
     users: Users
     sessions: Sessions
     accounts: Accounts
+    admin: Admin
   }
 }
 
@@ -23,6 +25,7 @@ export default fp(async function services (fastify) {
   fastify.decorate('passwords', passwords)
   fastify.decorate('users', users)
   fastify.decorate('sessions', sessions)
+  fastify.decorate('admin', new Admin(db, sessions))
   fastify.decorate('accounts', new Accounts({
     db,
     users,

@@ -19,6 +19,7 @@ export default fp(async function docs (fastify) {
         { name: 'auth', description: 'Registration, login and token verification' },
         { name: 'sessions', description: 'Refresh, logout, and your sessions on each device' },
         { name: 'account', description: 'Changes to your own account' },
+        { name: 'admin', description: 'Managing users (admins only; admins are created with the CLI)' },
         { name: 'health', description: 'Liveness and readiness' }
       ],
       components: {

@@ -28,6 +28,9 @@ export interface AuthResult extends TokenPair {
   user: User
 }
 
+/** What any new account is made from. */
+type NewUser = Omit<RegisterBody, 'role'>
+
 export interface AccountsOptions {
   db: Database
   users: Users
@@ -46,8 +49,29 @@ export class Accounts {
     this.#options = options
   }
 
+  /** Signup: a new account with a role from SIGNUP_ROLES, signed in at once. */
   async register (input: RegisterBody, client: ClientInfo): Promise<AuthResult> {
-    const { users, passwords, signupRoles } = this.#options
+    const { users, signupRoles } = this.#options
+    const role = input.role ?? signupRoles[0] as string
+    const values = await this.#newUser(input, () => {
+      if (!signupRoles.includes(role)) throw new RoleNotAllowed(role, signupRoles.join(', '))
+    })
+    return this.#startSession(client, tx => users.insert(tx, { ...values, role }))
+  }
+
+  /** An account made by an operator (the CLI), with any role, admin included, and no session. */
+  async createUser (input: NewUser & { role: string }): Promise<User> {
+    const { db, users } = this.#options
+    const values = await this.#newUser(input, () => {})
+    return toPublicUser(users.insert(db, { ...values, role: input.role }))
+  }
+
+  /**
+   * Checks and prepares a new account: the same rules for signup and the CLI. `checkRole` runs
+   * after the input checks, and the cheap uniqueness checks before the expensive hash.
+   */
+  async #newUser (input: NewUser, checkRole: () => void) {
+    const { users, passwords } = this.#options
     const email = normalizeEmail(input.email)
     const username = input.username === undefined ? undefined : normalizeUsername(input.username)
     const name = input.name?.trim()
@@ -55,28 +79,25 @@ export class Accounts {
     if (input.confirmPassword !== undefined && input.confirmPassword !== input.password) {
       throw invalidInput([{ path: '/confirmPassword', message: 'must equal password' }])
     }
-    const role = input.role ?? signupRoles[0] as string
-    if (!signupRoles.includes(role)) throw new RoleNotAllowed(role, signupRoles.join(', '))
+    checkRole()
 
-    // Cheap early answers before the expensive hash; the unique indexes remain the real guard.
+    // Cheap early answers; the unique indexes remain the real guard against races.
     if (users.findByEmail(email.email) !== undefined) throw new EmailTaken()
     if (username !== undefined && users.findByUsername(username.username) !== undefined) throw new UsernameTaken()
 
-    const passwordHash = await passwords.hash(input.password)
     const now = new Date()
-    return this.#startSession(client, tx => users.insert(tx, {
+    return {
       id: randomUUID(),
       email: email.email,
       emailKey: email.key,
       username: username?.username ?? null,
       usernameKey: username?.key ?? null,
       name: name ?? null,
-      role,
       metadata: input.metadata ?? {},
-      passwordHash,
+      passwordHash: await passwords.hash(input.password),
       createdAt: now,
       updatedAt: now
-    }))
+    }
   }
 
   async login (input: LoginBody, client: ClientInfo): Promise<AuthResult> {

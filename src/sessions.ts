@@ -5,7 +5,7 @@
  * taken as theft and ends the whole session.
  */
 import { randomUUID } from 'node:crypto'
-import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, isNotNull, isNull, lte, ne, or, sql } from 'drizzle-orm'
 import type { Database, Executor } from './db/index.js'
 import { type Account, accountColumns, refreshTokens, sessions, users } from './db/schema.js'
 import { InvalidRefreshToken, RefreshTokenReused } from './errors.js'
@@ -175,6 +175,22 @@ export class Sessions {
         exceptSessionId === undefined ? undefined : ne(sessions.id, exceptSessionId)
       ))
       .run().changes
+  }
+
+  /**
+   * Deletes ended and expired sessions with their refresh tokens, and expired refresh tokens
+   * of live sessions. A deleted session's access tokens stay refused: no live row names them.
+   */
+  prune (now = Date.now()): { sessions: number, refreshTokens: number } {
+    const ended = or(isNotNull(sessions.revokedAt), lte(sessions.expiresAt, new Date(now)))
+    return this.#db.transaction(tx => {
+      const refreshTokensDeleted = tx.delete(refreshTokens).where(or(
+        lte(refreshTokens.expiresAt, new Date(now)),
+        inArray(refreshTokens.sessionId, tx.select({ id: sessions.id }).from(sessions).where(ended))
+      )).run().changes
+      const sessionsDeleted = tx.delete(sessions).where(ended).run().changes
+      return { sessions: sessionsDeleted, refreshTokens: refreshTokensDeleted }
+    })
   }
 
   /** A user's live sessions, most recently used first. */

@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm'
 import type { Database, Executor } from './db/index.js'
 import { type Account, users, type UserRow } from './db/schema.js'
 import { EmailTaken, invalidInput, UsernameTaken } from './errors.js'
+import type { AdminUser } from '../schemas/admin.js'
 import type { User } from '../schemas/user.js'
 
 const USERNAME_RULE = /^[\p{L}\p{N}_.-][\p{L}\p{M}\p{N}_.-]{2,31}$/u
@@ -46,6 +47,10 @@ export function toPublicUser (row: Account): User {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString()
   }
+}
+
+export function toAdminUser (row: Account): AdminUser {
+  return { ...toPublicUser(row), disabledAt: row.disabledAt?.toISOString() ?? null }
 }
 
 /** Maps a unique-index violation to the 409 it means; anything else is returned unchanged. */

@@ -51,6 +51,17 @@ export const schemaController: NonNullable<FastifyServerOptions['schemaControlle
   }
 }
 
+/**
+ * A validator for input that does not come over HTTP (the CLI), with exactly the rules of
+ * request bodies: strict types, no unknown properties, the same keywords and messages.
+ */
+export function compileValidator (schema: object): (data: unknown) => ErrorDetail[] {
+  const compile = AjvCompiler()({}, { customOptions: { ...common, coerceTypes: false }, onCreate: addKeywords }) as unknown as
+    (route: RouteContext) => ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null }
+  const validate = compile({ schema, method: 'CLI', url: '', httpPart: 'body' })
+  return data => validate(data) ? [] : validationDetails(validate.errors ?? [])
+}
+
 interface VerboseError extends FastifySchemaValidationError {
   schemaPath: string
   schema?: unknown

@@ -7,6 +7,7 @@ import { LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyR
 import { BODY_ERRORS, COMMON_ERRORS, errors, ref } from '../../schemas/common.js'
 import { User } from '../../schemas/user.js'
 import accountRoutes from './account.js'
+import adminRoutes from './admin/index.js'
 import sessionRoutes from './sessions.js'
 
 function client (request: FastifyRequest): ClientInfo {
@@ -118,6 +119,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   // Children of this plugin, so the password normalization above applies to them too.
   await fastify.register(sessionRoutes)
   await fastify.register(accountRoutes)
+  await fastify.register(adminRoutes, { prefix: '/admin' })
 }
 
 export default auth

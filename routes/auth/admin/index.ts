@@ -1,0 +1,90 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { toAdminUser } from '../../../src/users.js'
+import { BEARER_SECURITY } from '../../../plugins/swagger.js'
+import { AdminUser, RoleBody, UserList, UserListQuery, UserParams } from '../../../schemas/admin.js'
+import { BODY_ERRORS, COMMON_ERRORS, errors, ref } from '../../../schemas/common.js'
+import { Message } from '../../../schemas/sessions.js'
+
+const GUARD_ERRORS = {
+  401: 'No access token, or one that is invalid, expired or of a session that has ended.',
+  403: 'The signed-in user is not an admin (code FORBIDDEN); the role is read afresh on every request.'
+}
+const NOT_FOUND = { 404: 'No user with this id (code NOT_FOUND).' }
+const SELF = { 409: 'An admin cannot change the role of, disable or delete their own account (code CANNOT_MODIFY_SELF).' }
+
+/** The admin API at /auth/admin: every route needs a live session of an admin. */
+const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fastify) {
+  const { admin } = fastify
+  fastify.addHook('preParsing', fastify.authenticate)
+  fastify.addHook('preParsing', fastify.requireRole('admin'))
+  const base = { tags: ['admin'], security: BEARER_SECURITY }
+
+  fastify.get('/users', {
+    schema: {
+      ...base,
+      summary: 'List users',
+      description: 'Pages of users, newest first, optionally filtered by part of an email or username.',
+      querystring: UserListQuery,
+      response: { 200: UserList, ...errors({ 400: 'A query parameter is out of range.', ...GUARD_ERRORS, ...COMMON_ERRORS }) }
+    }
+  }, async function listUsers (request) {
+    const { page, limit, search } = request.query
+    const result = admin.list({ page, limit, search })
+    return { users: result.users.map(toAdminUser), page, limit, total: result.total }
+  })
+
+  fastify.get('/users/:id', {
+    schema: {
+      ...base,
+      summary: 'Get a user',
+      params: UserParams,
+      response: { 200: ref(AdminUser, { description: 'The user.' }), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...COMMON_ERRORS }) }
+    }
+  }, async function getUser (request) {
+    return toAdminUser(admin.get(request.params.id))
+  })
+
+  fastify.patch('/users/:id/role', {
+    schema: {
+      ...base,
+      summary: 'Change a user’s role',
+      description: 'Also ends every session of the user, so no token carries the old role.',
+      params: UserParams,
+      body: RoleBody,
+      response: { 200: ref(AdminUser, { description: 'The user, with the new role.' }), ...errors({ ...BODY_ERRORS, ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
+    }
+  }, async function changeRole (request) {
+    return toAdminUser(admin.setRole(request.user.sub, request.params.id, request.body.role))
+  })
+
+  for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
+    fastify.post(`/users/:id/${action}`, {
+      schema: {
+        ...base,
+        summary: disabled ? 'Disable a user' : 'Enable a user',
+        description: disabled
+          ? 'Ends every session of the user at once; until enabled again they can neither log in (the same 401 as a wrong password) nor refresh.'
+          : 'Lets the user log in again.',
+        params: UserParams,
+        response: { 200: ref(AdminUser, { description: 'The user.' }), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
+      }
+    }, async function setDisabled (request) {
+      return toAdminUser(admin.setDisabled(request.user.sub, request.params.id, disabled))
+    })
+  }
+
+  fastify.delete('/users/:id', {
+    schema: {
+      ...base,
+      summary: 'Delete a user',
+      description: 'Deletes the account with its sessions; its tokens stop working at once.',
+      params: UserParams,
+      response: { 200: Message('The user is deleted.'), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
+    }
+  }, async function deleteUser (request) {
+    admin.delete(request.user.sub, request.params.id)
+    return { message: 'User deleted' }
+  })
+}
+
+export default adminRoutes

@@ -1,0 +1,42 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { Email, Name, NewPassword, ref, Role, Username, Uuid } from './common.js'
+import { User } from './user.js'
+
+/** A user as admins see them: the public fields and whether the account is disabled. */
+export const AdminUser = Type.Composite([
+  User,
+  Type.Object({
+    disabledAt: Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time', description: 'When an admin disabled the account; null while it is enabled.' })
+  })
+], { $id: 'AdminUser', title: 'AdminUser', additionalProperties: false })
+export type AdminUser = Static<typeof AdminUser>
+
+export const UserListQuery = Type.Object({
+  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  search: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Part of an email or username, any case.' }))
+}, { additionalProperties: false })
+export type UserListQuery = Static<typeof UserListQuery>
+
+export const UserList = Type.Object({
+  users: Type.Array(ref(AdminUser)),
+  page: Type.Integer(),
+  limit: Type.Integer(),
+  total: Type.Integer({ description: 'Users matching the search, on all pages.' })
+}, { description: 'One page of users, newest first.' })
+
+export const UserParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+export type UserParams = Static<typeof UserParams>
+
+export const RoleBody = Type.Object({ role: Role }, { additionalProperties: false, examples: [{ role: 'admin' }] })
+
+/** What the CLI's create-user takes: any role, admin included (admins are never made over HTTP). */
+export function CreateUserInput (passwordMinLength: number) {
+  return Type.Object({
+    email: Email,
+    password: NewPassword(passwordMinLength),
+    username: Type.Optional(Username),
+    name: Type.Optional(Name),
+    role: Role
+  }, { additionalProperties: false })
+}

@@ -1,0 +1,106 @@
+/**
+ * Operator commands: `npm run cli -- <command>`. The CLI builds the very app the server runs
+ * (same configuration, same database, same services) without listening.
+ */
+import { createInterface } from 'node:readline/promises'
+import { parseArgs } from 'node:util'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config.js'
+import { ServiceError } from './errors.js'
+import { compileValidator } from './validation.js'
+import { CreateUserInput } from '../schemas/admin.js'
+
+const USAGE = `Usage: npm run cli -- <command> [options]
+
+Commands:
+  create-user --email EMAIL [--role ROLE] [--username NAME] [--name "FULL NAME"] [--password PASSWORD]
+      Creates an account; --role admin is the only way to make an admin. Without --password, the
+      password is read from standard input, which keeps it out of the shell history and process list:
+        printf '%s' "$ADMIN_PASSWORD" | npm run cli -- create-user --email admin@example.com --role admin
+  prune
+      Deletes ended and expired sessions and expired refresh tokens.
+
+The CLI reads the same environment as the server (DATABASE_URL, BCRYPT_COST, …).`
+
+/** An error in how the CLI was called: printed with the usage, exit status 2. */
+class UsageError extends Error {}
+
+/** The whole of standard input, or one line when it is a terminal; one trailing newline is dropped. */
+async function readPassword (): Promise<string> {
+  if (process.stdin.isTTY) {
+    const prompt = createInterface({ input: process.stdin, output: process.stderr })
+    try {
+      return await prompt.question('Password (shown as you type): ')
+    } finally {
+      prompt.close()
+    }
+  }
+  let text = ''
+  for await (const chunk of process.stdin) text += String(chunk)
+  return text.replace(/\r?\n$/, '')
+}
+
+async function withApp<T> (work: (app: Awaited<ReturnType<typeof buildApp>>) => Promise<T>): Promise<T> {
+  const app = await buildApp(loadConfig(), { logger: false })
+  try {
+    await app.ready()
+    return await work(app)
+  } finally {
+    await app.close()
+  }
+}
+
+async function createUser (args: string[]): Promise<string> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      email: { type: 'string' },
+      password: { type: 'string' },
+      role: { type: 'string', default: 'user' },
+      username: { type: 'string' },
+      name: { type: 'string' }
+    }
+  })
+  if (values.email === undefined) throw new UsageError('create-user needs --email')
+  const input = { ...values, email: values.email, role: values.role ?? 'user', password: values.password ?? await readPassword() }
+  const config = loadConfig()
+  const problems = compileValidator(CreateUserInput(config.passwordMinLength))(input)
+  if (problems.length > 0) {
+    throw new UsageError(problems.map(problem => `--${problem.path.slice(1) || 'input'} ${problem.message}`).join('\n'))
+  }
+  const user = await withApp(app => app.accounts.createUser(input))
+  return `Created ${user.role} ${user.email} (id ${user.id})`
+}
+
+async function prune (args: string[]): Promise<string> {
+  parseArgs({ args, strict: true, allowPositionals: false, options: {} })
+  const removed = await withApp(async app => app.sessions.prune())
+  return `Pruned ${removed.sessions} sessions and ${removed.refreshTokens} refresh tokens`
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<string>> = { 'create-user': createUser, prune }
+
+/** Runs one command and returns the process exit status: 0 done, 1 failed, 2 called wrongly. */
+export async function main (argv: string[]): Promise<number> {
+  const [command, ...args] = argv
+  if (command === undefined || command === 'help' || command === '--help') {
+    process.stdout.write(USAGE + '\n')
+    return command === undefined ? 2 : 0
+  }
+  const run = COMMANDS[command]
+  try {
+    if (run === undefined) throw new UsageError(`Unknown command "${command}"`)
+    process.stdout.write(await run(args) + '\n')
+    return 0
+  } catch (error) {
+    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
+    const known = usage || error instanceof ConfigError || error instanceof ServiceError
+    process.stderr.write(`error: ${known ? (error as Error).message : String((error as Error).stack)}\n`)
+    if (usage) process.stderr.write(`\n${USAGE}\n`)
+    return usage ? 2 : 1
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))

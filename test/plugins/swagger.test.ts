@@ -43,7 +43,12 @@ t.test('the OpenAPI document lists every route with its statuses, schemas and se
     '/auth/logout': { post: ['200', '400', '401', '413', '415', '429'] },
     '/auth/sessions': { get: ['200', '401', '429'] },
     '/auth/sessions/{id}': { delete: ['200', '400', '401', '404', '429'] },
-    '/auth/password': { patch: ['200', '400', '401', '413', '415', '429'] }
+    '/auth/password': { patch: ['200', '400', '401', '413', '415', '429'] },
+    '/auth/admin/users': { get: ['200', '400', '401', '403', '429'] },
+    '/auth/admin/users/{id}': { get: ['200', '400', '401', '403', '404', '429'], delete: ['200', '400', '401', '403', '404', '409', '429'] },
+    '/auth/admin/users/{id}/role': { patch: ['200', '400', '401', '403', '404', '409', '413', '415', '429'] },
+    '/auth/admin/users/{id}/disable': { post: ['200', '400', '401', '403', '404', '409', '429'] },
+    '/auth/admin/users/{id}/enable': { post: ['200', '400', '401', '403', '404', '409', '429'] }
   }
   t.strictSame(Object.keys(doc.paths).sort(), Object.keys(expected).sort())
   for (const [path, methods] of Object.entries(expected)) {
@@ -62,7 +67,7 @@ t.test('the OpenAPI document lists every route with its statuses, schemas and se
       }
     }
   }
-  for (const [path, method] of [['/auth/me', 'get'], ['/auth/profile', 'get'], ['/auth/me', 'patch'], ['/auth/password', 'patch'], ['/auth/sessions', 'get'], ['/auth/sessions/{id}', 'delete']] as const) {
+  for (const [path, method] of [['/auth/me', 'get'], ['/auth/profile', 'get'], ['/auth/me', 'patch'], ['/auth/password', 'patch'], ['/auth/sessions', 'get'], ['/auth/sessions/{id}', 'delete'], ['/auth/admin/users', 'get'], ['/auth/admin/users/{id}', 'delete'], ['/auth/admin/users/{id}/role', 'patch']] as const) {
     t.strictSame(doc.paths[path]?.[method]?.security, [{ bearerAuth: [] }], `${method} ${path} declares the bearer scheme`)
   }
   t.strictSame(doc.paths['/auth/logout']?.post?.security, [{ bearerAuth: [] }, {}], 'logout takes a bearer token or none')

@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { bearer, build, PASSWORD, post } from '../helper.js'
+
+const root = join(import.meta.dirname, '..', '..')
+
+/** Runs the CLI as its own process, as `npm run cli --` does, with `input` on standard input. */
+function cli (args: string[], env: Record<string, string>, input = ''): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, JWT_SECRET: '', LOG_LEVEL: 'silent', ...env },
+      stdio: ['pipe', 'pipe', 'pipe']
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', chunk => { stdout += String(chunk) })
+    child.stderr.on('data', chunk => { stderr += String(chunk) })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.on('error', reject)
+    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+    child.stdin.end(input)
+  })
+}
+
+function database (t: { teardown: (fn: () => void) => void }): Record<string, string> {
+  const folder = mkdtempSync(join(tmpdir(), 'auth-cli-'))
+  t.teardown(() => rmSync(folder, { recursive: true, force: true }))
+  return { DATABASE_URL: join(folder, 'auth.db') }
+}
+
+t.test('create-user makes an admin with the password from standard input, who can then use the admin API', async t => {
+  const env = database(t)
+  const created = await cli(['create-user', '--email', 'Root@Example.com', '--role', 'admin', '--name', 'Root'], env, PASSWORD + '\n')
+  t.equal(created.code, 0, created.stderr)
+  t.match(created.stdout, /^Created admin Root@Example.com \(id [0-9a-f-]{36}\)\n$/)
+
+  const app = await build(t, env)
+  const login = await post(app, '/auth/login', { email: 'root@example.com', password: PASSWORD })
+  t.equal(login.statusCode, 200, 'the trailing newline of standard input is not part of the password')
+  t.match(login.json().user, { role: 'admin', name: 'Root' })
+  const users = await app.inject({ url: '/auth/admin/users', headers: bearer(login.json().accessToken) })
+  t.equal(users.statusCode, 200)
+})
+
+t.test('create-user takes --password too, and refuses a taken email with exit status 1', async t => {
+  const env = database(t)
+  t.equal((await cli(['create-user', '--email', 'a@example.com', '--password', PASSWORD], env)).code, 0)
+  const again = await cli(['create-user', '--email', 'A@example.com', '--password', PASSWORD], env)
+  t.equal(again.code, 1)
+  t.match(again.stderr, /error: An account with this email already exists/)
+})
+
+t.test('bad arguments print a clear error and the usage, with exit status 2', async t => {
+  const env = database(t)
+  const cases: Array<[string[], RegExp]> = [
+    [[], /Usage: npm run cli/],
+    [['frobnicate'], /Unknown command "frobnicate"/],
+    [['create-user'], /create-user needs --email/],
+    [['create-user', '--emial', 'a@example.com'], /Unknown option '--emial'/],
+    [['create-user', '--email', 'not-an-email', '--password', PASSWORD], /--email must be a valid email address/],
+    [['create-user', '--email', 'a@example.com', '--password', 'short'], /--password must NOT have fewer than 12 characters/],
+    [['create-user', '--email', 'a@example.com', '--password', PASSWORD, '--role', 'Admin!'], /--role must be lowercase/],
+    [['prune', 'extra'], /Unexpected argument 'extra'/]
+  ]
+  for (const [args, message] of cases) {
+    const result = await cli(args, env)
+    t.equal(result.code, 2, args.join(' ') || '(none)')
+    t.match(result.stderr + result.stdout, message, args.join(' ') || '(none)')
+  }
+  const config = await cli(['prune'], { ...env, BCRYPT_COST: '99' })
+  t.equal(config.code, 1)
+  t.match(config.stderr, /BCRYPT_COST must be a whole number from 10 to 15/)
+})
+
+t.test('prune deletes ended and expired sessions and expired tokens, and keeps live ones', async t => {
+  const env = database(t)
+  const app = await build(t, env)
+  const live = (await post(app, '/auth/register', { email: 'live@example.com', password: PASSWORD })).json()
+  const ended = (await post(app, '/auth/register', { email: 'ended@example.com', password: PASSWORD })).json()
+  await app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(ended.accessToken) })
+  const expired = (await post(app, '/auth/register', { email: 'expired@example.com', password: PASSWORD })).json()
+  app.sqlite.prepare("UPDATE sessions SET expires_at = 1 WHERE user_id = (SELECT id FROM users WHERE email = 'expired@example.com')").run()
+  await app.close()
+
+  const result = await cli(['prune'], env)
+  t.equal(result.code, 0, result.stderr)
+  t.equal(result.stdout, 'Pruned 2 sessions and 2 refresh tokens\n')
+
+  const after = await build(t, env)
+  t.equal((await after.inject({ url: '/auth/me', headers: bearer(live.accessToken) })).statusCode, 200, 'the live session is kept')
+  t.equal((await after.inject({ url: '/auth/me', headers: bearer(ended.accessToken) })).statusCode, 401, 'a pruned session stays ended')
+  t.equal((await post(after, '/auth/refresh', { refreshToken: expired.refreshToken })).statusCode, 401)
+})

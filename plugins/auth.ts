@@ -10,13 +10,14 @@ declare module 'fastify' {
     verifyAccessToken: (token: string) => AccessTokenClaims
     /**
      * Route guard: requires `Authorization: Bearer <access token>` of a live session. Use it as
-     * `preParsing: [fastify.authenticate]`: that runs after every `onRequest` hook, so the rate
-     * limiter (which appends itself to `onRequest`) counts unauthenticated requests too, and
-     * before any body is read.
+     * `preHandler: [fastify.authenticate]`. Not earlier: a client may hold back its body for as
+     * long as the request timeout allows, and a check made before the body arrived would let
+     * the handler run after a logout or a demotion. Not in `onRequest` either: the rate limiter
+     * appends itself there and must count unauthenticated requests too.
      */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
     /**
-     * Route guard for roles, used after `authenticate`: `preParsing: [fastify.authenticate,
+     * Route guard for roles, used after `authenticate`: `preHandler: [fastify.authenticate,
      * fastify.requireRole('admin')]`. The role is the account's as read from the database for
      * this request, not the token's, so a demotion takes effect at once.
      */

@@ -83,7 +83,7 @@ export const Role = Type.String({
   examples: ['user']
 })
 
-const MetadataScalar = Type.Union([Type.String({ maxLength: 500 }), Type.Number(), Type.Boolean(), Type.Null()])
+const MetadataScalar = Type.Union([Type.String({ maxLength: 500, ...WELL_FORMED }), Type.Number(), Type.Boolean(), Type.Null()])
 
 export const Metadata = Type.Record(
   Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Database, Transaction } from './db/index.js'
 import type { Account, UserRow } from './db/schema.js'
-import { EmailTaken, InvalidCredentials, invalidInput, LogoutUnidentified, RoleNotAllowed, UsernameTaken } from './errors.js'
+import { EmailTaken, InvalidCredentials, invalidInput, InvalidToken, LogoutUnidentified, RoleNotAllowed, UsernameTaken } from './errors.js'
 import type { Passwords } from './passwords.js'
 import type { ClientInfo, Sessions } from './sessions.js'
 import { normalizeEmail, normalizeUsername, toPublicUser, type Users } from './users.js'
@@ -109,12 +109,21 @@ export class Accounts {
     const valid = await passwords.verify(input.password, user?.passwordHash)
     // A disabled account gets the very answer of a wrong password, after the same work.
     if (user === undefined || !valid || user.disabledAt !== null) throw new InvalidCredentials()
+    let checkedHash = user.passwordHash
     // After a change of BCRYPT_COST, each account moves to the new cost at its next login, so
     // that known accounts and unknown ones (checked against a dummy at the new cost) cost the same.
-    if (passwords.needsRehash(user.passwordHash)) {
-      users.setPasswordHash(user.id, await passwords.hash(input.password))
+    if (passwords.needsRehash(checkedHash)) {
+      const rehashed = await passwords.hash(input.password)
+      if (users.setPasswordHash(user.id, rehashed, users.db, checkedHash)) checkedHash = rehashed
     }
-    return this.#startSession(client, () => user)
+    // The password was checked while the event loop ran other requests: the session starts
+    // only if the account is, at this moment, still enabled and of the password just checked.
+    // The token then carries the role as it is now, not as it was read before the check.
+    return this.#startSession(client, tx => {
+      const current = users.findById(user.id, tx)
+      if (current === undefined || current.passwordHash !== checkedHash || current.disabledAt !== null) throw new InvalidCredentials()
+      return current
+    })
   }
 
   /** Exchanges a refresh token for a new pair: see Sessions.refresh for rotation and reuse. */
@@ -154,8 +163,11 @@ export class Accounts {
     const valid = await passwords.verify(input.currentPassword, user?.passwordHash)
     if (user === undefined || !valid) throw new InvalidCredentials()
     const passwordHash = await passwords.hash(input.newPassword)
+    // Hashing yields the event loop: commit only if the calling session is still live and the
+    // password is still the one just checked. Two sessions changing it at once cannot both win.
     db.transaction(tx => {
-      users.setPasswordHash(user.id, passwordHash, tx)
+      if (!sessions.isLive(sessionId, userId)) throw new InvalidToken()
+      if (!users.setPasswordHash(user.id, passwordHash, tx, user.passwordHash)) throw new InvalidCredentials()
       sessions.revokeAll(tx, user.id, sessionId)
     })
   }

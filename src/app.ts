@@ -27,6 +27,9 @@ import { User } from '../schemas/user.js'
 /** Largest request body accepted: every JSON body of this API fits in a few hundred bytes. */
 export const BODY_LIMIT = 16 * 1024
 
+/** Milliseconds a client has to send a whole request. */
+export const REQUEST_TIMEOUT = 30_000
+
 /** Secrets that must never reach a log line, wherever a serializer might put them. */
 const REDACT = [
   'req.headers.authorization',
@@ -62,6 +65,9 @@ export function serverOptions (config: Config): FastifyServerOptions {
     // Ids are generated, never taken from the client, so a log line cannot be forged.
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT,
+    // A request must arrive whole within this time: a slowly sent body cannot hold a worker or
+    // outlive the authorization checked when it is complete.
+    requestTimeout: REQUEST_TIMEOUT,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Seed clients call e.g. /api/auth/register/ with a trailing slash.

@@ -2,7 +2,6 @@
  * Operator commands: `npm run cli -- <command>`. The CLI builds the very app the server runs
  * (same configuration, same database, same services) without listening.
  */
-import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
@@ -15,7 +14,8 @@ const USAGE = `Usage: npm run cli -- <command> [options]
 Commands:
   create-user --email EMAIL [--role ROLE] [--username NAME] [--name "FULL NAME"] [--password PASSWORD]
       Creates an account; --role admin is the only way to make an admin. Without --password, the
-      password is read from standard input, which keeps it out of the shell history and process list:
+      password is read, as one line, from piped standard input, which keeps it out of the shell
+      history and the process list:
         printf '%s' "$ADMIN_PASSWORD" | npm run cli -- create-user --email admin@example.com --role admin
   prune
       Deletes ended and expired sessions and expired refresh tokens.
@@ -25,19 +25,20 @@ The CLI reads the same environment as the server (DATABASE_URL, BCRYPT_COST, …
 /** An error in how the CLI was called: printed with the usage, exit status 2. */
 class UsageError extends Error {}
 
-/** The whole of standard input, or one line when it is a terminal; one trailing newline is dropped. */
+/**
+ * The password from standard input: one line, its trailing newline dropped. A terminal is
+ * refused rather than prompted, since what is typed there would be echoed and kept in the
+ * scrollback.
+ */
 async function readPassword (): Promise<string> {
   if (process.stdin.isTTY) {
-    const prompt = createInterface({ input: process.stdin, output: process.stderr })
-    try {
-      return await prompt.question('Password (shown as you type): ')
-    } finally {
-      prompt.close()
-    }
+    throw new UsageError('give the password on standard input, e.g. printf \'%s\' "$PASSWORD" | npm run cli -- create-user …, or with --password')
   }
   let text = ''
   for await (const chunk of process.stdin) text += String(chunk)
-  return text.replace(/\r?\n$/, '')
+  const password = text.replace(/\r?\n$/, '')
+  if (/[\r\n]/.test(password)) throw new UsageError('the password on standard input must be a single line')
+  return password
 }
 
 async function withApp<T> (work: (app: Awaited<ReturnType<typeof buildApp>>) => Promise<T>): Promise<T> {
@@ -64,7 +65,9 @@ async function createUser (args: string[]): Promise<string> {
     }
   })
   if (values.email === undefined) throw new UsageError('create-user needs --email')
-  const input = { ...values, email: values.email, role: values.role ?? 'user', password: values.password ?? await readPassword() }
+  // NFC first, as for passwords sent over HTTP, so the length rules count the same characters.
+  const password = (values.password ?? await readPassword()).normalize('NFC')
+  const input = { ...values, email: values.email, role: values.role ?? 'user', password }
   const config = loadConfig()
   const problems = compileValidator(CreateUserInput(config.passwordMinLength))(input)
   if (problems.length > 0) {

@@ -64,12 +64,13 @@ export class Sessions {
       eq(sessions.id, sql.placeholder('sessionId')),
       eq(sessions.userId, sql.placeholder('userId')),
       isNull(sessions.revokedAt),
-      gt(sessions.expiresAt, sql.placeholder('now'))
+      gt(sessions.expiresAt, sql.placeholder('now')),
+      isNull(users.disabledAt)
     )
     // The guard's only query: one primary-key look-up joined to its user's public columns.
     this.#liveUser = db.select(accountColumns).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live).prepare()
     // Token verification needs only a yes or no.
-    this.#isLive = db.select({ live: sql<number>`1` }).from(sessions).where(live).prepare()
+    this.#isLive = db.select({ live: sql<number>`1` }).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live).prepare()
     this.#byRefreshToken = db.select({
       token: refreshTokens,
       session: sessions,
@@ -114,38 +115,54 @@ export class Sessions {
    */
   refresh (token: string, now = Date.now()): RefreshedSession {
     const tokenHash = hashRefreshToken(token)
-    const row = this.#byRefreshToken.get({ tokenHash })
-    if (row === undefined || row.session.revokedAt !== null || row.account.disabledAt !== null) throw new InvalidRefreshToken()
-    const { session, account } = row
-    const successor = childRefreshToken(this.#refreshKey, token)
-
-    if (row.token.usedAt !== null) {
-      if (now - row.token.usedAt.getTime() < this.#policy.refreshReuseGrace * 1000) {
-        return { sessionId: session.id, account, refreshToken: successor }
+    // Read and write in one transaction, so a logout or a disable in between cannot be missed.
+    // The outcome is returned, not thrown, so that a theft's revocation is committed.
+    const outcome = this.#db.transaction(tx => {
+      const row = this.#byRefreshToken.get({ tokenHash })
+      if (row === undefined || !this.#sessionLive(row, now)) return 'invalid'
+      const { session, account } = row
+      const successor = childRefreshToken(this.#refreshKey, token)
+      if (row.token.usedAt !== null) {
+        if (this.#withinGrace(row.token.usedAt, now)) return { sessionId: session.id, account, refreshToken: successor }
+        this.revoke(session.id, now, undefined, tx)
+        return 'reused'
       }
-      this.revoke(session.id, now)
-      throw new RefreshTokenReused()
-    }
-    if (row.token.expiresAt.getTime() <= now || session.expiresAt.getTime() <= now) throw new InvalidRefreshToken()
+      if (row.token.expiresAt.getTime() <= now) return 'invalid'
 
-    const expiresAt = new Date(Math.min(now + this.#policy.refreshTokenTtl * 1000, session.maxExpiresAt.getTime()))
-    this.#db.transaction(tx => {
+      const expiresAt = new Date(Math.min(now + this.#policy.refreshTokenTtl * 1000, session.maxExpiresAt.getTime()))
       // The condition makes the spend happen once even when several processes share the database.
       const spent = tx.update(refreshTokens).set({ usedAt: new Date(now) })
         .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))).run()
-      if (spent.changes === 0) return
-      tx.insert(refreshTokens).values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
-        .onConflictDoNothing().run()
-      tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id)).run()
+      if (spent.changes > 0) {
+        tx.insert(refreshTokens).values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
+          .onConflictDoNothing().run()
+        tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id)).run()
+      }
+      return { sessionId: session.id, account, refreshToken: successor }
     })
-    return { sessionId: session.id, account, refreshToken: successor }
+    if (outcome === 'invalid') throw new InvalidRefreshToken()
+    if (outcome === 'reused') throw new RefreshTokenReused()
+    return outcome
   }
 
-  /** The live session a refresh token belongs to, spent or not, for logging out with it. */
+  /**
+   * The live session of a refresh token that could still refresh (unspent, or spent inside the
+   * grace window), for logging out with it. An old spent token names nothing: it must not be
+   * able to end sessions, least of all every session of the user.
+   */
   findByRefreshToken (token: string, now = Date.now()): { sessionId: string, userId: string } | undefined {
     const row = this.#byRefreshToken.get({ tokenHash: hashRefreshToken(token) })
-    if (row === undefined || row.session.revokedAt !== null || row.session.expiresAt.getTime() <= now) return undefined
+    if (row === undefined || !this.#sessionLive(row, now) || row.token.expiresAt.getTime() <= now) return undefined
+    if (row.token.usedAt !== null && !this.#withinGrace(row.token.usedAt, now)) return undefined
     return { sessionId: row.session.id, userId: row.session.userId }
+  }
+
+  #sessionLive (row: { session: { revokedAt: Date | null, expiresAt: Date }, account: { disabledAt: Date | null } }, now: number): boolean {
+    return row.session.revokedAt === null && row.session.expiresAt.getTime() > now && row.account.disabledAt === null
+  }
+
+  #withinGrace (usedAt: Date, now: number): boolean {
+    return now - usedAt.getTime() < this.#policy.refreshReuseGrace * 1000
   }
 
   /** The user of a live session, or undefined when the session is unknown, revoked or expired. */
@@ -158,10 +175,15 @@ export class Sessions {
     return this.#isLive.get({ sessionId, userId, now }) !== undefined
   }
 
-  /** Ends one session of `userId`; false when the user has no such live session. */
-  revoke (sessionId: string, now = Date.now(), userId?: string): boolean {
-    const result = this.#db.update(sessions).set({ revokedAt: new Date(now) })
-      .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), userId === undefined ? undefined : eq(sessions.userId, userId)))
+  /** Ends a live session (of `userId`, when given); false when there is no such live session. */
+  revoke (sessionId: string, now = Date.now(), userId?: string, executor: Executor = this.#db): boolean {
+    const result = executor.update(sessions).set({ revokedAt: new Date(now) })
+      .where(and(
+        eq(sessions.id, sessionId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, new Date(now)),
+        userId === undefined ? undefined : eq(sessions.userId, userId)
+      ))
       .run()
     return result.changes > 0
   }
@@ -178,14 +200,15 @@ export class Sessions {
   }
 
   /**
-   * Deletes ended and expired sessions with their refresh tokens, and expired refresh tokens
-   * of live sessions. A deleted session's access tokens stay refused: no live row names them.
+   * Deletes ended and expired sessions with their refresh tokens, and expired unspent refresh
+   * tokens. Spent tokens stay while their session lives: they are what reuse is detected by.
+   * A deleted session's access tokens stay refused: no live row names them.
    */
   prune (now = Date.now()): { sessions: number, refreshTokens: number } {
     const ended = or(isNotNull(sessions.revokedAt), lte(sessions.expiresAt, new Date(now)))
     return this.#db.transaction(tx => {
       const refreshTokensDeleted = tx.delete(refreshTokens).where(or(
-        lte(refreshTokens.expiresAt, new Date(now)),
+        and(isNull(refreshTokens.usedAt), lte(refreshTokens.expiresAt, new Date(now))),
         inArray(refreshTokens.sessionId, tx.select({ id: sessions.id }).from(sessions).where(ended))
       )).run().changes
       const sessionsDeleted = tx.delete(sessions).where(ended).run().changes

@@ -1,5 +1,5 @@
 /** User records: identity normalization, look-ups and the public view of a user. */
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Database, Executor } from './db/index.js'
 import { type Account, users, type UserRow } from './db/schema.js'
 import { EmailTaken, invalidInput, UsernameTaken } from './errors.js'
@@ -82,12 +82,19 @@ export class Users {
     return this.#byUsernameKey.get({ key: usernameKey(username) })
   }
 
-  findById (id: string): UserRow | undefined {
-    return this.#byId.get({ id })
+  /** A user by id; with an executor, read inside that transaction. */
+  findById (id: string, executor?: Executor): UserRow | undefined {
+    return executor === undefined ? this.#byId.get({ id }) : executor.select().from(users).where(eq(users.id, id)).get()
   }
 
-  setPasswordHash (id: string, passwordHash: string, executor: Executor = this.db): void {
-    executor.update(users).set({ passwordHash }).where(eq(users.id, id)).run()
+  /**
+   * Sets a user's password hash, only if it is still `expected` when that is given (a
+   * compare-and-set, so a concurrent change is never overwritten). True when it was set.
+   */
+  setPasswordHash (id: string, passwordHash: string, executor: Executor = this.db, expected?: string): boolean {
+    return executor.update(users).set({ passwordHash })
+      .where(and(eq(users.id, id), expected === undefined ? undefined : eq(users.passwordHash, expected)))
+      .run().changes > 0
   }
 
   /** Changes a user's own profile fields; a taken username surfaces as USERNAME_TAKEN. */

@@ -14,7 +14,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
   const { accounts, users, config } = fastify
 
   fastify.patch('/password', {
-    preParsing: [fastify.authenticate],
+    preHandler: [fastify.authenticate],
     schema: {
       summary: 'Change your password',
       description: 'Checks the current password, sets the new one, and ends every other session of yours: devices that knew the old password are signed out. This session stays signed in.',
@@ -36,7 +36,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
   })
 
   fastify.patch('/me', {
-    preParsing: [fastify.authenticate],
+    preHandler: [fastify.authenticate],
     schema: {
       summary: 'Update your profile',
       description: 'Changes your `name`, `username` or `metadata`. The email and the role cannot be changed here.',

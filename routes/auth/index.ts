@@ -94,7 +94,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   }
   for (const [url, summary] of [['/me', 'The signed-in user'], ['/profile', 'The signed-in user (alias of /auth/me)']]) {
     fastify.get(url as string, {
-      preParsing: [fastify.authenticate],
+      preHandler: [fastify.authenticate],
       schema: { ...meSchema, summary }
     }, async function me (request) {
       return toPublicUser(request.account)

@@ -56,7 +56,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
   })
 
   fastify.get('/sessions', {
-    preParsing: [fastify.authenticate],
+    preHandler: [fastify.authenticate],
     schema: {
       summary: 'Your sessions',
       description: 'Every live session of the signed-in user: one per login on a device.',
@@ -79,7 +79,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
   })
 
   fastify.delete('/sessions/:id', {
-    preParsing: [fastify.authenticate],
+    preHandler: [fastify.authenticate],
     schema: {
       summary: 'End one of your sessions',
       description: 'Signs one of your devices out: its refresh tokens stop working and its access tokens are refused at once.',

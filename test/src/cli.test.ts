@@ -66,6 +66,9 @@ t.test('bad arguments print a clear error and the usage, with exit status 2', as
     [['create-user', '--email', 'a@example.com', '--password', PASSWORD, '--role', 'Admin!'], /--role must be lowercase/],
     [['prune', 'extra'], /Unexpected argument 'extra'/]
   ]
+  const twoLines = await cli(['create-user', '--email', 'a@example.com'], env, PASSWORD + '\nsecond line\n')
+  t.equal(twoLines.code, 2)
+  t.match(twoLines.stderr, /must be a single line/)
   for (const [args, message] of cases) {
     const result = await cli(args, env)
     t.equal(result.code, 2, args.join(' ') || '(none)')

@@ -15,8 +15,8 @@ const SELF = { 409: 'An admin cannot change the role of, disable or delete their
 /** The admin API at /auth/admin: every route needs a live session of an admin. */
 const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fastify) {
   const { admin } = fastify
-  fastify.addHook('preParsing', fastify.authenticate)
-  fastify.addHook('preParsing', fastify.requireRole('admin'))
+  fastify.addHook('preHandler', fastify.authenticate)
+  fastify.addHook('preHandler', fastify.requireRole('admin'))
   const base = { tags: ['admin'], security: BEARER_SECURITY }
 
   fastify.get('/users', {

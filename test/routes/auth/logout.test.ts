@@ -108,3 +108,23 @@ t.test('a logout survives a restart', async t => {
   t.equal(await meStatus(after, accessToken), 401)
   t.equal((await post(after, '/auth/refresh', { refreshToken })).statusCode, 401)
 })
+
+t.test('an old spent refresh token cannot log anyone out', async t => {
+  const app = await build(t)
+  const phone = await register(app)
+  const laptop = await login(app, phone.user.email)
+  const current = (await post(app, '/auth/refresh', { refreshToken: phone.refreshToken })).json()
+  app.sqlite.prepare('UPDATE refresh_tokens SET used_at = used_at - 11000 WHERE used_at IS NOT NULL').run()
+  const response = await post(app, '/auth/logout', { refreshToken: phone.refreshToken, all: true })
+  t.equal(response.statusCode, 401)
+  t.equal(await meStatus(app, current.accessToken), 200)
+  t.equal(await meStatus(app, laptop.accessToken), 200)
+})
+
+t.test('within the grace window the spent token still logs its session out', async t => {
+  const app = await build(t)
+  const { refreshToken } = await register(app)
+  const current = (await post(app, '/auth/refresh', { refreshToken })).json()
+  t.equal((await post(app, '/auth/logout', { refreshToken })).statusCode, 200)
+  t.equal(await meStatus(app, current.accessToken), 401)
+})

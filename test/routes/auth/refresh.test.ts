@@ -140,3 +140,26 @@ t.test('the refresh body is validated', async t => {
     t.equal(response.json().details[0].path, path)
   }
 })
+
+t.test('the grace window does not outlive the session', async t => {
+  const app = await build(t)
+  const { refreshToken } = await register(app)
+  t.equal((await post(app, '/auth/refresh', { refreshToken })).statusCode, 200)
+  // The session reached its end right after the refresh.
+  app.sqlite.prepare('UPDATE sessions SET expires_at = ?').run(Date.now() - 1)
+  const again = await post(app, '/auth/refresh', { refreshToken })
+  t.equal(again.statusCode, 401)
+  t.equal(again.json().code, 'INVALID_REFRESH_TOKEN')
+})
+
+t.test('pruning keeps spent tokens while their session lives, so reuse is still detected', async t => {
+  const app = await build(t)
+  const { refreshToken, accessToken } = await register(app)
+  await post(app, '/auth/refresh', { refreshToken })
+  // The spent token's own expiry passed (the session has slid beyond it), and the grace window too.
+  app.sqlite.prepare('UPDATE refresh_tokens SET expires_at = ?, used_at = used_at - 11000 WHERE used_at IS NOT NULL').run(Date.now() - 1)
+  t.strictSame(app.sessions.prune(), { sessions: 0, refreshTokens: 0 })
+  const reuse = await post(app, '/auth/refresh', { refreshToken })
+  t.equal(reuse.json().code, 'REFRESH_TOKEN_REUSED')
+  t.equal(await meStatus(app, accessToken), 401)
+})

@@ -43,6 +43,10 @@ t.test('another user’s session, or an unknown one, is a 404', async t => {
     t.match(response.json(), { statusCode: 404, code: 'NOT_FOUND' })
   }
   t.equal(await meStatus(app, bob.accessToken), 200, 'bob is still signed in')
+  app.sqlite.prepare('UPDATE sessions SET expires_at = ? WHERE user_id = ?').run(Date.now() - 1, alice.user.id)
+  const aliceSession = (app.sqlite.prepare('SELECT id FROM sessions WHERE user_id = ?').get(alice.user.id) as { id: string }).id
+  const expired = await app.inject({ method: 'DELETE', url: `/auth/sessions/${aliceSession}`, headers: bearer(bob.accessToken) })
+  t.equal(expired.statusCode, 404, 'nor is an expired session anyone’s to end')
   const malformed = await app.inject({ method: 'DELETE', url: '/auth/sessions/not-a-uuid', headers: bearer(alice.accessToken) })
   t.equal(malformed.statusCode, 400)
   t.equal((await app.inject({ url: '/auth/sessions' })).statusCode, 401, 'the list needs a token')

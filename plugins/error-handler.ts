@@ -96,6 +96,8 @@ export default fp(async function errorHandler (fastify) {
   fastify.setErrorHandler(function handleError (error: FastifyError, request, reply) {
     const body = toErrorBody(error)
     if (body.statusCode >= 500) request.log.error({ err: loggable(error) }, 'request failed')
+    const retryAfter = error instanceof ServiceError ? (error as unknown as ServiceError).retryAfter : undefined
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
     return reply.code(body.statusCode).send(body)
   })
 

@@ -4,6 +4,7 @@ import { Admin } from '../src/admin.js'
 import { storedSecret } from '../src/db/settings.js'
 import { Passwords } from '../src/passwords.js'
 import { Sessions } from '../src/sessions.js'
+import { LoginThrottle } from '../src/throttle.js'
 import { Users } from '../src/users.js'
 
 declare module 'fastify' {
@@ -13,6 +14,7 @@ declare module 'fastify' {
     sessions: Sessions
     accounts: Accounts
     admin: Admin
+    loginThrottle: LoginThrottle
   }
 }
 
@@ -26,6 +28,8 @@ export default fp(async function services (fastify) {
   fastify.decorate('users', users)
   fastify.decorate('sessions', sessions)
   fastify.decorate('admin', new Admin(db, sessions))
+  const throttle = new LoginThrottle({ maxFailures: config.loginMaxFailures, failureWindow: config.loginFailureWindow })
+  fastify.decorate('loginThrottle', throttle)
   fastify.decorate('accounts', new Accounts({
     db,
     users,
@@ -33,6 +37,7 @@ export default fp(async function services (fastify) {
     passwords,
     signAccessToken: claims => fastify.jwt.sign(claims),
     accessTokenTtl: config.accessTokenTtl,
-    signupRoles: config.signupRoles
+    signupRoles: config.signupRoles,
+    throttle
   }))
 }, { name: 'services', dependencies: ['config', 'db', 'jwt'] })

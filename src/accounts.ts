@@ -5,7 +5,8 @@ import type { Account, UserRow } from './db/schema.js'
 import { EmailTaken, InvalidCredentials, invalidInput, InvalidToken, LogoutUnidentified, RoleNotAllowed, UsernameTaken } from './errors.js'
 import type { Passwords } from './passwords.js'
 import type { ClientInfo, Sessions } from './sessions.js'
-import { normalizeEmail, normalizeUsername, toPublicUser, type Users } from './users.js'
+import type { LoginThrottle } from './throttle.js'
+import { normalizeEmail, normalizeUsername, toPublicUser, usernameKey, type Users } from './users.js'
 import type { LoginBody, RegisterBody } from '../schemas/auth.js'
 import type { User } from '../schemas/user.js'
 
@@ -40,6 +41,7 @@ export interface AccountsOptions {
   /** Seconds. */
   accessTokenTtl: number
   signupRoles: readonly string[]
+  throttle: LoginThrottle
 }
 
 export class Accounts {
@@ -101,14 +103,21 @@ export class Accounts {
   }
 
   async login (input: LoginBody, client: ClientInfo): Promise<AuthResult> {
-    const { users, passwords } = this.#options
+    const { users, passwords, throttle } = this.#options
+    const identifier = input.email !== undefined
+      ? `email:${normalizeEmail(input.email).key}`
+      : `username:${usernameKey(input.username as string)}`
+    throttle.check(identifier)
     const user = input.email !== undefined
       ? users.findByEmail(input.email)
       : users.findByUsername(input.username as string)
     // Unknown users are checked against a dummy hash, so both failures take the same time.
     const valid = await passwords.verify(input.password, user?.passwordHash)
-    // A disabled account gets the very answer of a wrong password, after the same work.
-    if (user === undefined || !valid || user.disabledAt !== null) throw new InvalidCredentials()
+    // A disabled account gets the very answer of a wrong password, after the same work, and counts alike.
+    if (user === undefined || !valid || user.disabledAt !== null) {
+      throttle.fail(identifier)
+      throw new InvalidCredentials()
+    }
     let checkedHash = user.passwordHash
     // After a change of BCRYPT_COST, each account moves to the new cost at its next login, so
     // that known accounts and unknown ones (checked against a dummy at the new cost) cost the same.
@@ -119,11 +128,13 @@ export class Accounts {
     // The password was checked while the event loop ran other requests: the session starts
     // only if the account is, at this moment, still enabled and of the password just checked.
     // The token then carries the role as it is now, not as it was read before the check.
-    return this.#startSession(client, tx => {
+    const result = this.#startSession(client, tx => {
       const current = users.findById(user.id, tx)
       if (current === undefined || current.passwordHash !== checkedHash || current.disabledAt !== null) throw new InvalidCredentials()
       return current
     })
+    throttle.reset(identifier)
+    return result
   }
 
   /** Exchanges a refresh token for a new pair: see Sessions.refresh for rotation and reuse. */
@@ -155,13 +166,20 @@ export class Accounts {
    * every other session of that user: a device that had the old password is signed out.
    */
   async changePassword (userId: string, sessionId: string, input: { currentPassword: string, newPassword: string, confirmNewPassword?: string }): Promise<void> {
-    const { db, users, sessions, passwords } = this.#options
+    const { db, users, sessions, passwords, throttle } = this.#options
     if (input.confirmNewPassword !== undefined && input.confirmNewPassword !== input.newPassword) {
       throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
     }
     const user = users.findById(userId)
-    const valid = await passwords.verify(input.currentPassword, user?.passwordHash)
-    if (user === undefined || !valid) throw new InvalidCredentials()
+    if (user === undefined) throw new InvalidToken()
+    // A wrong current password is a failed login attempt of the account's email: a stolen
+    // access token must not become an unthrottled way to guess the password.
+    const identifier = `email:${user.emailKey}`
+    throttle.check(identifier)
+    if (!await passwords.verify(input.currentPassword, user.passwordHash)) {
+      throttle.fail(identifier)
+      throw new InvalidCredentials()
+    }
     const passwordHash = await passwords.hash(input.newPassword)
     // Hashing yields the event loop: commit only if the calling session is still live and the
     // password is still the one just checked. Two sessions changing it at once cannot both win.
@@ -170,6 +188,7 @@ export class Accounts {
       if (!users.setPasswordHash(user.id, passwordHash, tx, user.passwordHash)) throw new InvalidCredentials()
       sessions.revokeAll(tx, user.id, sessionId)
     })
+    throttle.reset(identifier)
   }
 
   /** Runs `findUser` and starts a session for that user in one transaction, then signs the access token. */

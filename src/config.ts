@@ -27,6 +27,10 @@ export interface Config {
   sessionMaxAge: number
   /** Seconds after a refresh during which the spent token may be presented again (0: never). */
   refreshReuseGrace: number
+  /** Failed logins of one identifier before it must wait. */
+  loginMaxFailures: number
+  /** Seconds after the last failure when an identifier's failures are forgotten. */
+  loginFailureWindow: number
   bcryptCost: number
   passwordMinLength: number
   signupRoles: readonly string[]
@@ -171,6 +175,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtl: duration('REFRESH_TOKEN_TTL', '7d'),
     sessionMaxAge: duration('SESSION_MAX_AGE', '30d'),
     refreshReuseGrace: duration('REFRESH_REUSE_GRACE', '10s', true),
+    loginMaxFailures: integer('LOGIN_MAX_FAILURES', 5, 1, 100),
+    loginFailureWindow: duration('LOGIN_FAILURE_WINDOW', '15m'),
     bcryptCost: integer('BCRYPT_COST', 10, 10, 15),
     passwordMinLength: integer('PASSWORD_MIN_LENGTH', 12, 8, 64),
     signupRoles: Object.freeze([...new Set(signupRoles)]),

@@ -8,6 +8,8 @@ import createError from '@fastify/error'
 /** Base class that marks an error as the service's own, so its code and message reach the client. */
 export class ServiceError extends Error {
   details?: ErrorDetail[]
+  /** Seconds after which the client may try again: sent as the Retry-After header. */
+  retryAfter?: number
 }
 
 export interface ErrorDetail {
@@ -33,6 +35,13 @@ export const RoleNotAllowed = define('ROLE_NOT_ALLOWED', 'The role "%s" cannot b
 export const NotFound = define('NOT_FOUND', '%s not found', 404)
 export const EmailTaken = define('EMAIL_TAKEN', 'An account with this email already exists', 409)
 export const UsernameTaken = define('USERNAME_TAKEN', 'This username is already taken', 409)
+const TooManyAttemptsError = define('TOO_MANY_ATTEMPTS', 'Too many failed attempts for this account; retry in %s seconds', 429)
+/** The wait of a throttled login identifier, with its Retry-After. */
+export function TooManyAttempts (seconds: number): ServiceError {
+  const error: ServiceError = new TooManyAttemptsError(seconds)
+  error.retryAfter = seconds
+  return error
+}
 export const RateLimited = define('RATE_LIMITED', 'Too many requests; retry in %s', 429)
 export const DatabaseUnavailable = define('SERVICE_UNAVAILABLE', 'The database is not reachable', 503)
 

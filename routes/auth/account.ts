@@ -26,7 +26,8 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
         ...errors({
           ...BODY_ERRORS,
           401: `${UNAUTHORIZED} Or the current password is wrong (code INVALID_CREDENTIALS).`,
-          ...COMMON_ERRORS
+          ...COMMON_ERRORS,
+          429: 'Too many requests (code RATE_LIMITED), or too many wrong passwords for this account (code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.'
         })
       }
     }

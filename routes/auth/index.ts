@@ -72,7 +72,8 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       ...errors({
         ...BODY_ERRORS,
         401: 'Wrong email, username or password (code INVALID_CREDENTIALS); the answer is the same for an unknown account.',
-        ...COMMON_ERRORS
+        ...COMMON_ERRORS,
+        429: 'Too many requests from this client (code RATE_LIMITED), or too many failed logins for this email or username (code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.'
       })
     }
   }

@@ -1,0 +1,75 @@
+/**
+ * Brute-force throttling per login identifier. Failures are counted per normalized email or
+ * username, across every client address and whether or not such an account exists, so the
+ * answers reveal nothing. Past the limit, the identifier must wait, longer after each further
+ * failure (up to 15 minutes); a correct password after the wait works, and resets the count:
+ * an attacker can slow an account's logins down but never lock its owner out for good.
+ */
+import { TooManyAttempts } from './errors.js'
+
+export interface ThrottlePolicy {
+  /** Failures allowed before the identifier must wait. */
+  maxFailures: number
+  /** Seconds after the last failure when the count is forgotten. */
+  failureWindow: number
+}
+
+interface Entry {
+  failures: number
+  lastFailureAt: number
+  lockedUntil: number
+}
+
+/** The first wait, doubled at each further failure. */
+const FIRST_DELAY_MS = 30_000
+const MAX_DELAY_MS = 15 * 60_000
+/** Identifiers remembered at most: a flood of made-up ones cannot grow memory without bound. */
+const MAX_ENTRIES = 100_000
+
+export class LoginThrottle {
+  readonly #policy: ThrottlePolicy
+  readonly #entries = new Map<string, Entry>()
+  /** The clock, replaceable in tests. */
+  now: () => number = Date.now
+
+  constructor (policy: ThrottlePolicy) {
+    this.#policy = policy
+  }
+
+  /** Throws TOO_MANY_ATTEMPTS (429) while the identifier must wait. */
+  check (identifier: string): void {
+    const entry = this.#entries.get(identifier)
+    const wait = entry === undefined ? 0 : entry.lockedUntil - this.now()
+    if (wait > 0) throw TooManyAttempts(Math.ceil(wait / 1000))
+  }
+
+  /** Counts a failure; past the limit, the identifier waits FIRST_DELAY, then twice as long each time. */
+  fail (identifier: string): void {
+    const now = this.now()
+    let entry = this.#entries.get(identifier)
+    if (entry === undefined || now - entry.lastFailureAt > this.#policy.failureWindow * 1000) {
+      entry = { failures: 0, lastFailureAt: now, lockedUntil: 0 }
+    }
+    entry.failures += 1
+    entry.lastFailureAt = now
+    const excess = entry.failures - this.#policy.maxFailures
+    if (excess >= 0) entry.lockedUntil = now + Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(excess, 16))
+    // Re-inserted at the end: the Map's order is then least recently failed first.
+    this.#entries.delete(identifier)
+    this.#entries.set(identifier, entry)
+    if (this.#entries.size > MAX_ENTRIES) this.#evict(now)
+  }
+
+  reset (identifier: string): void {
+    this.#entries.delete(identifier)
+  }
+
+  /** Forgets entries past their window, then the least recently failed ones, down to the cap. */
+  #evict (now: number): void {
+    for (const [identifier, entry] of this.#entries) {
+      const stale = now - entry.lastFailureAt > this.#policy.failureWindow * 1000 && entry.lockedUntil <= now
+      if (!stale && this.#entries.size <= MAX_ENTRIES * 0.9) break
+      this.#entries.delete(identifier)
+    }
+  }
+}

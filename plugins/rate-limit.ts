@@ -11,18 +11,19 @@ declare module 'fastify' {
      * share one limiter, so `/auth/signup` is not a second budget beside `/auth/register`.
      * Empty when rate limiting is disabled.
      */
-    endpointLimits: { global: onRequestHookHandler[], signup: onRequestHookHandler[], login: onRequestHookHandler[] }
+    endpointLimits: Record<'global' | 'signup' | 'login' | 'refresh' | 'password', onRequestHookHandler[]>
   }
 }
 
 /**
  * Per-client-IP request limits over all routes (`RATE_LIMIT_GLOBAL`), and tighter ones for
- * signup and login. The client IP is the socket's address unless a proxy is trusted.
+ * signup, login, refresh and password change. The client IP is the socket's address unless
+ * the request came through a proxy listed in TRUST_PROXY.
  */
 export default fp(async function rateLimiting (fastify) {
-  const { enabled, global, signup, login } = fastify.config.rateLimit
+  const { enabled, global, signup, login, refresh, password } = fastify.config.rateLimit
   if (!enabled) {
-    fastify.decorate('endpointLimits', { global: [], signup: [], login: [] })
+    fastify.decorate('endpointLimits', { global: [], signup: [], login: [], refresh: [], password: [] })
     return
   }
   await fastify.register(rateLimit, {
@@ -36,6 +37,8 @@ export default fp(async function rateLimiting (fastify) {
     // Without options, the limiter shares the global per-client bucket (used for unknown routes).
     global: [fastify.rateLimit() as onRequestHookHandler],
     signup: limiter(signup),
-    login: limiter(login)
+    login: limiter(login),
+    refresh: limiter(refresh),
+    password: limiter(password)
   })
 }, { name: 'rate-limit', dependencies: ['config'] })

@@ -4,7 +4,7 @@ import { Admin } from '../src/admin.js'
 import { storedSecret } from '../src/db/settings.js'
 import { Passwords } from '../src/passwords.js'
 import { Sessions } from '../src/sessions.js'
-import { LoginThrottle } from '../src/throttle.js'
+import { LoginThrottle, SignupCapacity } from '../src/throttle.js'
 import { Users } from '../src/users.js'
 
 declare module 'fastify' {
@@ -15,6 +15,8 @@ declare module 'fastify' {
     accounts: Accounts
     admin: Admin
     loginThrottle: LoginThrottle
+    /** Absent when RATE_LIMIT_ENABLED is false. */
+    signupCapacity?: SignupCapacity
   }
 }
 
@@ -30,6 +32,8 @@ export default fp(async function services (fastify) {
   fastify.decorate('admin', new Admin(db, sessions))
   const throttle = new LoginThrottle({ maxFailures: config.loginMaxFailures, failureWindow: config.loginFailureWindow })
   fastify.decorate('loginThrottle', throttle)
+  const signupCapacity = config.rateLimit.enabled ? new SignupCapacity(config.rateLimit.signupCapacity) : undefined
+  fastify.decorate('signupCapacity', signupCapacity)
   fastify.decorate('accounts', new Accounts({
     db,
     users,
@@ -38,6 +42,7 @@ export default fp(async function services (fastify) {
     signAccessToken: claims => fastify.jwt.sign(claims),
     accessTokenTtl: config.accessTokenTtl,
     signupRoles: config.signupRoles,
-    throttle
+    throttle,
+    signupCapacity
   }))
 }, { name: 'services', dependencies: ['config', 'db', 'jwt'] })

@@ -5,7 +5,7 @@ import type { Account, UserRow } from './db/schema.js'
 import { EmailTaken, InvalidCredentials, invalidInput, InvalidToken, LogoutUnidentified, RoleNotAllowed, UsernameTaken } from './errors.js'
 import type { Passwords } from './passwords.js'
 import type { ClientInfo, Sessions } from './sessions.js'
-import type { LoginThrottle } from './throttle.js'
+import type { LoginThrottle, SignupCapacity } from './throttle.js'
 import { normalizeEmail, normalizeUsername, toPublicUser, usernameKey, type Users } from './users.js'
 import type { LoginBody, RegisterBody } from '../schemas/auth.js'
 import type { User } from '../schemas/user.js'
@@ -42,6 +42,8 @@ export interface AccountsOptions {
   accessTokenTtl: number
   signupRoles: readonly string[]
   throttle: LoginThrottle
+  /** Absent when rate limiting is disabled. */
+  signupCapacity?: SignupCapacity
 }
 
 export class Accounts {
@@ -57,22 +59,23 @@ export class Accounts {
     const role = input.role ?? signupRoles[0] as string
     const values = await this.#newUser(input, () => {
       if (!signupRoles.includes(role)) throw new RoleNotAllowed(role, signupRoles.join(', '))
-    })
+    }, () => this.#options.signupCapacity?.take())
     return this.#startSession(client, tx => users.insert(tx, { ...values, role }))
   }
 
   /** An account made by an operator (the CLI), with any role, admin included, and no session. */
   async createUser (input: NewUser & { role: string }): Promise<User> {
     const { db, users } = this.#options
-    const values = await this.#newUser(input, () => {})
+    const values = await this.#newUser(input, () => {}, () => {})
     return toPublicUser(users.insert(db, { ...values, role: input.role }))
   }
 
   /**
    * Checks and prepares a new account: the same rules for signup and the CLI. `checkRole` runs
-   * after the input checks, and the cheap uniqueness checks before the expensive hash.
+   * after the input checks, the cheap uniqueness checks next, and `beforeHash` last, just
+   * before the expensive hash.
    */
-  async #newUser (input: NewUser, checkRole: () => void) {
+  async #newUser (input: NewUser, checkRole: () => void, beforeHash: () => void) {
     const { users, passwords } = this.#options
     const email = normalizeEmail(input.email)
     const username = input.username === undefined ? undefined : normalizeUsername(input.username)
@@ -86,6 +89,7 @@ export class Accounts {
     // Cheap early answers; the unique indexes remain the real guard against races.
     if (users.findByEmail(email.email) !== undefined) throw new EmailTaken()
     if (username !== undefined && users.findByUsername(username.username) !== undefined) throw new UsernameTaken()
+    beforeHash()
 
     const now = new Date()
     return {

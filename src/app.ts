@@ -70,6 +70,8 @@ export function serverOptions (config: Config): FastifyServerOptions {
     requestTimeout: REQUEST_TIMEOUT,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Off by default: X-Forwarded-For is believed only from the proxies listed in TRUST_PROXY.
+    trustProxy: config.trustProxy,
     // Seed clients call e.g. /api/auth/register/ with a trailing slash.
     routerOptions: { ignoreTrailingSlash: true },
     schemaController,

@@ -3,6 +3,7 @@
  * Every variable is described in `.env.example` and in the README's configuration table.
  */
 import { Buffer } from 'node:buffer'
+import { isIP } from 'node:net'
 
 export interface RateLimit {
   max: number
@@ -40,7 +41,13 @@ export interface Config {
     global: RateLimit
     signup: RateLimit
     login: RateLimit
+    refresh: RateLimit
+    password: RateLimit
+    /** New accounts per window for the whole service, whatever their addresses. */
+    signupCapacity: RateLimit
   }
+  /** Proxies whose X-Forwarded-For is believed; false: the socket's address is the client. */
+  trustProxy: false | string[]
 }
 
 export class ConfigError extends Error {
@@ -164,6 +171,20 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  const trustProxyText = read('TRUST_PROXY')?.trim()
+  let trustProxy: false | string[] = false
+  if (trustProxyText !== undefined && !['false', 'off', '0', 'no'].includes(trustProxyText.toLowerCase())) {
+    trustProxy = trustProxyText.split(',').map(entry => entry.trim()).filter(entry => entry !== '')
+    for (const entry of trustProxy) {
+      const [address, prefix, extra] = entry.split('/')
+      const family = isIP(address ?? '')
+      const bits = family === 6 ? 128 : 32
+      if (family === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
+        problems.push(`TRUST_PROXY must be off or a comma list of proxy addresses or CIDRs such as 10.0.0.1, 10.1.0.0/16 (got "${entry}"); trusting every proxy would let any client choose its address`)
+      }
+    }
+  }
+
   const config: Config = {
     port: integer('PORT', 3000, 0, 65535),
     host: read('HOST')?.trim() ?? '127.0.0.1',
@@ -185,8 +206,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       enabled: boolean('RATE_LIMIT_ENABLED', true),
       global: rate('RATE_LIMIT_GLOBAL', '300/1m'),
       signup: rate('RATE_LIMIT_SIGNUP', '5/1m'),
-      login: rate('RATE_LIMIT_LOGIN', '10/1m')
-    }
+      login: rate('RATE_LIMIT_LOGIN', '10/1m'),
+      refresh: rate('RATE_LIMIT_REFRESH', '30/1m'),
+      password: rate('RATE_LIMIT_PASSWORD', '5/1m'),
+      signupCapacity: rate('SIGNUP_CAPACITY', '60/1m')
+    },
+    trustProxy
   }
 
   if (problems.length > 0) throw new ConfigError(problems)

@@ -42,6 +42,13 @@ export function TooManyAttempts (seconds: number): ServiceError {
   error.retryAfter = seconds
   return error
 }
+const SignupCapacityError = define('SIGNUP_CAPACITY_REACHED', 'The service is taking no more new accounts just now; retry in %s seconds', 429)
+/** The service-wide signup cap is reached: everyone waits, with Retry-After. */
+export function SignupCapacityReached (seconds: number): ServiceError {
+  const error: ServiceError = new SignupCapacityError(seconds)
+  error.retryAfter = seconds
+  return error
+}
 export const RateLimited = define('RATE_LIMITED', 'Too many requests; retry in %s', 429)
 export const DatabaseUnavailable = define('SERVICE_UNAVAILABLE', 'The database is not reachable', 503)
 

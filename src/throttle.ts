@@ -5,7 +5,7 @@
  * failure (up to 15 minutes); a correct password after the wait works, and resets the count:
  * an attacker can slow an account's logins down but never lock its owner out for good.
  */
-import { TooManyAttempts } from './errors.js'
+import { SignupCapacityReached, TooManyAttempts } from './errors.js'
 
 export interface ThrottlePolicy {
   /** Failures allowed before the identifier must wait. */
@@ -71,5 +71,35 @@ export class LoginThrottle {
       if (!stale && this.#entries.size <= MAX_ENTRIES * 0.9) break
       this.#entries.delete(identifier)
     }
+  }
+}
+
+/**
+ * A cap on new accounts for the whole service per window, whatever the clients' addresses: a
+ * flood spread over many addresses cannot fill the database. A fixed window, counted when a
+ * signup is about to be hashed and stored.
+ */
+export class SignupCapacity {
+  readonly #max: number
+  readonly #windowMs: number
+  #windowStart = 0
+  #taken = 0
+  /** The clock, replaceable in tests. */
+  now: () => number = Date.now
+
+  constructor (limit: { max: number, windowMs: number }) {
+    this.#max = limit.max
+    this.#windowMs = limit.windowMs
+  }
+
+  /** Takes one signup from the window, or throws SIGNUP_CAPACITY_REACHED (429) until it ends. */
+  take (): void {
+    const now = this.now()
+    if (now - this.#windowStart >= this.#windowMs) {
+      this.#windowStart = now
+      this.#taken = 0
+    }
+    if (this.#taken >= this.#max) throw SignupCapacityReached(Math.ceil((this.#windowStart + this.#windowMs - now) / 1000))
+    this.#taken += 1
   }
 }

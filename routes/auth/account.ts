@@ -14,6 +14,8 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
   const { accounts, users, config } = fastify
 
   fastify.patch('/password', {
+    onRequest: fastify.endpointLimits.password,
+    config: { rateLimit: false },
     preHandler: [fastify.authenticate],
     schema: {
       summary: 'Change your password',

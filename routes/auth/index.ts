@@ -48,7 +48,8 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
         ...BODY_ERRORS,
         403: 'The requested role cannot be chosen at signup (code ROLE_NOT_ALLOWED).',
         409: 'The email or username is taken (code EMAIL_TAKEN or USERNAME_TAKEN).',
-        ...COMMON_ERRORS
+        ...COMMON_ERRORS,
+        429: 'Too many signups from this client (code RATE_LIMITED), or the service takes no more new accounts for now (code SIGNUP_CAPACITY_REACHED); retry after `Retry-After` seconds.'
       })
     }
   }

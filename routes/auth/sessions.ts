@@ -26,7 +26,11 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
     }
   }
   for (const [url, summary] of [['/refresh', 'Refresh the tokens'], ['/token/refresh', 'Refresh the tokens (alias of /auth/refresh)']]) {
-    fastify.post(url as string, { schema: { ...refreshSchema, summary } }, async function refresh (request) {
+    fastify.post(url as string, {
+      onRequest: fastify.endpointLimits.refresh,
+      config: { rateLimit: false },
+      schema: { ...refreshSchema, summary }
+    }, async function refresh (request) {
       return accounts.refresh(request.body.refreshToken)
     })
   }

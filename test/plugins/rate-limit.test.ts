@@ -53,3 +53,61 @@ t.test('requests for unknown routes count against the global limit too', async t
   for (const path of ['/nope', '/admin', '/auth/me']) statuses.push((await fetch(url + path)).status)
   t.strictSame(statuses, [404, 404, 429])
 })
+
+t.test('refresh and password change have limits of their own, shared by the refresh alias', async t => {
+  const app = await build(t, { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_REFRESH: '2/1m', RATE_LIMIT_PASSWORD: '1/1m' })
+  const url = await listen(app)
+  const statuses = []
+  for (const path of ['/auth/refresh', '/auth/token/refresh', '/auth/refresh']) {
+    statuses.push((await postJson(url + path, { refreshToken: 'x'.repeat(43) })).status)
+  }
+  t.strictSame(statuses, [401, 401, 429])
+  const change = () => fetch(url + '/auth/password', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ currentPassword: 'a', newPassword: 'a long enough new password' }) })
+  t.strictSame([(await change()).status, (await change()).status], [401, 429])
+})
+
+/** Registers through the socket as if from `address`, behind a proxy that sets X-Forwarded-For. */
+function registerFrom (url: string, address: string) {
+  return fetch(url + '/auth/register', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+    body: JSON.stringify(newUser())
+  })
+}
+
+t.test('with TRUST_PROXY listing the proxy, X-Forwarded-For names the client', async t => {
+  const app = await build(t, { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_SIGNUP: '1/1m', TRUST_PROXY: '127.0.0.1, ::1' })
+  const url = await listen(app)
+  const statuses = []
+  for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.1']) statuses.push((await registerFrom(url, address)).status)
+  t.strictSame(statuses, [201, 201, 429], 'one bucket per forwarded client')
+  const first = app.sqlite.prepare('SELECT ip FROM sessions ORDER BY created_at LIMIT 1').get() as { ip: string }
+  t.equal(first.ip, '198.51.100.1', 'sessions record the forwarded address')
+})
+
+t.test('X-Forwarded-For from a proxy not listed in TRUST_PROXY is ignored', async t => {
+  const app = await build(t, { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_SIGNUP: '1/1m', TRUST_PROXY: '10.9.9.9' })
+  const url = await listen(app)
+  const statuses = []
+  for (const address of ['198.51.100.1', '198.51.100.2']) statuses.push((await registerFrom(url, address)).status)
+  t.strictSame(statuses, [201, 429])
+})
+
+t.test('SIGNUP_CAPACITY caps new accounts for everyone, from however many addresses', async t => {
+  const app = await build(t, { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_SIGNUP: '100/1m', SIGNUP_CAPACITY: '3/1m', TRUST_PROXY: '127.0.0.1' })
+  let now = Date.now()
+  if (app.signupCapacity === undefined) throw new Error('capacity is on when rate limiting is')
+  app.signupCapacity.now = () => now
+  const url = await listen(app)
+  const statuses = []
+  for (let i = 0; i < 5; i++) statuses.push((await registerFrom(url, `198.51.100.${i}`)).status)
+  t.strictSame(statuses, [201, 201, 201, 429, 429])
+  const full = await registerFrom(url, '198.51.100.99')
+  t.equal(full.status, 429)
+  t.match(await full.json(), { statusCode: 429, code: 'SIGNUP_CAPACITY_REACHED', error: 'Too Many Requests' })
+  t.ok(Number(full.headers.get('retry-after')) > 0 && Number(full.headers.get('retry-after')) <= 60, 'Retry-After is the rest of the window')
+  now += 60_000
+  t.equal((await registerFrom(url, '198.51.100.100')).status, 201, 'the next window takes signups again')
+  const count = app.sqlite.prepare('SELECT count(*) AS n FROM users').get() as { n: number }
+  t.equal(count.n, 4)
+})

@@ -23,9 +23,21 @@ t.test('defaults need no environment at all', async t => {
       enabled: true,
       global: { max: 300, windowMs: 60_000 },
       signup: { max: 5, windowMs: 60_000 },
-      login: { max: 10, windowMs: 60_000 }
-    }
+      login: { max: 10, windowMs: 60_000 },
+      refresh: { max: 30, windowMs: 60_000 },
+      password: { max: 5, windowMs: 60_000 },
+      signupCapacity: { max: 60, windowMs: 60_000 }
+    },
+    trustProxy: false
   })
+})
+
+t.test('TRUST_PROXY takes a list of addresses and CIDRs, and refuses anything else', async t => {
+  t.strictSame(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.1.0.0/16,::1, fd00::/8' }).trustProxy, ['10.0.0.1', '10.1.0.0/16', '::1', 'fd00::/8'])
+  t.equal(loadConfig({ TRUST_PROXY: 'off' }).trustProxy, false)
+  for (const bad of ['true', '*', 'proxy.example.com', '10.0.0.1/33', '10.0.0.0/8/1', '::1/129']) {
+    t.throws(() => loadConfig({ TRUST_PROXY: bad }), /TRUST_PROXY must be off or a comma list/, bad)
+  }
 })
 
 t.test('every variable is read', async t => {
@@ -121,6 +133,9 @@ t.test('each bad variable is named, and all are reported at once', async t => {
     [{ DATABASE_URL: 'file:/tmp/auth.db' }, /DATABASE_URL must be a SQLite file path/],
     [{ RATE_LIMIT_ENABLED: 'maybe' }, /RATE_LIMIT_ENABLED must be true or false/],
     [{ RATE_LIMIT_LOGIN: '10 per minute' }, /RATE_LIMIT_LOGIN must look like MAX\/WINDOW/],
+    [{ RATE_LIMIT_REFRESH: '0/1m' }, /RATE_LIMIT_REFRESH must look like MAX\/WINDOW/],
+    [{ RATE_LIMIT_PASSWORD: '5' }, /RATE_LIMIT_PASSWORD must look like MAX\/WINDOW/],
+    [{ SIGNUP_CAPACITY: 'lots' }, /SIGNUP_CAPACITY must look like MAX\/WINDOW/],
     [{ JWT_ISSUER: 'x'.repeat(300) }, /JWT_ISSUER must be at most 256 characters/]
   ]
   for (const [env, message] of cases) {

@@ -35,6 +35,7 @@ export default fp(async function docs (fastify) {
   })
   await fastify.register(swaggerUi, {
     routePrefix: '/docs',
-    uiConfig: { persistAuthorization: true, displayRequestDuration: true }
+    // No validator badge: it would load an image from another site, which the CSP refuses.
+    uiConfig: { persistAuthorization: true, displayRequestDuration: true, validatorUrl: null }
   })
 }, { name: 'swagger', dependencies: ['config'] })

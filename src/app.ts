@@ -14,6 +14,7 @@ import dbPlugin from '../plugins/db.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/error-handler.js'
 import jwtPlugin from '../plugins/jwt.js'
 import rateLimit from '../plugins/rate-limit.js'
+import security from '../plugins/security.js'
 import services from '../plugins/services.js'
 import swagger from '../plugins/swagger.js'
 import authRoutes from '../routes/auth/index.js'
@@ -83,6 +84,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
 const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(configPlugin, { config: opts.config })
   await fastify.register(rateLimit)
+  await fastify.register(security)
   await fastify.register(errorHandler)
   await fastify.register(dbPlugin)
   await fastify.register(jwtPlugin)

@@ -48,6 +48,8 @@ export interface Config {
   }
   /** Proxies whose X-Forwarded-For is believed; false: the socket's address is the client. */
   trustProxy: false | string[]
+  /** Web origins allowed to call the API from a browser (CORS); none by default. */
+  corsOrigins: readonly string[]
 }
 
 export class ConfigError extends Error {
@@ -185,6 +187,16 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  const corsOrigins = (read('CORS_ORIGINS') ?? '').split(',').map(origin => origin.trim()).filter(origin => origin !== '')
+  for (const origin of corsOrigins) {
+    let valid = false
+    try {
+      const url = new URL(origin)
+      valid = ['http:', 'https:'].includes(url.protocol) && url.origin === origin
+    } catch {}
+    if (!valid) problems.push(`CORS_ORIGINS must be a comma list of origins such as https://app.example.com, without a path or a trailing slash (got "${origin}")`)
+  }
+
   const config: Config = {
     port: integer('PORT', 3000, 0, 65535),
     host: read('HOST')?.trim() ?? '127.0.0.1',
@@ -211,7 +223,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       password: rate('RATE_LIMIT_PASSWORD', '5/1m'),
       signupCapacity: rate('SIGNUP_CAPACITY', '60/1m')
     },
-    trustProxy
+    trustProxy,
+    corsOrigins: Object.freeze(corsOrigins)
   }
 
   if (problems.length > 0) throw new ConfigError(problems)

@@ -28,8 +28,16 @@ t.test('defaults need no environment at all', async t => {
       password: { max: 5, windowMs: 60_000 },
       signupCapacity: { max: 60, windowMs: 60_000 }
     },
-    trustProxy: false
+    trustProxy: false,
+    corsOrigins: []
   })
+})
+
+t.test('CORS_ORIGINS takes a list of origins and refuses URLs that are not plain origins', async t => {
+  t.strictSame(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins, ['https://app.example.com', 'http://localhost:5173'])
+  for (const bad of ['*', 'app.example.com', 'https://app.example.com/', 'https://app.example.com/path', 'ftp://files.example.com']) {
+    t.throws(() => loadConfig({ CORS_ORIGINS: bad }), /CORS_ORIGINS must be a comma list of origins/, bad)
+  }
 })
 
 t.test('TRUST_PROXY takes a list of addresses and CIDRs, and refuses anything else', async t => {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Account } from '../src/db/schema.js'
+import type { ClientInfo } from '../src/sessions.js'
 import { Forbidden, InvalidToken, MissingToken } from '../src/errors.js'
 import type { AccessTokenClaims } from '../schemas/auth.js'
 
@@ -29,6 +30,11 @@ declare module 'fastify' {
     /** The signed-in user, read with the session check (set by `authenticate`). */
     account: Account
   }
+}
+
+/** Who is calling, for sessions and the audit trail: the client address (see TRUST_PROXY) and user agent. */
+export function clientInfo (request: FastifyRequest): ClientInfo {
+  return { userAgent: request.headers['user-agent'], ip: request.ip }
 }
 
 /** No honest access token comes near this; longer ones are refused before any parsing. */

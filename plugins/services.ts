@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { Accounts } from '../src/accounts.js'
 import { Admin } from '../src/admin.js'
 import { storedSecret } from '../src/db/settings.js'
+import { AuthEvents } from '../src/events.js'
 import { Passwords } from '../src/passwords.js'
 import { Sessions } from '../src/sessions.js'
 import { LoginThrottle, SignupCapacity } from '../src/throttle.js'
@@ -14,6 +15,7 @@ declare module 'fastify' {
     sessions: Sessions
     accounts: Accounts
     admin: Admin
+    events: AuthEvents
     loginThrottle: LoginThrottle
     /** Absent when RATE_LIMIT_ENABLED is false. */
     signupCapacity?: SignupCapacity
@@ -29,7 +31,9 @@ export default fp(async function services (fastify) {
   fastify.decorate('passwords', passwords)
   fastify.decorate('users', users)
   fastify.decorate('sessions', sessions)
-  fastify.decorate('admin', new Admin(db, sessions))
+  const events = new AuthEvents(db)
+  fastify.decorate('events', events)
+  fastify.decorate('admin', new Admin(db, sessions, events))
   const throttle = new LoginThrottle({ maxFailures: config.loginMaxFailures, failureWindow: config.loginFailureWindow })
   fastify.decorate('loginThrottle', throttle)
   const signupCapacity = config.rateLimit.enabled ? new SignupCapacity(config.rateLimit.signupCapacity) : undefined
@@ -43,6 +47,7 @@ export default fp(async function services (fastify) {
     accessTokenTtl: config.accessTokenTtl,
     signupRoles: config.signupRoles,
     throttle,
-    signupCapacity
+    signupCapacity,
+    events
   }))
 }, { name: 'services', dependencies: ['config', 'db', 'jwt'] })

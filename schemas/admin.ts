@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { Email, Name, NewPassword, ref, Role, Username, Uuid } from './common.js'
+import { EVENT_TYPES, type EventType } from '../src/events.js'
 import { User } from './user.js'
 
 /** A user as admins see them: the public fields and whether the account is disabled. */
@@ -40,3 +41,31 @@ export function CreateUserInput (passwordMinLength: number) {
     role: Role
   }, { additionalProperties: false })
 }
+
+const nullableText = (description?: string) => Type.Unsafe<string | null>({ type: ['string', 'null'], description })
+
+export const AuthEventView = Type.Object({
+  id: Type.Integer(),
+  type: Type.Unsafe<EventType>({ type: 'string', enum: [...EVENT_TYPES] }),
+  userId: nullableText('The account concerned, when known (a failed login for an unknown account has none).'),
+  sessionId: nullableText(),
+  actorId: nullableText('The admin who acted, for admin actions.'),
+  ip: nullableText(),
+  userAgent: nullableText(),
+  reason: nullableText('Why a login failed, the new role, or whether a logout ended every session.'),
+  createdAt: Type.String({ format: 'date-time' })
+}, { $id: 'AuthEvent', title: 'AuthEvent' })
+
+export const EventListQuery = Type.Object({
+  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  userId: Type.Optional(Uuid),
+  type: Type.Optional(Type.Unsafe<EventType>({ type: 'string', enum: [...EVENT_TYPES] }))
+}, { additionalProperties: false })
+
+export const EventList = Type.Object({
+  events: Type.Array(ref(AuthEventView)),
+  page: Type.Integer(),
+  limit: Type.Integer(),
+  total: Type.Integer()
+}, { description: 'One page of the audit trail, newest first.' })

@@ -5,6 +5,7 @@ import type { Account, UserRow } from './db/schema.js'
 import { EmailTaken, InvalidCredentials, invalidInput, InvalidToken, LogoutUnidentified, RoleNotAllowed, UsernameTaken } from './errors.js'
 import type { Passwords } from './passwords.js'
 import type { ClientInfo, Sessions } from './sessions.js'
+import type { AuthEvents } from './events.js'
 import type { LoginThrottle, SignupCapacity } from './throttle.js'
 import { normalizeEmail, normalizeUsername, toPublicUser, usernameKey, type Users } from './users.js'
 import type { LoginBody, RegisterBody } from '../schemas/auth.js'
@@ -44,6 +45,7 @@ export interface AccountsOptions {
   throttle: LoginThrottle
   /** Absent when rate limiting is disabled. */
   signupCapacity?: SignupCapacity
+  events: AuthEvents
 }
 
 export class Accounts {
@@ -60,7 +62,7 @@ export class Accounts {
     const values = await this.#newUser(input, () => {
       if (!signupRoles.includes(role)) throw new RoleNotAllowed(role, signupRoles.join(', '))
     }, () => this.#options.signupCapacity?.take())
-    return this.#startSession(client, tx => users.insert(tx, { ...values, role }))
+    return this.#startSession(client, 'register', tx => users.insert(tx, { ...values, role }))
   }
 
   /** An account made by an operator (the CLI), with any role, admin included, and no session. */
@@ -120,6 +122,8 @@ export class Accounts {
     // A disabled account gets the very answer of a wrong password, after the same work, and counts alike.
     if (user === undefined || !valid || user.disabledAt !== null) {
       throttle.fail(identifier)
+      const reason = user === undefined ? 'unknown_account' : valid ? 'disabled' : 'wrong_password'
+      this.#options.events.record({ type: 'login_failure', userId: user?.id, reason, client })
       throw new InvalidCredentials()
     }
     let checkedHash = user.passwordHash
@@ -132,7 +136,7 @@ export class Accounts {
     // The password was checked while the event loop ran other requests: the session starts
     // only if the account is, at this moment, still enabled and of the password just checked.
     // The token then carries the role as it is now, not as it was read before the check.
-    const result = this.#startSession(client, tx => {
+    const result = this.#startSession(client, 'login_success', tx => {
       const current = users.findById(user.id, tx)
       if (current === undefined || current.passwordHash !== checkedHash || current.disabledAt !== null) throw new InvalidCredentials()
       return current
@@ -142,9 +146,18 @@ export class Accounts {
   }
 
   /** Exchanges a refresh token for a new pair: see Sessions.refresh for rotation and reuse. */
-  refresh (refreshToken: string): TokenPair {
-    const { sessionId, account, refreshToken: successor } = this.#options.sessions.refresh(refreshToken)
-    return this.#tokens(account, sessionId, successor)
+  refresh (refreshToken: string, client: ClientInfo): TokenPair {
+    const { sessions, events } = this.#options
+    let refreshed
+    try {
+      refreshed = sessions.refresh(refreshToken)
+    } catch (error) {
+      const reused = error as { code?: string, sessionId?: string, userId?: string }
+      if (reused.code === 'REFRESH_TOKEN_REUSED') events.record({ type: 'refresh_reuse_detected', userId: reused.userId, sessionId: reused.sessionId, client })
+      throw error
+    }
+    events.record({ type: 'refresh', userId: refreshed.account.id, sessionId: refreshed.sessionId, client })
+    return this.#tokens(refreshed.account, refreshed.sessionId, refreshed.refreshToken)
   }
 
   /**
@@ -152,25 +165,26 @@ export class Accounts {
    * client whose access token has expired can still log out), or with `all` every session of
    * that user. A refresh token sent beside an access token is ended too, if it is the same user's.
    */
-  logout (input: { session?: { sessionId: string, userId: string }, refreshToken?: string, all?: boolean }): void {
-    const { db, sessions } = this.#options
+  logout (input: { session?: { sessionId: string, userId: string }, refreshToken?: string, all?: boolean }, client: ClientInfo): void {
+    const { db, sessions, events } = this.#options
     const byRefreshToken = input.refreshToken === undefined ? undefined : sessions.findByRefreshToken(input.refreshToken)
     const target = input.session ?? byRefreshToken
     if (target === undefined) throw new LogoutUnidentified()
     if (input.all === true) {
       sessions.revokeAll(db, target.userId)
-      return
+    } else {
+      sessions.revoke(target.sessionId)
+      if (byRefreshToken !== undefined && byRefreshToken.userId === target.userId) sessions.revoke(byRefreshToken.sessionId)
     }
-    sessions.revoke(target.sessionId)
-    if (byRefreshToken !== undefined && byRefreshToken.userId === target.userId) sessions.revoke(byRefreshToken.sessionId)
+    events.record({ type: 'logout', userId: target.userId, sessionId: target.sessionId, reason: input.all === true ? 'all_sessions' : null, client })
   }
 
   /**
    * Changes the password of the user of `sessionId` after checking the current one, and ends
    * every other session of that user: a device that had the old password is signed out.
    */
-  async changePassword (userId: string, sessionId: string, input: { currentPassword: string, newPassword: string, confirmNewPassword?: string }): Promise<void> {
-    const { db, users, sessions, passwords, throttle } = this.#options
+  async changePassword (userId: string, sessionId: string, input: { currentPassword: string, newPassword: string, confirmNewPassword?: string }, client: ClientInfo): Promise<void> {
+    const { db, users, sessions, passwords, throttle, events } = this.#options
     if (input.confirmNewPassword !== undefined && input.confirmNewPassword !== input.newPassword) {
       throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
     }
@@ -182,6 +196,7 @@ export class Accounts {
     throttle.check(identifier)
     if (!await passwords.verify(input.currentPassword, user.passwordHash)) {
       throttle.fail(identifier)
+      events.record({ type: 'login_failure', userId, sessionId, reason: 'wrong_current_password', client })
       throw new InvalidCredentials()
     }
     const passwordHash = await passwords.hash(input.newPassword)
@@ -191,16 +206,19 @@ export class Accounts {
       if (!sessions.isLive(sessionId, userId)) throw new InvalidToken()
       if (!users.setPasswordHash(user.id, passwordHash, tx, user.passwordHash)) throw new InvalidCredentials()
       sessions.revokeAll(tx, user.id, sessionId)
+      events.record({ type: 'password_change', userId, sessionId, client }, tx)
     })
     throttle.reset(identifier)
   }
 
-  /** Runs `findUser` and starts a session for that user in one transaction, then signs the access token. */
-  #startSession (client: ClientInfo, findUser: (tx: Transaction) => UserRow): AuthResult {
-    const { db, sessions } = this.#options
+  /** Runs `findUser`, starts a session for that user and records `event`, in one transaction; then signs the access token. */
+  #startSession (client: ClientInfo, event: 'register' | 'login_success', findUser: (tx: Transaction) => UserRow): AuthResult {
+    const { db, sessions, events } = this.#options
     const { user, session } = db.transaction(tx => {
       const user = findUser(tx)
-      return { user, session: sessions.start(tx, user.id, client) }
+      const session = sessions.start(tx, user.id, client)
+      events.record({ type: event, userId: user.id, sessionId: session.sessionId, client }, tx)
+      return { user, session }
     })
     return { user: toPublicUser(user), ...this.#tokens(user, session.sessionId, session.refreshToken) }
   }

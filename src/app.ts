@@ -19,7 +19,7 @@ import services from '../plugins/services.js'
 import swagger from '../plugins/swagger.js'
 import authRoutes from '../routes/auth/index.js'
 import healthRoutes from '../routes/health.js'
-import { AdminUser } from '../schemas/admin.js'
+import { AdminUser, AuthEventView } from '../schemas/admin.js'
 import { AccessTokenClaims } from '../schemas/auth.js'
 import { ErrorResponse } from '../schemas/common.js'
 import { SessionInfo } from '../schemas/sessions.js'
@@ -92,7 +92,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(authGuard)
   await fastify.register(swagger)
 
-  for (const schema of [ErrorResponse, User, AdminUser, AccessTokenClaims, SessionInfo]) fastify.addSchema(schema)
+  for (const schema of [ErrorResponse, User, AdminUser, AuthEventView, AccessTokenClaims, SessionInfo]) fastify.addSchema(schema)
 
   // The API speaks JSON only: any other body type is a 415, never parsed as text.
   fastify.removeContentTypeParser('text/plain')

@@ -18,7 +18,8 @@ Commands:
       history and the process list:
         printf '%s' "$ADMIN_PASSWORD" | npm run cli -- create-user --email admin@example.com --role admin
   prune
-      Deletes ended and expired sessions and expired refresh tokens.
+      Deletes ended and expired sessions, expired refresh tokens, and audit events older than
+      AUDIT_RETENTION (90d).
 
 The CLI reads the same environment as the server (DATABASE_URL, BCRYPT_COST, …).`
 
@@ -79,8 +80,8 @@ async function createUser (args: string[]): Promise<string> {
 
 async function prune (args: string[]): Promise<string> {
   parseArgs({ args, strict: true, allowPositionals: false, options: {} })
-  const removed = await withApp(async app => app.sessions.prune())
-  return `Pruned ${removed.sessions} sessions and ${removed.refreshTokens} refresh tokens`
+  const removed = await withApp(async app => ({ ...app.sessions.prune(), events: app.events.prune(app.config.auditRetention) }))
+  return `Pruned ${removed.sessions} sessions, ${removed.refreshTokens} refresh tokens and ${removed.events} audit events`
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<string>> = { 'create-user': createUser, prune }

@@ -48,6 +48,8 @@ export interface Config {
   }
   /** Proxies whose X-Forwarded-For is believed; false: the socket's address is the client. */
   trustProxy: false | string[]
+  /** Seconds audit events are kept before `prune` deletes them. */
+  auditRetention: number
   /** Web origins allowed to call the API from a browser (CORS); none by default. */
   corsOrigins: readonly string[]
 }
@@ -224,6 +226,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       signupCapacity: rate('SIGNUP_CAPACITY', '60/1m')
     },
     trustProxy,
+    auditRetention: duration('AUDIT_RETENTION', '90d'),
     corsOrigins: Object.freeze(corsOrigins)
   }
 

@@ -28,7 +28,11 @@ export const MissingToken = define('UNAUTHORIZED', 'Missing or malformed Authori
 export const InvalidToken = define('INVALID_TOKEN', 'The access token is invalid, expired or revoked', 401)
 export const LogoutUnidentified = define('UNAUTHORIZED', 'No session to end: send a valid Bearer access token, or the refresh token as { "refreshToken": "…" }', 401)
 export const InvalidRefreshToken = define('INVALID_REFRESH_TOKEN', 'The refresh token is invalid, expired, or of a session that has ended', 401)
-export const RefreshTokenReused = define('REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been ended to protect the account', 401)
+const RefreshTokenReusedError = define('REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been ended to protect the account', 401)
+/** A spent refresh token came back after the grace window; names the session it ended, for the audit trail. */
+export function RefreshTokenReused (sessionId: string, userId: string): ServiceError & { sessionId: string, userId: string } {
+  return Object.assign(new RefreshTokenReusedError() as ServiceError, { sessionId, userId })
+}
 export const Forbidden = define('FORBIDDEN', 'This needs the %s role', 403)
 export const CannotModifySelf = define('CANNOT_MODIFY_SELF', 'An admin cannot %s their own account; ask another admin', 409)
 export const RoleNotAllowed = define('ROLE_NOT_ALLOWED', 'The role "%s" cannot be chosen at signup; allowed roles: %s', 403)

@@ -117,7 +117,7 @@ export class Sessions {
     const tokenHash = hashRefreshToken(token)
     // Read and write in one transaction, so a logout or a disable in between cannot be missed.
     // The outcome is returned, not thrown, so that a theft's revocation is committed.
-    const outcome = this.#db.transaction(tx => {
+    const outcome: 'invalid' | { reused: { id: string, userId: string } } | RefreshedSession = this.#db.transaction(tx => {
       const row = this.#byRefreshToken.get({ tokenHash })
       if (row === undefined || !this.#sessionLive(row, now)) return 'invalid'
       const { session, account } = row
@@ -125,7 +125,7 @@ export class Sessions {
       if (row.token.usedAt !== null) {
         if (this.#withinGrace(row.token.usedAt, now)) return { sessionId: session.id, account, refreshToken: successor }
         this.revoke(session.id, now, undefined, tx)
-        return 'reused'
+        return { reused: session }
       }
       if (row.token.expiresAt.getTime() <= now) return 'invalid'
 
@@ -141,7 +141,7 @@ export class Sessions {
       return { sessionId: session.id, account, refreshToken: successor }
     })
     if (outcome === 'invalid') throw new InvalidRefreshToken()
-    if (outcome === 'reused') throw new RefreshTokenReused()
+    if ('reused' in outcome) throw RefreshTokenReused(outcome.reused.id, outcome.reused.userId)
     return outcome
   }
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NotFound } from '../../src/errors.js'
 import { toPublicUser } from '../../src/users.js'
+import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
 import { PasswordChangeBody, ProfileChangeBody } from '../../schemas/auth.js'
 import { BODY_ERRORS, COMMON_ERRORS, errors, ref } from '../../schemas/common.js'
@@ -34,7 +35,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
       }
     }
   }, async function changePassword (request) {
-    await accounts.changePassword(request.user.sub, request.user.sid, request.body)
+    await accounts.changePassword(request.user.sub, request.user.sid, request.body, clientInfo(request))
     return { message: 'Password changed; your other sessions have been ended' }
   })
 

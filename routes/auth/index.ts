@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
+import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
-import type { ClientInfo } from '../../src/sessions.js'
 import { toPublicUser } from '../../src/users.js'
 import { LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply } from '../../schemas/auth.js'
 import { BODY_ERRORS, COMMON_ERRORS, errors, ref } from '../../schemas/common.js'
@@ -9,10 +9,6 @@ import { User } from '../../schemas/user.js'
 import accountRoutes from './account.js'
 import adminRoutes from './admin/index.js'
 import sessionRoutes from './sessions.js'
-
-function client (request: FastifyRequest): ClientInfo {
-  return { userAgent: request.headers['user-agent'], ip: request.ip }
-}
 
 /** Body fields that hold passwords, in any route of this module. */
 const PASSWORD_FIELDS = ['password', 'confirmPassword', 'currentPassword', 'newPassword', 'confirmNewPassword']
@@ -59,7 +55,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       config: { rateLimit: false },
       schema: { ...registerSchema, summary }
     }, async function register (request, reply) {
-      const result = await accounts.register(request.body, client(request))
+      const result = await accounts.register(request.body, clientInfo(request))
       return reply.code(201).send({ message: 'User registered successfully', ...result })
     })
   }
@@ -84,7 +80,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       config: { rateLimit: false },
       schema: { ...loginSchema, summary }
     }, async function login (request) {
-      return accounts.login(request.body, client(request))
+      return accounts.login(request.body, clientInfo(request))
     })
   }
 

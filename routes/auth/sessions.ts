@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NotFound } from '../../src/errors.js'
+import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
 import { BODY_ERRORS, COMMON_ERRORS, errors } from '../../schemas/common.js'
 import { LogoutBody, Message, RefreshBody, SessionList, SessionParams, TokenPair } from '../../schemas/sessions.js'
@@ -31,7 +32,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       config: { rateLimit: false },
       schema: { ...refreshSchema, summary }
     }, async function refresh (request) {
-      return accounts.refresh(request.body.refreshToken)
+      return accounts.refresh(request.body.refreshToken, clientInfo(request))
     })
   }
 
@@ -55,7 +56,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       session: claims === undefined ? undefined : { sessionId: claims.sid, userId: claims.sub },
       refreshToken: request.body.refreshToken,
       all: request.body.all
-    })
+    }, clientInfo(request))
     return { message: request.body.all === true ? 'Logged out of every session' : 'Logged out' }
   })
 

@@ -4,6 +4,7 @@
  */
 import { getTableColumns, sql } from 'drizzle-orm'
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import type { EventType } from '../events.js'
 
 /** Milliseconds since the epoch, read back as a Date. */
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' })
@@ -55,6 +56,27 @@ export const refreshTokens = sqliteTable('refresh_tokens', {
   usedAt: timestamp('used_at')
 }, table => [
   index('refresh_tokens_session_id_idx').on(table.sessionId)
+])
+
+/**
+ * The audit trail. No foreign keys: an account's history outlives the account. Never holds
+ * a password or a token; `reason` (why a login failed) is for admins, never sent to the client.
+ */
+export const authEvents = sqliteTable('auth_events', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  type: text('type').$type<EventType>().notNull(),
+  userId: text('user_id'),
+  sessionId: text('session_id'),
+  /** The admin who acted, for admin actions. */
+  actorId: text('actor_id'),
+  ip: text('ip'),
+  userAgent: text('user_agent'),
+  reason: text('reason'),
+  createdAt: timestamp('created_at').notNull()
+}, table => [
+  index('auth_events_created_at_idx').on(table.createdAt),
+  index('auth_events_user_id_idx').on(table.userId, table.createdAt),
+  index('auth_events_type_idx').on(table.type, table.createdAt)
 ])
 
 /** Small service-wide values, such as the generated JWT secret. */

@@ -45,6 +45,7 @@ t.test('the OpenAPI document lists every route with its statuses, schemas and se
     '/auth/sessions/{id}': { delete: ['200', '400', '401', '404', '429'] },
     '/auth/password': { patch: ['200', '400', '401', '413', '415', '429'] },
     '/auth/admin/users': { get: ['200', '400', '401', '403', '429'] },
+    '/auth/admin/events': { get: ['200', '400', '401', '403', '429'] },
     '/auth/admin/users/{id}': { get: ['200', '400', '401', '403', '404', '429'], delete: ['200', '400', '401', '403', '404', '409', '429'] },
     '/auth/admin/users/{id}/role': { patch: ['200', '400', '401', '403', '404', '409', '413', '415', '429'] },
     '/auth/admin/users/{id}/disable': { post: ['200', '400', '401', '403', '404', '409', '429'] },

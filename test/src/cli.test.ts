@@ -91,7 +91,7 @@ t.test('prune deletes ended and expired sessions and expired tokens, and keeps l
 
   const result = await cli(['prune'], env)
   t.equal(result.code, 0, result.stderr)
-  t.equal(result.stdout, 'Pruned 2 sessions and 2 refresh tokens\n')
+  t.equal(result.stdout, 'Pruned 2 sessions, 2 refresh tokens and 0 audit events\n')
 
   const after = await build(t, env)
   t.equal((await after.inject({ url: '/auth/me', headers: bearer(live.accessToken) })).statusCode, 200, 'the live session is kept')

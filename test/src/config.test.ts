@@ -29,6 +29,7 @@ t.test('defaults need no environment at all', async t => {
       signupCapacity: { max: 60, windowMs: 60_000 }
     },
     trustProxy: false,
+    auditRetention: 90 * 86400,
     corsOrigins: []
   })
 })

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { toAdminUser } from '../../../src/users.js'
+import { clientInfo } from '../../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../../plugins/swagger.js'
-import { AdminUser, RoleBody, UserList, UserListQuery, UserParams } from '../../../schemas/admin.js'
+import { AdminUser, EventList, EventListQuery, RoleBody, UserList, UserListQuery, UserParams } from '../../../schemas/admin.js'
 import { BODY_ERRORS, COMMON_ERRORS, errors, ref } from '../../../schemas/common.js'
 import { Message } from '../../../schemas/sessions.js'
 
@@ -54,7 +55,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       response: { 200: ref(AdminUser, { description: 'The user, with the new role.' }), ...errors({ ...BODY_ERRORS, ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
     }
   }, async function changeRole (request) {
-    return toAdminUser(admin.setRole(request.user.sub, request.params.id, request.body.role))
+    return toAdminUser(admin.setRole(request.user.sub, request.params.id, request.body.role, clientInfo(request)))
   })
 
   for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
@@ -69,9 +70,23 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
         response: { 200: ref(AdminUser, { description: 'The user.' }), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
       }
     }, async function setDisabled (request) {
-      return toAdminUser(admin.setDisabled(request.user.sub, request.params.id, disabled))
+      return toAdminUser(admin.setDisabled(request.user.sub, request.params.id, disabled, clientInfo(request)))
     })
   }
+
+  fastify.get('/events', {
+    schema: {
+      ...base,
+      summary: 'The audit trail',
+      description: 'Registrations, logins and failed logins, refreshes, detected refresh-token reuse, logouts, password changes and admin actions, newest first; filter by user or type.',
+      querystring: EventListQuery,
+      response: { 200: EventList, ...errors({ 400: 'A query parameter is out of range.', ...GUARD_ERRORS, ...COMMON_ERRORS }) }
+    }
+  }, async function listEvents (request) {
+    const { page, limit, userId, type } = request.query
+    const { events, total } = fastify.events.list({ page, limit, userId, type })
+    return { events: events.map(event => ({ ...event, createdAt: event.createdAt.toISOString() })), page, limit, total }
+  })
 
   fastify.delete('/users/:id', {
     schema: {
@@ -82,7 +97,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       response: { 200: Message('The user is deleted.'), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
     }
   }, async function deleteUser (request) {
-    admin.delete(request.user.sub, request.params.id)
+    admin.delete(request.user.sub, request.params.id, clientInfo(request))
     return { message: 'User deleted' }
   })
 }

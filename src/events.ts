@@ -1,0 +1,75 @@
+/** The audit trail of what happens to accounts and sessions, for admins to read. */
+import { and, count, desc, eq, lt, type SQL } from 'drizzle-orm'
+import type { Database, Executor } from './db/index.js'
+import { authEvents } from './db/schema.js'
+import type { ClientInfo } from './sessions.js'
+
+export const EVENT_TYPES = [
+  'register',
+  'login_success',
+  'login_failure',
+  'refresh',
+  'refresh_reuse_detected',
+  'logout',
+  'password_change',
+  'role_change',
+  'user_disabled',
+  'user_enabled',
+  'user_deleted'
+] as const
+export type EventType = typeof EVENT_TYPES[number]
+
+export interface AuthEvent {
+  type: EventType
+  userId?: string | null
+  sessionId?: string | null
+  actorId?: string | null
+  reason?: string | null
+  client?: ClientInfo
+}
+
+export type StoredEvent = typeof authEvents.$inferSelect
+
+/** Stored user agents are capped, as for sessions. */
+const USER_AGENT_MAX = 512
+
+export class AuthEvents {
+  readonly #db: Database
+
+  constructor (db: Database) {
+    this.#db = db
+  }
+
+  /** Records one event; inside the caller's transaction when one is given, so both commit together. */
+  record (event: AuthEvent, executor: Executor = this.#db, now = Date.now()): void {
+    executor.insert(authEvents).values({
+      type: event.type,
+      userId: event.userId ?? null,
+      sessionId: event.sessionId ?? null,
+      actorId: event.actorId ?? null,
+      reason: event.reason ?? null,
+      ip: event.client?.ip ?? null,
+      userAgent: event.client?.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+      createdAt: new Date(now)
+    }).run()
+  }
+
+  /** Newest first, optionally of one user or one type. */
+  list (options: { page: number, limit: number, userId?: string, type?: EventType }): { events: StoredEvent[], total: number } {
+    const filters: SQL[] = []
+    if (options.userId !== undefined) filters.push(eq(authEvents.userId, options.userId))
+    if (options.type !== undefined) filters.push(eq(authEvents.type, options.type))
+    const where = and(...filters)
+    const events = this.#db.select().from(authEvents).where(where)
+      .orderBy(desc(authEvents.createdAt), desc(authEvents.id))
+      .limit(options.limit).offset((options.page - 1) * options.limit)
+      .all()
+    const total = this.#db.select({ total: count() }).from(authEvents).where(where).get()?.total ?? 0
+    return { events, total }
+  }
+
+  /** Deletes events older than `retentionSeconds`; returns how many. */
+  prune (retentionSeconds: number, now = Date.now()): number {
+    return this.#db.delete(authEvents).where(lt(authEvents.createdAt, new Date(now - retentionSeconds * 1000))).run().changes
+  }
+}

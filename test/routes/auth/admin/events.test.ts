@@ -1,0 +1,89 @@
+import t from 'tap'
+import type { App } from '../../../helper.js'
+import { bearer, build, login, PASSWORD, post, register } from '../../../helper.js'
+
+async function admin (app: App) {
+  const user = await app.accounts.createUser({ email: `admin.${Math.random()}@example.com`, password: PASSWORD, role: 'admin' })
+  return login(app, user.email)
+}
+
+interface Event { type: string, userId: string | null, sessionId: string | null, actorId: string | null, ip: string | null, userAgent: string | null, reason: string | null }
+
+async function events (app: App, accessToken: string, query = ''): Promise<{ events: Event[], total: number, page: number, limit: number }> {
+  const response = await app.inject({ url: `/auth/admin/events?limit=100${query}`, headers: bearer(accessToken) })
+  if (response.statusCode !== 200) throw new Error(`events: ${response.statusCode} ${response.body}`)
+  return response.json()
+}
+
+t.test('the audit trail records what happens to an account, and never a secret', async t => {
+  const app = await build(t, { REFRESH_REUSE_GRACE: '0' })
+  const root = await admin(app)
+  const headers = { 'user-agent': 'AuditTest/1.0' }
+  const registered = (await app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'audited@example.com', password: PASSWORD }, headers })).json()
+  const id = registered.user.id
+  await post(app, '/auth/login', { email: 'audited@example.com', password: 'a wrong password' })
+  await post(app, '/auth/login', { email: 'nobody@example.com', password: 'a wrong password' })
+  const session = (await post(app, '/auth/login', { email: 'audited@example.com', password: PASSWORD })).json()
+  const refreshed = (await post(app, '/auth/refresh', { refreshToken: session.refreshToken })).json()
+  await post(app, '/auth/refresh', { refreshToken: session.refreshToken }) // reuse: theft
+  await app.inject({ method: 'PATCH', url: '/auth/password', headers: bearer(registered.accessToken), payload: { currentPassword: 'wrong one', newPassword: 'a new passphrase' } })
+  await app.inject({ method: 'PATCH', url: '/auth/password', headers: bearer(registered.accessToken), payload: { currentPassword: PASSWORD, newPassword: 'a new passphrase' } })
+  await app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(registered.accessToken), payload: { all: true } })
+  for (const [method, path, payload] of [['PATCH', 'role', { role: 'support' }], ['POST', 'disable'], ['POST', 'enable'], ['DELETE', '']] as const) {
+    const response = await app.inject({ method, url: `/auth/admin/users/${id}${path === '' ? '' : '/' + path}`, headers: bearer(root.accessToken), payload })
+    t.equal(response.statusCode, 200, `${method} ${path}`)
+  }
+
+  const trail = (await events(app, root.accessToken, `&userId=${id}`)).events.reverse()
+  t.strictSame(trail.map(event => [event.type, event.reason]), [
+    ['register', null],
+    ['login_failure', 'wrong_password'],
+    ['login_success', null],
+    ['refresh', null],
+    ['refresh_reuse_detected', null],
+    ['login_failure', 'wrong_current_password'],
+    ['password_change', null],
+    ['logout', 'all_sessions'],
+    ['role_change', 'role: support'],
+    ['user_disabled', null],
+    ['user_enabled', null],
+    ['user_deleted', null]
+  ], 'in order, and kept after the account is deleted')
+  t.match(trail[0], { userId: id, sessionId: String, ip: '127.0.0.1', userAgent: 'AuditTest/1.0', actorId: null })
+  t.equal(trail[8]?.actorId, root.user.id, 'admin actions name the admin')
+
+  const unknown = (await events(app, root.accessToken, '&type=login_failure')).events.find(event => event.reason === 'unknown_account')
+  t.match(unknown, { userId: null, ip: '127.0.0.1' }, 'a failed login for no account is recorded too')
+
+  const everything = JSON.stringify(app.sqlite.prepare('SELECT * FROM auth_events').all())
+  for (const secret of [PASSWORD, 'a wrong password', 'a new passphrase', registered.accessToken, registered.refreshToken, session.refreshToken, refreshed.refreshToken, refreshed.accessToken]) {
+    t.notOk(everything.includes(secret), 'no password or token in the audit trail')
+  }
+})
+
+t.test('events are paged newest first and filtered by user and type; only admins read them', async t => {
+  const app = await build(t)
+  const root = await admin(app)
+  const alice = await register(app)
+  await register(app)
+  const registrations = await events(app, root.accessToken, '&type=register')
+  t.equal(registrations.total, 2)
+  t.equal(registrations.events[0]?.userId !== alice.user.id, true, 'newest first')
+  const page = await app.inject({ url: '/auth/admin/events?type=register&limit=1&page=2', headers: bearer(root.accessToken) })
+  t.match(page.json(), { page: 2, limit: 1, total: 2, events: [{ userId: alice.user.id }] })
+
+  t.equal((await app.inject({ url: '/auth/admin/events', headers: bearer(alice.accessToken) })).statusCode, 403)
+  t.equal((await app.inject({ url: '/auth/admin/events' })).statusCode, 401)
+  for (const query of ['type=launch', 'userId=not-a-uuid', 'limit=0']) {
+    t.equal((await app.inject({ url: `/auth/admin/events?${query}`, headers: bearer(root.accessToken) })).statusCode, 400, query)
+  }
+})
+
+t.test('events older than AUDIT_RETENTION are pruned', async t => {
+  const app = await build(t, { AUDIT_RETENTION: '30d' })
+  await register(app)
+  await register(app)
+  app.sqlite.prepare('UPDATE auth_events SET created_at = ? WHERE id = (SELECT min(id) FROM auth_events)').run(Date.now() - 31 * 86_400_000)
+  t.equal(app.events.prune(app.config.auditRetention), 1)
+  t.equal((app.sqlite.prepare('SELECT count(*) AS n FROM auth_events').get() as { n: number }).n, 1)
+})

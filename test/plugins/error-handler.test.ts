@@ -25,7 +25,8 @@ t.test('unknown routes get a 404 in the common shape', async t => {
 
 t.test('a body that is not JSON is a 415', async t => {
   const app = await build(t)
-  for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) {
+  for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml',
+    'application/jsonx', 'application/json-patch+json', 'text/json']) {
     const response = await app.inject({ method: 'POST', url: '/auth/login', payload: 'email=a', headers: { 'content-type': contentType } })
     t.equal(response.statusCode, 415, contentType)
     t.match(response.json(), { statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE', error: 'Unsupported Media Type', message: String }, contentType)
@@ -34,7 +35,9 @@ t.test('a body that is not JSON is a 415', async t => {
 
 t.test('JSON content types with odd case or parameters are still parsed and validated', async t => {
   const app = await build(t)
-  for (const contentType of ['Application/JSON', 'application/json; charset=utf-8', 'application/json ;charset=UTF-8']) {
+  // Variants of the 2025–2026 Fastify advisories: none of them may skip validation.
+  for (const contentType of ['Application/JSON', 'APPLICATION/JSON', 'application/json; charset=utf-8', 'application/json ;charset=UTF-8',
+    'application/json\t', '\tapplication/json', ' application/json', 'application/json\t;charset=utf-8', 'application/json;\tcharset=utf-8']) {
     const response = await app.inject({ method: 'POST', url: '/auth/login', payload: JSON.stringify({ email: 'a@example.com', password: 1 }), headers: { 'content-type': contentType } })
     t.equal(response.statusCode, 400, contentType)
     t.equal(response.json().code, 'VALIDATION_ERROR', contentType)
@@ -60,9 +63,11 @@ t.test('a body over the limit is a 413', async t => {
 
 t.test('deeply nested JSON is refused and the service keeps answering', async t => {
   const app = await build(t)
-  const payload = '{"metadata":' + '['.repeat(5000) + ']'.repeat(5000) + '}'
-  const response = await app.inject({ method: 'POST', url: '/auth/register', payload, headers: { 'content-type': 'application/json' } })
-  t.equal(response.statusCode, 400)
+  const nested = (depth: number) => '{"metadata":' + '['.repeat(depth) + ']'.repeat(depth) + '}'
+  const within = await app.inject({ method: 'POST', url: '/auth/register', payload: nested(5000), headers: { 'content-type': 'application/json' } })
+  t.equal(within.statusCode, 400, 'nested within the body limit: a validation error')
+  const huge = await app.inject({ method: 'POST', url: '/auth/register', payload: nested(100_000), headers: { 'content-type': 'application/json' } })
+  t.equal(huge.statusCode, 413, '100,000 deep: over the body limit before any parsing')
   t.equal((await app.inject('/health')).statusCode, 200)
 })
 

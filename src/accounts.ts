@@ -59,17 +59,28 @@ export class Accounts {
   async register (input: RegisterBody, client: ClientInfo): Promise<AuthResult> {
     const { users, signupRoles } = this.#options
     const role = input.role ?? signupRoles[0] as string
+    const capacity = this.#options.signupCapacity
     const values = await this.#newUser(input, () => {
       if (!signupRoles.includes(role)) throw new RoleNotAllowed(role, signupRoles.join(', '))
-    }, () => this.#options.signupCapacity?.take())
-    return this.#startSession(client, 'register', tx => users.insert(tx, { ...values, role }))
+    }, () => capacity?.take())
+    try {
+      return this.#startSession(client, 'register', tx => users.insert(tx, { ...values, role }))
+    } catch (error) {
+      // No account was made (the email or username was taken meanwhile): the slot is given back.
+      capacity?.release()
+      throw error
+    }
   }
 
   /** An account made by an operator (the CLI), with any role, admin included, and no session. */
   async createUser (input: NewUser & { role: string }): Promise<User> {
-    const { db, users } = this.#options
+    const { db, users, events } = this.#options
     const values = await this.#newUser(input, () => {}, () => {})
-    return toPublicUser(users.insert(db, { ...values, role: input.role }))
+    return toPublicUser(db.transaction(tx => {
+      const user = users.insert(tx, { ...values, role: input.role })
+      events.record({ type: 'user_created', userId: user.id, reason: `role: ${user.role}` }, tx)
+      return user
+    }))
   }
 
   /**
@@ -113,15 +124,16 @@ export class Accounts {
     const identifier = input.email !== undefined
       ? `email:${normalizeEmail(input.email).key}`
       : `username:${usernameKey(input.username as string)}`
-    throttle.check(identifier)
+    // Counted before the password is checked, so concurrent guesses are all counted.
+    const locked = throttle.attempt(identifier)
     const user = input.email !== undefined
       ? users.findByEmail(input.email)
       : users.findByUsername(input.username as string)
+    if (locked) this.#options.events.record({ type: 'login_locked', userId: user?.id, client })
     // Unknown users are checked against a dummy hash, so both failures take the same time.
     const valid = await passwords.verify(input.password, user?.passwordHash)
     // A disabled account gets the very answer of a wrong password, after the same work, and counts alike.
     if (user === undefined || !valid || user.disabledAt !== null) {
-      throttle.fail(identifier)
       const reason = user === undefined ? 'unknown_account' : valid ? 'disabled' : 'wrong_password'
       this.#options.events.record({ type: 'login_failure', userId: user?.id, reason, client })
       throw new InvalidCredentials()
@@ -141,7 +153,8 @@ export class Accounts {
       if (current === undefined || current.passwordHash !== checkedHash || current.disabledAt !== null) throw new InvalidCredentials()
       return current
     })
-    throttle.reset(identifier)
+    // Every identifier of the account starts over: its email and its username.
+    throttle.reset(identifier, `email:${user.emailKey}`, `username:${user.usernameKey ?? ''}`)
     return result
   }
 
@@ -190,12 +203,12 @@ export class Accounts {
     }
     const user = users.findById(userId)
     if (user === undefined) throw new InvalidToken()
-    // A wrong current password is a failed login attempt of the account's email: a stolen
-    // access token must not become an unthrottled way to guess the password.
-    const identifier = `email:${user.emailKey}`
-    throttle.check(identifier)
+    // A wrong current password is a failed attempt too, so a stolen access token is no
+    // unthrottled way to guess the password. It has a key of its own: a stranger locking the
+    // account's email at the login form must not stop its owner changing the password.
+    const identifier = `user:${user.id}`
+    throttle.attempt(identifier)
     if (!await passwords.verify(input.currentPassword, user.passwordHash)) {
-      throttle.fail(identifier)
       events.record({ type: 'login_failure', userId, sessionId, reason: 'wrong_current_password', client })
       throw new InvalidCredentials()
     }

@@ -183,7 +183,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       const [address, prefix, extra] = entry.split('/')
       const family = isIP(address ?? '')
       const bits = family === 6 ? 128 : 32
-      if (family === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
+      // A /0 prefix would trust every address: any client could then choose its own.
+      if (family === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= bits))) {
         problems.push(`TRUST_PROXY must be off or a comma list of proxy addresses or CIDRs such as 10.0.0.1, 10.1.0.0/16 (got "${entry}"); trusting every proxy would let any client choose its address`)
       }
     }

@@ -36,18 +36,20 @@ export class LoginThrottle {
     this.#policy = policy
   }
 
-  /** Throws TOO_MANY_ATTEMPTS (429) while the identifier must wait. */
-  check (identifier: string): void {
-    const entry = this.#entries.get(identifier)
-    const wait = entry === undefined ? 0 : entry.lockedUntil - this.now()
-    if (wait > 0) throw TooManyAttempts(Math.ceil(wait / 1000))
-  }
-
-  /** Counts a failure; past the limit, the identifier waits FIRST_DELAY, then twice as long each time. */
-  fail (identifier: string): void {
+  /**
+   * Starts an attempt: throws TOO_MANY_ATTEMPTS (429) while the identifier must wait, and
+   * otherwise counts the attempt as a failure at once, before the password is even checked,
+   * so that concurrent guesses cannot all slip in before the first one is counted. A correct
+   * password then calls `reset`. Returns true when this attempt began a wait (for the audit trail).
+   */
+  attempt (identifier: string): boolean {
     const now = this.now()
     let entry = this.#entries.get(identifier)
-    if (entry === undefined || now - entry.lastFailureAt > this.#policy.failureWindow * 1000) {
+    const wait = entry === undefined ? 0 : entry.lockedUntil - now
+    if (wait > 0) throw TooManyAttempts(Math.ceil(wait / 1000))
+    // Forgotten a window after the last failure or the end of the last wait, whichever is
+    // later: a wait longer than the window must not wipe the count it escalates.
+    if (entry === undefined || now - Math.max(entry.lastFailureAt, entry.lockedUntil) > this.#policy.failureWindow * 1000) {
       entry = { failures: 0, lastFailureAt: now, lockedUntil: 0 }
     }
     entry.failures += 1
@@ -58,16 +60,18 @@ export class LoginThrottle {
     this.#entries.delete(identifier)
     this.#entries.set(identifier, entry)
     if (this.#entries.size > MAX_ENTRIES) this.#evict(now)
+    return excess >= 0
   }
 
-  reset (identifier: string): void {
-    this.#entries.delete(identifier)
+  /** The attempt succeeded: the identifier's count starts over. */
+  reset (...identifiers: string[]): void {
+    for (const identifier of identifiers) this.#entries.delete(identifier)
   }
 
   /** Forgets entries past their window, then the least recently failed ones, down to the cap. */
   #evict (now: number): void {
     for (const [identifier, entry] of this.#entries) {
-      const stale = now - entry.lastFailureAt > this.#policy.failureWindow * 1000 && entry.lockedUntil <= now
+      const stale = now - Math.max(entry.lastFailureAt, entry.lockedUntil) > this.#policy.failureWindow * 1000
       if (!stale && this.#entries.size <= MAX_ENTRIES * 0.9) break
       this.#entries.delete(identifier)
     }
@@ -101,5 +105,10 @@ export class SignupCapacity {
     }
     if (this.#taken >= this.#max) throw SignupCapacityReached(Math.ceil((this.#windowStart + this.#windowMs - now) / 1000))
     this.#taken += 1
+  }
+
+  /** Gives back a signup that was taken but did not create an account (e.g. lost a race for its email). */
+  release (): void {
+    if (this.#taken > 0) this.#taken -= 1
   }
 }

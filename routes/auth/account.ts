@@ -55,6 +55,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
   }, async function updateProfile (request) {
     const user = users.updateProfile(request.user.sub, request.body)
     if (user === undefined) throw new NotFound('User')
+    fastify.events.record({ type: 'profile_change', userId: user.id, sessionId: request.user.sid, reason: Object.keys(request.body).sort().join(', '), client: clientInfo(request) })
     return toPublicUser(user)
   })
 }

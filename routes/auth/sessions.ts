@@ -98,6 +98,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
     }
   }, async function endSession (request) {
     if (!sessions.revoke(request.params.id, Date.now(), request.user.sub)) throw new NotFound('Session')
+    fastify.events.record({ type: 'session_revoked', userId: request.user.sub, sessionId: request.params.id, client: clientInfo(request) })
     return { message: 'Session ended' }
   })
 }

@@ -111,3 +111,13 @@ t.test('SIGNUP_CAPACITY caps new accounts for everyone, from however many addres
   const count = app.sqlite.prepare('SELECT count(*) AS n FROM users').get() as { n: number }
   t.equal(count.n, 4)
 })
+
+t.test('signups that lose a race for their email give their capacity back', async t => {
+  const app = await build(t, { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_SIGNUP: '100/1m', SIGNUP_CAPACITY: '5/1m' })
+  const url = await listen(app)
+  const same = JSON.stringify(newUser({ email: 'contested@example.com' }))
+  const racing = await Promise.all(Array.from({ length: 5 }, () => fetch(url + '/auth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: same })))
+  t.strictSame(racing.map(response => response.status).sort(), [201, 409, 409, 409, 409])
+  const honest = await postJson(url + '/auth/register', newUser())
+  t.equal(honest.status, 201, 'four slots were given back')
+})

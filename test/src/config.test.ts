@@ -44,7 +44,7 @@ t.test('CORS_ORIGINS takes a list of origins and refuses URLs that are not plain
 t.test('TRUST_PROXY takes a list of addresses and CIDRs, and refuses anything else', async t => {
   t.strictSame(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.1.0.0/16,::1, fd00::/8' }).trustProxy, ['10.0.0.1', '10.1.0.0/16', '::1', 'fd00::/8'])
   t.equal(loadConfig({ TRUST_PROXY: 'off' }).trustProxy, false)
-  for (const bad of ['true', '*', 'proxy.example.com', '10.0.0.1/33', '10.0.0.0/8/1', '::1/129']) {
+  for (const bad of ['true', '*', 'proxy.example.com', '10.0.0.1/33', '10.0.0.0/8/1', '::1/129', '0.0.0.0/0', '::/0']) {
     t.throws(() => loadConfig({ TRUST_PROXY: bad }), /TRUST_PROXY must be off or a comma list/, bad)
   }
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { App } from '../../helper.js'
-import { bearer, build, PASSWORD, register } from '../../helper.js'
+import { bearer, build, listen, PASSWORD, register } from '../../helper.js'
 
 /** A clock the test moves by hand. */
 function fakeClock (app: App) {
@@ -79,13 +79,58 @@ t.test('failures older than LOGIN_FAILURE_WINDOW are forgotten', async t => {
   t.equal((await attempt(app, { email: user.email, password: PASSWORD })).statusCode, 200)
 })
 
-t.test('a wrong current password at PATCH /auth/password counts as a failed login', async t => {
+t.test('wrong current passwords at PATCH /auth/password are throttled, apart from the login form', async t => {
   const app = await build(t)
   const { user, accessToken } = await register(app)
-  const change = () => app.inject({ method: 'PATCH', url: '/auth/password', headers: bearer(accessToken), payload: { currentPassword: WRONG, newPassword: 'some new passphrase' } })
-  for (let i = 0; i < 5; i++) t.equal((await change()).statusCode, 401)
-  const sixth = await change()
-  t.equal(sixth.statusCode, 429)
+  const change = (currentPassword: string) => app.inject({ method: 'PATCH', url: '/auth/password', headers: bearer(accessToken), payload: { currentPassword, newPassword: 'some new passphrase' } })
+  for (let i = 0; i < 5; i++) t.equal((await change(WRONG)).statusCode, 401)
+  const sixth = await change(PASSWORD)
+  t.equal(sixth.statusCode, 429, 'a stolen access token is no unthrottled password oracle')
   t.equal(sixth.json().code, 'TOO_MANY_ATTEMPTS')
-  t.equal((await attempt(app, { email: user.email, password: PASSWORD })).statusCode, 429, 'login with that email waits too')
+  t.equal((await attempt(app, { email: user.email, password: PASSWORD })).statusCode, 200, 'the login form has its own count')
+})
+
+t.test('a stranger locking the email at the login form does not stop the owner changing the password', async t => {
+  const app = await build(t)
+  const { user, accessToken } = await register(app)
+  for (let i = 0; i < 6; i++) await attempt(app, { email: user.email, password: WRONG }, `203.0.113.${i}`)
+  t.equal((await attempt(app, { email: user.email, password: PASSWORD })).statusCode, 429)
+  const change = await app.inject({ method: 'PATCH', url: '/auth/password', headers: bearer(accessToken), payload: { currentPassword: PASSWORD, newPassword: 'some new passphrase' } })
+  t.equal(change.statusCode, 200)
+})
+
+t.test('concurrent guesses are all counted: a burst gets no more tries than the limit', async t => {
+  const app = await build(t, { LOGIN_MAX_FAILURES: '3' })
+  const url = await listen(app)
+  const { user } = await register(app)
+  const responses = await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: user.email, password: WRONG })
+  })))
+  const statuses = responses.map(response => response.status).sort()
+  t.strictSame(statuses, [...Array(3).fill(401), ...Array(17).fill(429)], 'three passwords checked, seventeen refused unchecked')
+})
+
+t.test('the wait keeps doubling even when it outlasts LOGIN_FAILURE_WINDOW', async t => {
+  const app = await build(t, { LOGIN_MAX_FAILURES: '1', LOGIN_FAILURE_WINDOW: '60s' })
+  const clock = fakeClock(app)
+  const { user } = await register(app)
+  const waits = []
+  for (let i = 0; i < 5; i++) {
+    t.equal((await attempt(app, { email: user.email, password: WRONG })).statusCode, 401)
+    const throttled = await attempt(app, { email: user.email, password: WRONG })
+    waits.push(Number(throttled.headers['retry-after']))
+    clock.advance(waits[i] as number * 1000 + 1000)
+  }
+  t.strictSame(waits, [30, 60, 120, 240, 480])
+})
+
+t.test('a login by username resets the count of the account’s email too', async t => {
+  const app = await build(t)
+  const { user } = await register(app, { username: 'both_ways' })
+  for (let i = 0; i < 4; i++) await attempt(app, { email: user.email, password: WRONG })
+  t.equal((await attempt(app, { username: 'both_ways', password: PASSWORD })).statusCode, 200)
+  const after = [(await attempt(app, { email: user.email, password: WRONG })).statusCode, (await attempt(app, { email: user.email, password: WRONG })).statusCode]
+  t.strictSame(after, [401, 401])
 })

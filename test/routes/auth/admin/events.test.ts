@@ -61,6 +61,28 @@ t.test('the audit trail records what happens to an account, and never a secret',
   }
 })
 
+t.test('lockouts, ended sessions, profile changes and CLI-made accounts are recorded too', async t => {
+  const app = await build(t, { LOGIN_MAX_FAILURES: '2' })
+  const root = await admin(app)
+  const phone = await register(app)
+  const laptop = await login(app, phone.user.email)
+  for (let i = 0; i < 3; i++) await post(app, '/auth/login', { email: phone.user.email, password: 'a wrong password' })
+  await app.inject({ method: 'PATCH', url: '/auth/me', headers: bearer(phone.accessToken), payload: { name: 'New', metadata: {} } })
+  const laptopSession = (await app.inject({ url: '/auth/sessions', headers: bearer(phone.accessToken) })).json().sessions.find((session: { current: boolean }) => !session.current).id
+  await app.inject({ method: 'DELETE', url: `/auth/sessions/${laptopSession}`, headers: bearer(phone.accessToken) })
+  t.ok(laptop.accessToken)
+
+  const trail = (await events(app, root.accessToken, `&userId=${phone.user.id}`)).events.reverse()
+  t.match(trail.map(event => [event.type, event.reason]), [
+    ['register', null], ['login_success', null],
+    ['login_failure', 'wrong_password'], ['login_locked', null], ['login_failure', 'wrong_password'],
+    ['profile_change', 'metadata, name'], ['session_revoked', null]
+  ])
+  t.equal(trail[6]?.sessionId, laptopSession)
+  const created = (await events(app, root.accessToken, '&type=user_created')).events
+  t.match(created, [{ userId: root.user.id, reason: 'role: admin', actorId: null }])
+})
+
 t.test('events are paged newest first and filtered by user and type; only admins read them', async t => {
   const app = await build(t)
   const root = await admin(app)

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { Email, Name, NewPassword, ref, Role, Username, Uuid } from './common.js'
+import { Email, Name, NewPassword, NullableString, ref, Role, Username, Uuid } from './common.js'
 import { EVENT_TYPES, type EventType } from '../src/events.js'
 import { User } from './user.js'
 
@@ -7,7 +7,7 @@ import { User } from './user.js'
 export const AdminUser = Type.Composite([
   User,
   Type.Object({
-    disabledAt: Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time', description: 'When an admin disabled the account; null while it is enabled.' })
+    disabledAt: NullableString({ format: 'date-time', description: 'When an admin disabled the account; null while it is enabled.' })
   })
 ], { $id: 'AdminUser', title: 'AdminUser', additionalProperties: false })
 export type AdminUser = Static<typeof AdminUser>
@@ -42,17 +42,15 @@ export function CreateUserInput (passwordMinLength: number) {
   }, { additionalProperties: false })
 }
 
-const nullableText = (description?: string) => Type.Unsafe<string | null>({ type: ['string', 'null'], description })
-
 export const AuthEventView = Type.Object({
   id: Type.Integer(),
   type: Type.Unsafe<EventType>({ type: 'string', enum: [...EVENT_TYPES] }),
-  userId: nullableText('The account concerned, when known (a failed login for an unknown account has none).'),
-  sessionId: nullableText(),
-  actorId: nullableText('The admin who acted, for admin actions.'),
-  ip: nullableText(),
-  userAgent: nullableText(),
-  reason: nullableText('Why a login failed, the new role, or whether a logout ended every session.'),
+  userId: NullableString({ description: 'The account concerned, when known (a failed login for an unknown account has none).' }),
+  sessionId: NullableString(),
+  actorId: NullableString({ description: 'The admin who acted, for admin actions.' }),
+  ip: NullableString(),
+  userAgent: NullableString(),
+  reason: NullableString({ description: 'Why a login failed, the new role, or whether a logout ended every session.' }),
   createdAt: Type.String({ format: 'date-time' })
 }, { $id: 'AuthEvent', title: 'AuthEvent' })
 

@@ -100,6 +100,14 @@ export const Metadata = Type.Record(
 
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 })
 
+/**
+ * A response text that may be null. A plain type list, not a union: the serializer then needs
+ * no validation to pick a branch, and a stored value can never fail to serialize.
+ */
+export function NullableString (options: SchemaOptions = {}) {
+  return Type.Unsafe<string | null>({ ...options, type: ['string', 'null'] })
+}
+
 export const DateTime = Type.String({ format: 'date-time' })
 
 export const ErrorResponse = Type.Object({
@@ -128,6 +136,9 @@ export const BODY_ERRORS = {
   413: 'The body is larger than the limit.',
   415: 'The body is not `application/json`.'
 }
+
+/** Why a route behind the auth guard answers 401. */
+export const UNAUTHORIZED_REASON = 'No access token, or one that is invalid, expired or of a session that has ended.'
 
 /** The errors every route can answer: the per-client rate limit and an unexpected failure. */
 export const COMMON_ERRORS = {

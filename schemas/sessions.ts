@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { DateTime, ref, Uuid } from './common.js'
+import { DateTime, NullableString, ref, Uuid } from './common.js'
 
 export const RefreshToken = Type.String({
   minLength: 1,
@@ -39,8 +39,8 @@ export const SessionInfo = Type.Object({
   createdAt: DateTime,
   lastUsedAt: DateTime,
   expiresAt: DateTime,
-  userAgent: Type.Unsafe<string | null>({ type: ['string', 'null'] }),
-  ip: Type.Unsafe<string | null>({ type: ['string', 'null'] }),
+  userAgent: NullableString(),
+  ip: NullableString(),
   current: Type.Boolean({ description: 'Whether this is the session of the access token used for this request.' })
 }, { $id: 'SessionInfo', title: 'SessionInfo' })
 

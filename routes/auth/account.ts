@@ -4,11 +4,9 @@ import { toPublicUser } from '../../src/users.js'
 import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
 import { PasswordChangeBody, ProfileChangeBody } from '../../schemas/auth.js'
-import { BODY_ERRORS, COMMON_ERRORS, errors, ref } from '../../schemas/common.js'
+import { BODY_ERRORS, COMMON_ERRORS, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
 import { Message } from '../../schemas/sessions.js'
 import { User } from '../../schemas/user.js'
-
-const UNAUTHORIZED = 'No access token, or one that is invalid, expired or of a session that has ended.'
 
 /** The signed-in user's changes to their own account. */
 const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (fastify) {
@@ -28,7 +26,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
         200: Message('The password is changed and your other sessions have ended.'),
         ...errors({
           ...BODY_ERRORS,
-          401: `${UNAUTHORIZED} Or the current password is wrong (code INVALID_CREDENTIALS).`,
+          401: `${UNAUTHORIZED_REASON} Or the current password is wrong (code INVALID_CREDENTIALS).`,
           ...COMMON_ERRORS,
           429: 'Too many requests (code RATE_LIMITED), or too many wrong passwords for this account (code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.'
         })
@@ -49,7 +47,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
       body: ProfileChangeBody,
       response: {
         200: ref(User, { description: 'The updated user.' }),
-        ...errors({ ...BODY_ERRORS, 401: UNAUTHORIZED, 409: 'The username is taken (code USERNAME_TAKEN).', ...COMMON_ERRORS })
+        ...errors({ ...BODY_ERRORS, 401: UNAUTHORIZED_REASON, 409: 'The username is taken (code USERNAME_TAKEN).', ...COMMON_ERRORS })
       }
     }
   }, async function updateProfile (request) {

@@ -4,7 +4,7 @@ import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
 import { toPublicUser } from '../../src/users.js'
 import { LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply } from '../../schemas/auth.js'
-import { BODY_ERRORS, COMMON_ERRORS, errors, ref } from '../../schemas/common.js'
+import { BODY_ERRORS, COMMON_ERRORS, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
 import { User } from '../../schemas/user.js'
 import accountRoutes from './account.js'
 import adminRoutes from './admin/index.js'
@@ -26,7 +26,7 @@ async function normalizePasswords (request: FastifyRequest): Promise<void> {
   }
 }
 
-const UNAUTHORIZED = { 401: 'No access token, or one that is invalid, expired or of a session that has ended.' }
+const UNAUTHORIZED = { 401: UNAUTHORIZED_REASON }
 
 /** The account and token endpoints, mounted at /auth. Aliases keep the seed APIs' clients working. */
 const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {

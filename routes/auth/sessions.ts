@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NotFound } from '../../src/errors.js'
 import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
-import { BODY_ERRORS, COMMON_ERRORS, errors } from '../../schemas/common.js'
+import { BODY_ERRORS, COMMON_ERRORS, errors, UNAUTHORIZED_REASON } from '../../schemas/common.js'
 import { LogoutBody, Message, RefreshBody, SessionList, SessionParams, TokenPair } from '../../schemas/sessions.js'
 
-const UNAUTHORIZED = { 401: 'No access token, or one that is invalid, expired or of a session that has ended.' }
+const UNAUTHORIZED = { 401: UNAUTHORIZED_REASON }
 
 /** Refreshing, logging out, and the user's own list of sessions. */
 const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (fastify) {

@@ -3,11 +3,11 @@ import { toAdminUser } from '../../../src/users.js'
 import { clientInfo } from '../../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../../plugins/swagger.js'
 import { AdminUser, EventList, EventListQuery, RoleBody, UserList, UserListQuery, UserParams } from '../../../schemas/admin.js'
-import { BODY_ERRORS, COMMON_ERRORS, errors, ref } from '../../../schemas/common.js'
+import { BODY_ERRORS, COMMON_ERRORS, errors, ref, UNAUTHORIZED_REASON } from '../../../schemas/common.js'
 import { Message } from '../../../schemas/sessions.js'
 
 const GUARD_ERRORS = {
-  401: 'No access token, or one that is invalid, expired or of a session that has ended.',
+  401: UNAUTHORIZED_REASON,
   403: 'The signed-in user is not an admin (code FORBIDDEN); the role is read afresh on every request.'
 }
 const NOT_FOUND = { 404: 'No user with this id (code NOT_FOUND).' }

@@ -25,7 +25,8 @@ declare module 'fastify' {
 /** The domain services, built once over the database and the token signer. */
 export default fp(async function services (fastify) {
   const { config, db } = fastify
-  const passwords = new Passwords(config.bcryptCost)
+  const passwords = new Passwords({ cost: config.bcryptCost, workers: config.hashWorkers, queueMax: config.hashQueueMax })
+  fastify.addHook('onClose', () => passwords.close())
   const users = new Users(db)
   const sessions = new Sessions(db, config, storedSecret(db, 'refresh_secret'))
   fastify.decorate('passwords', passwords)

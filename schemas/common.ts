@@ -140,6 +140,11 @@ export const BODY_ERRORS = {
 /** Why a route behind the auth guard answers 401. */
 export const UNAUTHORIZED_REASON = 'No access token, or one that is invalid, expired or of a session that has ended.'
 
+/** The answer of a route that hashes a password, when the hashing threads are saturated. */
+export const OVERLOADED = {
+  503: 'The password-hashing threads are saturated (code OVERLOADED): the request was turned away at once, without being counted or queued; retry after `Retry-After` seconds.'
+}
+
 /** The errors every route can answer: the per-client rate limit and an unexpected failure. */
 export const COMMON_ERRORS = {
   429: 'Too many requests from this client; retry after the `Retry-After` header’s seconds.',

@@ -60,14 +60,18 @@ export class Accounts {
     const { users, signupRoles } = this.#options
     const role = input.role ?? signupRoles[0] as string
     const capacity = this.#options.signupCapacity
-    const values = await this.#newUser(input, () => {
-      if (!signupRoles.includes(role)) throw new RoleNotAllowed(role, signupRoles.join(', '))
-    }, () => capacity?.take())
+    let took = false
     try {
+      const values = await this.#newUser(input, () => {
+        if (!signupRoles.includes(role)) throw new RoleNotAllowed(role, signupRoles.join(', '))
+      }, () => {
+        capacity?.take()
+        took = true
+      })
       return this.#startSession(client, 'register', tx => users.insert(tx, { ...values, role }))
     } catch (error) {
-      // No account was made (the email or username was taken meanwhile): the slot is given back.
-      capacity?.release()
+      // No account was made (the hash failed, or the email or username was taken meanwhile): the slot is given back.
+      if (took) capacity?.release()
       throw error
     }
   }
@@ -85,7 +89,7 @@ export class Accounts {
 
   /**
    * Checks and prepares a new account: the same rules for signup and the CLI. `checkRole` runs
-   * after the input checks, the cheap uniqueness checks next, and `beforeHash` last, just
+   * after the input checks, the cheap uniqueness checks next, then the load check, and `beforeHash` last, just
    * before the expensive hash.
    */
   async #newUser (input: NewUser, checkRole: () => void, beforeHash: () => void) {
@@ -102,6 +106,7 @@ export class Accounts {
     // Cheap early answers; the unique indexes remain the real guard against races.
     if (users.findByEmail(email.email) !== undefined) throw new EmailTaken()
     if (username !== undefined && users.findByUsername(username.username) !== undefined) throw new UsernameTaken()
+    passwords.admit()
     beforeHash()
 
     const now = new Date()
@@ -124,6 +129,8 @@ export class Accounts {
     const identifier = input.email !== undefined
       ? `email:${normalizeEmail(input.email).key}`
       : `username:${usernameKey(input.username as string)}`
+    // Shed before anything is counted or read: a login turned away for load is no attempt.
+    passwords.admit()
     // Counted before the password is checked, so concurrent guesses are all counted.
     const locked = throttle.attempt(identifier)
     const user = input.email !== undefined
@@ -207,6 +214,7 @@ export class Accounts {
     // unthrottled way to guess the password. It has a key of its own: a stranger locking the
     // account's email at the login form must not stop its owner changing the password.
     const identifier = `user:${user.id}`
+    passwords.admit()
     throttle.attempt(identifier)
     if (!await passwords.verify(input.currentPassword, user.passwordHash)) {
       events.record({ type: 'login_failure', userId, sessionId, reason: 'wrong_current_password', client })

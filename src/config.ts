@@ -4,6 +4,7 @@
  */
 import { Buffer } from 'node:buffer'
 import { isIP } from 'node:net'
+import { availableParallelism } from 'node:os'
 
 export interface RateLimit {
   max: number
@@ -33,6 +34,10 @@ export interface Config {
   /** Seconds after the last failure when an identifier's failures are forgotten. */
   loginFailureWindow: number
   bcryptCost: number
+  /** Threads that hash passwords. */
+  hashWorkers: number
+  /** Hash jobs that may wait for a thread before register and login are shed with 503. */
+  hashQueueMax: number
   passwordMinLength: number
   signupRoles: readonly string[]
   logLevel: string
@@ -200,6 +205,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     if (!valid) problems.push(`CORS_ORIGINS must be a comma list of origins such as https://app.example.com, without a path or a trailing slash (got "${origin}")`)
   }
 
+  const hashWorkers = integer('HASH_WORKERS', availableParallelism(), 1, 64)
   const config: Config = {
     port: integer('PORT', 3000, 0, 65535),
     host: read('HOST')?.trim() ?? '127.0.0.1',
@@ -214,6 +220,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     loginMaxFailures: integer('LOGIN_MAX_FAILURES', 5, 1, 100),
     loginFailureWindow: duration('LOGIN_FAILURE_WINDOW', '15m'),
     bcryptCost: integer('BCRYPT_COST', 10, 10, 15),
+    hashWorkers,
+    hashQueueMax: integer('HASH_QUEUE_MAX', 8 * hashWorkers, 1, 100_000),
     passwordMinLength: integer('PASSWORD_MIN_LENGTH', 12, 8, 64),
     signupRoles: Object.freeze([...new Set(signupRoles)]),
     logLevel,

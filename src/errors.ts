@@ -39,9 +39,9 @@ export const RoleNotAllowed = define('ROLE_NOT_ALLOWED', 'The role "%s" cannot b
 export const NotFound = define('NOT_FOUND', '%s not found', 404)
 export const EmailTaken = define('EMAIL_TAKEN', 'An account with this email already exists', 409)
 export const UsernameTaken = define('USERNAME_TAKEN', 'This username is already taken', 409)
-/** A 429 that tells the client when to come back: the seconds are in the message and in Retry-After. */
-function defineRetryable (code: string, message: string) {
-  const ErrorClass = define(code, message, 429)
+/** An error that tells the client when to come back: the seconds are in the message and in Retry-After. */
+function defineRetryable (code: string, message: string, statusCode = 429) {
+  const ErrorClass = define(code, message, statusCode)
   return function retryable (seconds: number): ServiceError {
     const error: ServiceError = new ErrorClass(seconds)
     error.retryAfter = seconds
@@ -53,6 +53,8 @@ function defineRetryable (code: string, message: string) {
 export const TooManyAttempts = defineRetryable('TOO_MANY_ATTEMPTS', 'Too many failed attempts for this account; retry in %s seconds')
 /** The service-wide signup cap is reached: everyone waits. */
 export const SignupCapacityReached = defineRetryable('SIGNUP_CAPACITY_REACHED', 'The service is taking no more new accounts just now; retry in %s seconds')
+/** Every hashing thread is busy and HASH_QUEUE_MAX jobs already wait: the request is shed at once. */
+export const Overloaded = defineRetryable('OVERLOADED', 'The service is busy; retry in %s seconds', 503)
 export const RateLimited = define('RATE_LIMITED', 'Too many requests; retry in %s', 429)
 export const DatabaseUnavailable = define('SERVICE_UNAVAILABLE', 'The database is not reachable', 503)
 

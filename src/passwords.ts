@@ -1,11 +1,31 @@
 /**
- * Password hashing with bcrypt. Passwords are NFC-normalized first, so the same password typed
- * on two keyboards (composed or decomposed accents) hashes the same.
+ * Password hashing with bcrypt, in a pool of worker threads (piscina): a hash takes tens of
+ * milliseconds of CPU, which on the event loop would stall every other request. With N threads,
+ * N hashes run at once on N cores while the event loop keeps answering.
+ *
+ * Passwords are NFC-normalized first, so the same password typed on two keyboards (composed or
+ * decomposed accents) hashes the same.
  */
 import { randomBytes } from 'node:crypto'
 import bcrypt from 'bcryptjs'
+import { Piscina } from 'piscina'
+import { Overloaded } from './errors.js'
 
 const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+const WORKER = new URL('./hash-worker.js', import.meta.url).href
+
+type HashTask =
+  | { op: 'hash', password: string, cost: number }
+  | { op: 'compare', password: string, hash: string }
+
+export interface PasswordsOptions {
+  /** bcrypt cost of new hashes. */
+  cost: number
+  /** Hashing threads. */
+  workers: number
+  /** Hash jobs allowed to wait for a thread; past it, `admit` sheds new work. */
+  queueMax: number
+}
 
 /**
  * A well-formed bcrypt hash of nothing at the given cost. Comparing against it takes as long as
@@ -21,14 +41,35 @@ function dummyHash (cost: number): string {
 export class Passwords {
   readonly #cost: number
   readonly #dummy: string
+  readonly #queueMax: number
+  readonly #pool: Piscina<HashTask, string | boolean>
+  #closed = false
 
-  constructor (cost: number) {
+  constructor ({ cost, workers, queueMax }: PasswordsOptions) {
     this.#cost = cost
     this.#dummy = dummyHash(cost)
+    this.#queueMax = queueMax
+    // The threads start now and stay, so no login waits for one to boot. They run bare Node:
+    // the worker is plain JavaScript and needs none of the parent's loaders or flags.
+    this.#pool = new Piscina({ filename: WORKER, minThreads: workers, maxThreads: workers, idleTimeout: Infinity, execArgv: [] })
   }
 
-  hash (password: string): Promise<string> {
-    return bcrypt.hash(password.normalize('NFC'), this.#cost)
+  /**
+   * Called before a request starts work that will hash: throws OVERLOADED (503) when
+   * HASH_QUEUE_MAX jobs already wait for a thread. The request then costs nothing more, and the
+   * jobs already queued still finish in reasonable time instead of the queue growing without bound.
+   */
+  admit (): void {
+    if (this.#pool.queueSize >= this.#queueMax) throw Overloaded(1)
+  }
+
+  /** Live hashing threads: the configured number until `close`, then none. */
+  get threads (): number {
+    return this.#pool.threads.length
+  }
+
+  async hash (password: string): Promise<string> {
+    return await this.#run({ op: 'hash', password: password.normalize('NFC'), cost: this.#cost }) as string
   }
 
   /** Whether `hash` was made at another cost than the configured one. */
@@ -38,7 +79,19 @@ export class Passwords {
 
   /** Compares against `hash`, or against a dummy of equal cost when there is no account. */
   async verify (password: string, hash: string | undefined): Promise<boolean> {
-    const match = await bcrypt.compare(password.normalize('NFC'), hash ?? this.#dummy)
+    const match = await this.#run({ op: 'compare', password: password.normalize('NFC'), hash: hash ?? this.#dummy }) as boolean
     return match && hash !== undefined
+  }
+
+  /** Lets the queued and running jobs finish, then ends the threads for good. */
+  async close (): Promise<void> {
+    this.#closed = true
+    await this.#pool.close()
+  }
+
+  #run (task: HashTask): Promise<string | boolean> {
+    // Once closed, a late job must not start the threads again.
+    if (this.#closed) return Promise.reject(new Error('the hash pool is closed'))
+    return this.#pool.run(task)
   }
 }

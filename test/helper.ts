@@ -11,6 +11,9 @@ export const TEST_ENV: Record<string, string> = {
   DATABASE_URL: ':memory:',
   JWT_SECRET: TEST_SECRET,
   BCRYPT_COST: '10',
+  // One hashing thread per app, and a queue no test overflows unless it means to.
+  HASH_WORKERS: '1',
+  HASH_QUEUE_MAX: '1000',
   LOG_LEVEL: 'silent',
   RATE_LIMIT_ENABLED: 'false'
 }

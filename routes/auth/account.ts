@@ -4,7 +4,7 @@ import { toPublicUser } from '../../src/users.js'
 import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
 import { PasswordChangeBody, ProfileChangeBody } from '../../schemas/auth.js'
-import { BODY_ERRORS, COMMON_ERRORS, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
+import { BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
 import { Message } from '../../schemas/sessions.js'
 import { User } from '../../schemas/user.js'
 
@@ -28,7 +28,8 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
           ...BODY_ERRORS,
           401: `${UNAUTHORIZED_REASON} Or the current password is wrong (code INVALID_CREDENTIALS).`,
           ...COMMON_ERRORS,
-          429: 'Too many requests (code RATE_LIMITED), or too many wrong passwords for this account (code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.'
+          429: 'Too many requests (code RATE_LIMITED), or too many wrong passwords for this account (code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.',
+          ...OVERLOADED
         })
       }
     }

@@ -4,7 +4,7 @@ import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
 import { toPublicUser } from '../../src/users.js'
 import { LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply } from '../../schemas/auth.js'
-import { BODY_ERRORS, COMMON_ERRORS, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
+import { BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
 import { User } from '../../schemas/user.js'
 import accountRoutes from './account.js'
 import adminRoutes from './admin/index.js'
@@ -45,7 +45,8 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
         403: 'The requested role cannot be chosen at signup (code ROLE_NOT_ALLOWED).',
         409: 'The email or username is taken (code EMAIL_TAKEN or USERNAME_TAKEN).',
         ...COMMON_ERRORS,
-        429: 'Too many signups from this client (code RATE_LIMITED), or the service takes no more new accounts for now (code SIGNUP_CAPACITY_REACHED); retry after `Retry-After` seconds.'
+        429: 'Too many signups from this client (code RATE_LIMITED), or the service takes no more new accounts for now (code SIGNUP_CAPACITY_REACHED); retry after `Retry-After` seconds.',
+        ...OVERLOADED
       })
     }
   }
@@ -70,7 +71,8 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
         ...BODY_ERRORS,
         401: 'Wrong email, username or password (code INVALID_CREDENTIALS); the answer is the same for an unknown account.',
         ...COMMON_ERRORS,
-        429: 'Too many requests from this client (code RATE_LIMITED), or too many failed logins for this email or username (code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.'
+        429: 'Too many requests from this client (code RATE_LIMITED), or too many failed logins for this email or username (code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.',
+        ...OVERLOADED
       })
     }
   }

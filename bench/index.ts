@@ -1,0 +1,291 @@
+/**
+ * `npm run bench`: the service's speed as ratios measured in one run, so the figures hold on any
+ * machine. It builds the service, starts it as its own process on loopback with a temporary
+ * database, seeds it, and loads it with autocannon from this process. In the same run it measures
+ * the floor (a bare Fastify route, bench/bare.js) and the single-core bcryptjs compare rate.
+ * Prints one table and writes bench/results.json. Not part of `npm test`: timings are noisy.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import bcrypt from 'bcryptjs'
+import { openDatabase } from '../src/db/index.js'
+import { users as usersTable } from '../src/db/schema.js'
+import { Sessions } from '../src/sessions.js'
+import { normalizeEmail } from '../src/users.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const COST = 10
+const PASSWORD = 'correct horse battery staple'
+const DURATION = Number(process.env.BENCH_DURATION ?? 8)
+const WORKERS = availableParallelism()
+
+interface Figure { name: string, value: number, unit: string, ratio?: { value: number, target: string, of: string } }
+const figures: Figure[] = []
+function record (figure: Figure): void {
+  figures.push(figure)
+  const ratio = figure.ratio === undefined ? '' : `  (${figure.ratio.value.toFixed(2)} ${figure.ratio.of}; target ${figure.ratio.target})`
+  console.error(`  ${figure.name}: ${round(figure.value)} ${figure.unit}${ratio}`)
+}
+function round (value: number): string {
+  return value >= 100 ? value.toFixed(0) : value.toFixed(value >= 10 ? 1 : 2)
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    }).on('error', reject)
+  })
+}
+
+async function waitForHealth (base: string, path = '/health'): Promise<void> {
+  for (;;) {
+    try {
+      if ((await fetch(base + path)).ok) return
+    } catch {}
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}
+
+async function stop (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  await exited
+}
+
+/** The server's peak resident memory, from the kernel: its high-water mark, threads included. */
+function peakRssMb (pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match?.[1]) / 1024
+}
+
+type Load = Omit<autocannon.Options, 'url'> & { path: string }
+async function load (base: string, { path, ...options }: Load): Promise<autocannon.Result> {
+  return await autocannon({ url: base + path, duration: DURATION, connections: 10, ...options })
+}
+/** Successful answers per second: errors and non-2xx answers do not count. */
+function okPerSecond (result: autocannon.Result): number {
+  return result['2xx'] / result.duration
+}
+function json (body: unknown): Pick<autocannon.Options, 'method' | 'headers' | 'body'> {
+  return { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+}
+
+async function post (base: string, path: string, body: unknown, token?: string): Promise<{ status: number, body: Record<string, unknown> }> {
+  const response = await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify(body)
+  })
+  return { status: response.status, body: await response.json() as Record<string, unknown> }
+}
+
+function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
+/** Adds users `from`…`to - 1` straight into the database, all with one precomputed hash of PASSWORD. */
+function seedUsers (databaseUrl: string, from: number, to: number, passwordHash: string): void {
+  const { sqlite, db } = openDatabase(databaseUrl)
+  const now = new Date()
+  db.transaction(tx => {
+    for (let i = from; i < to; i++) {
+      const email = normalizeEmail(`user${i}@example.com`)
+      tx.insert(usersTable).values({
+        id: crypto.randomUUID(),
+        email: email.email,
+        emailKey: email.key,
+        username: null,
+        usernameKey: null,
+        name: `User ${i}`,
+        metadata: {},
+        role: 'user',
+        passwordHash,
+        createdAt: now,
+        updatedAt: now
+      }).run()
+    }
+  })
+  sqlite.close()
+}
+
+/** Starts sessions with the service's own code: returns their refresh tokens. */
+function seedSessions (databaseUrl: string, count: number): string[] {
+  const { sqlite, db } = openDatabase(databaseUrl)
+  const sessions = new Sessions(db, { refreshTokenTtl: 86400, sessionMaxAge: 86400, refreshReuseGrace: 10 }, 'unused: the server holds the key')
+  const ids = db.select({ id: usersTable.id }).from(usersTable).limit(1000).all().map(row => row.id)
+  const tokens = db.transaction(tx => Array.from({ length: count }, (_, i) => sessions.start(tx, ids[i % ids.length] as string, { ip: '127.0.0.1' }).refreshToken))
+  sqlite.close()
+  return tokens
+}
+
+interface Server { child: ChildProcess, base: string, eventLoop: (message: 'reset' | 'report') => Promise<Record<string, number>> }
+
+async function startService (databaseUrl: string): Promise<Server & { startupMs: number }> {
+  const port = await freePort()
+  const started = performance.now()
+  const child = spawn(process.execPath, ['--import', './bench/probe.js', 'dist/src/server.js'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, RATE_LIMIT_ENABLED: 'false', BCRYPT_COST: String(COST), NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc']
+  })
+  const base = `http://127.0.0.1:${port}`
+  await waitForHealth(base)
+  const startupMs = performance.now() - started
+  const eventLoop = async (message: 'reset' | 'report') => await new Promise<Record<string, number>>(resolve => {
+    child.once('message', reply => resolve(reply as Record<string, number>))
+    child.send(message)
+  })
+  return { child, base, eventLoop, startupMs }
+}
+
+async function main (): Promise<void> {
+  console.error('Building…')
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' })
+  const folder = mkdtempSync(join(tmpdir(), 'auth-bench-'))
+  try {
+    await run(folder)
+  } finally {
+    rmSync(folder, { recursive: true, force: true })
+  }
+}
+
+async function run (folder: string): Promise<void> {
+  console.error(`Machine: ${WORKERS} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ${DURATION} s per load.`)
+
+  // The single-core rate the hash pool is measured against: compares in this thread, nothing else running.
+  const reference = bcrypt.hashSync(PASSWORD, COST)
+  let compares = 0
+  const began = performance.now()
+  while (performance.now() - began < 3000) {
+    bcrypt.compareSync(PASSWORD, reference)
+    compares++
+  }
+  const compareRate = compares / ((performance.now() - began) / 1000)
+  record({ name: `bcryptjs compare, one core, cost ${COST}`, value: compareRate, unit: 'compares/s' })
+
+  // The floor.
+  const barePort = await freePort()
+  const bare = spawn(process.execPath, ['bench/bare.js'], { cwd: ROOT, env: { ...process.env, PORT: String(barePort) }, stdio: 'inherit' })
+  const bareBase = `http://127.0.0.1:${barePort}`
+  await waitForHealth(bareBase, '/')
+  await load(bareBase, { path: '/', duration: 1 })
+  const floor = await load(bareBase, { path: '/' })
+  await stop(bare)
+  record({ name: 'bare Fastify route', value: floor.requests.average, unit: 'req/s' })
+
+  // Start-up on a fresh database, migrations included.
+  const fresh = await startService(join(folder, 'fresh.db'))
+  await stop(fresh.child)
+  record({ name: 'start-up to first /health answer, fresh database', value: fresh.startupMs, unit: 'ms' })
+
+  const databaseUrl = join(folder, 'bench.db')
+  const service = await startService(databaseUrl)
+  const { base } = service
+  seedUsers(databaseUrl, 0, 1000, reference)
+  const signedIn = await post(base, '/auth/login', { email: 'user0@example.com', password: PASSWORD })
+  if (signedIn.status !== 200) throw new Error(`login failed: ${JSON.stringify(signedIn.body)}`)
+  const accessToken = signedIn.body.accessToken as string
+  const bearer = { authorization: `Bearer ${accessToken}` }
+
+  async function verifyPath (label: string): Promise<number> {
+    await load(base, { path: '/auth/me', headers: bearer, duration: 1 })
+    const me = await load(base, { path: '/auth/me', headers: bearer })
+    record({ name: `GET /auth/me, ${label}`, value: okPerSecond(me), unit: 'req/s', ratio: { value: okPerSecond(me) / floor.requests.average, of: 'of the bare route', target: '≥ 0.5' } })
+    record({ name: `GET /auth/me p99, ${label}`, value: me.latency.p99, unit: 'ms' })
+    const verify = await load(base, { path: '/auth/token/verify', ...json({ token: accessToken }) })
+    record({ name: `POST /auth/token/verify, ${label}`, value: okPerSecond(verify), unit: 'req/s', ratio: { value: okPerSecond(verify) / floor.requests.average, of: 'of the bare route', target: '≥ 0.5' } })
+    record({ name: `POST /auth/token/verify p99, ${label}`, value: verify.latency.p99, unit: 'ms' })
+    return okPerSecond(me)
+  }
+
+  /** Logins of the seeded users in turn, each with its right password: every one hashes once. */
+  async function logins (label: string, users: number): Promise<number> {
+    let next = 0
+    const login = {
+      path: '/auth/login',
+      ...json({}),
+      connections: 2 * WORKERS,
+      requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: JSON.stringify({ email: `user${next++ % users}@example.com`, password: PASSWORD }) }) }]
+    }
+    await service.eventLoop('reset')
+    // /health sampled at a steady pace while the logins saturate the hashing threads.
+    const [result, health] = await Promise.all([
+      load(base, login),
+      load(base, { path: '/health', connections: 1, overallRate: 50 })
+    ])
+    const delay = await service.eventLoop('report')
+    const perSecond = okPerSecond(result)
+    record({ name: `POST /auth/login, ${label}`, value: perSecond, unit: 'logins/s', ratio: { value: perSecond / (WORKERS * compareRate), of: `of ${WORKERS} cores × the single-core compare rate`, target: '≥ 0.85' } })
+    if (result.non2xx > 0 || result.errors > 0) console.error(`    (${result.non2xx} non-2xx answers, ${result.errors} errors)`)
+    record({ name: `GET /health p99 while logins saturate the pool, ${label}`, value: health.latency.p99, unit: 'ms', ratio: { value: health.latency.p99 / 25, of: 'of 25 ms', target: '≤ 1' } })
+    record({ name: `event-loop delay p99 over the same window, ${label}`, value: delay.p99 as number, unit: 'ms' })
+    return perSecond
+  }
+
+  const meSmall = await verifyPath('1,000 users')
+  const loginsSmall = await logins('1,000 users', 1000)
+
+  // Refresh: a write per request, each with its own refresh token.
+  const refreshTokens = seedSessions(databaseUrl, 60_000)
+  let nextToken = 0
+  const refresh = await load(base, {
+    path: '/auth/refresh',
+    ...json({}),
+    requests: [{ setupRequest: request => ({ ...request, body: JSON.stringify({ refreshToken: refreshTokens[nextToken++] ?? 'exhausted' }) }) }]
+  })
+  if (nextToken > refreshTokens.length) console.error('    (the seeded refresh tokens ran out: raise their number)')
+  record({ name: 'POST /auth/refresh', value: okPerSecond(refresh), unit: 'req/s' })
+
+  let nextSignup = 0
+  const register = await load(base, {
+    path: '/auth/register',
+    ...json({}),
+    connections: 2 * WORKERS,
+    requests: [{ setupRequest: request => ({ ...request, body: JSON.stringify({ email: `new${nextSignup++}@example.com`, password: PASSWORD }) }) }]
+  })
+  record({ name: 'POST /auth/register', value: okPerSecond(register), unit: 'accounts/s', ratio: { value: okPerSecond(register) / (WORKERS * compareRate), of: `of ${WORKERS} cores × the single-core compare rate`, target: '—' } })
+
+  // Issue "abuse resistance": an unknown account and a wrong password must not be told apart by time.
+  const unknown: number[] = []
+  const wrong: number[] = []
+  for (let i = 0; i < 30; i++) {
+    for (const [times, email] of [[unknown, `nobody${i}@example.com`], [wrong, `user${100 + i}@example.com`]] as const) {
+      const began = performance.now()
+      const result = await post(base, '/auth/login', { email, password: 'not the password at all' })
+      times.push(performance.now() - began)
+      if (result.status !== 401) throw new Error(`expected 401, got ${result.status}`)
+    }
+  }
+  record({ name: 'login 401 median, unknown account (30 tries)', value: median(unknown), unit: 'ms' })
+  record({ name: 'login 401 median, wrong password (30 tries)', value: median(wrong), unit: 'ms', ratio: { value: median(wrong) / median(unknown), of: 'of the unknown-account median', target: '0.85–1.15' } })
+
+  // Scale: the same loads with 100,000 users in the database.
+  seedUsers(databaseUrl, 1000, 100_000, reference)
+  const meLarge = await verifyPath('100,000 users')
+  const loginsLarge = await logins('100,000 users', 100_000)
+  record({ name: 'GET /auth/me at 100,000 users ÷ at 1,000', value: meLarge / meSmall, unit: '', ratio: { value: meLarge / meSmall, of: '', target: '≥ 0.9' } })
+  record({ name: 'logins/s at 100,000 users ÷ at 1,000', value: loginsLarge / loginsSmall, unit: '', ratio: { value: loginsLarge / loginsSmall, of: '', target: '≥ 0.9' } })
+  record({ name: 'server peak RSS', value: peakRssMb(service.child.pid as number), unit: 'MB', ratio: { value: peakRssMb(service.child.pid as number) / 200, of: 'of 200 MB', target: '≤ 1' } })
+  await stop(service.child)
+
+  const table = ['| Figure | Value | Ratio (target) |', '|---|---:|---|', ...figures.map(figure => {
+    const ratio = figure.ratio === undefined ? '' : `${figure.ratio.value.toFixed(2)} ${figure.ratio.of} (${figure.ratio.target})`.replace(/ +\(/, ' (')
+    return `| ${figure.name} | ${round(figure.value)} ${figure.unit} | ${ratio} |`
+  })].join('\n')
+  console.log(table)
+  const machine = { cores: WORKERS, cpu: cpus()[0]?.model, node: process.version, durationSeconds: DURATION }
+  writeFileSync(join(ROOT, 'bench', 'results.json'), JSON.stringify({ date: new Date().toISOString(), machine, figures }, null, 2) + '\n')
+  console.error('Written: bench/results.json')
+}
+
+await main()

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,10 +7,15 @@ import t from 'tap'
 
 const root = join(import.meta.dirname, '..', '..')
 
-/** Starts src/server.ts as its own process, the way `npm start` runs the built file. */
+// What `npm start` runs: the build, with every file it needs at run time (the hashing worker too).
+t.before(() => {
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+})
+
+/** Starts the built server as its own process, as `npm start` does. */
 function start (env: Record<string, string>): ChildProcess {
   const { JWT_SECRET: _secret, DATABASE_URL: _url, ...inherited } = process.env
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  return spawn(process.execPath, ['dist/src/server.js'], {
     cwd: root,
     env: { ...inherited, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -46,6 +51,12 @@ t.test('the server starts on a fresh folder, serves requests, and exits cleanly 
   t.strictSame(await health.json(), { status: 'ok' })
   const docs = await fetch(`${url}/docs/json`)
   t.equal(docs.status, 200)
+  // Signup and login hash in the worker threads, which run the built worker file.
+  const account = { email: 'first@example.com', password: 'correct horse battery staple' }
+  const signup = await fetch(`${url}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(account) })
+  t.equal(signup.status, 201)
+  const login = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(account) })
+  t.equal(login.status, 200)
 
   const exited = once(child, 'exit')
   child.kill('SIGTERM')

@@ -3,7 +3,7 @@
 // The server's own code is unchanged.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
-const histogram = monitorEventLoopDelay({ resolution: 10 })
+const histogram = monitorEventLoopDelay({ resolution: 1 })
 histogram.enable()
 process.on('message', message => {
   if (message === 'reset') {

@@ -1,6 +1,24 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import fp from 'fastify-plugin'
+import helmet, { type HelmetOptions } from 'helmet'
+
+/**
+ * The security headers helmet sets, computed once. They are the same for every response, so
+ * they are worked out at start-up by running helmet's middleware against a recording response,
+ * rather than by running (and rebuilding) the middleware on each request.
+ */
+export function securityHeaders (options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const recorder = {
+    setHeader (name: string, value: string | number) { headers[name.toLowerCase()] = String(value) },
+    removeHeader (name: string) { delete headers[name.toLowerCase()] }
+  }
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    if (error !== undefined) throw error
+  })
+  return headers
+}
 
 /**
  * Security headers on every response, and CORS for the web origins in CORS_ORIGINS.
@@ -9,7 +27,7 @@ import fp from 'fastify-plugin'
  * because Swagger UI sets element styles; inline scripts are not.
  */
 export default fp(async function security (fastify) {
-  await fastify.register(helmet, {
+  const headers = securityHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -30,6 +48,10 @@ export default fp(async function security (fastify) {
     frameguard: { action: 'deny' },
     // HTTPS for this host only: the service should not commit its sibling subdomains to HTTPS.
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: false }
+  })
+  fastify.addHook('onRequest', function setSecurityHeaders (request, reply, done) {
+    reply.headers(headers)
+    done()
   })
 
   const origins = fastify.config.corsOrigins

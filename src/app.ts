@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from './config.js'
 import { schemaController } from './validation.js'
@@ -31,19 +31,42 @@ export const BODY_LIMIT = 16 * 1024
 /** Milliseconds a client has to send a whole request. */
 export const REQUEST_TIMEOUT = 30_000
 
-/** Secrets that must never reach a log line, wherever a serializer might put them. */
-const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.newPassword',
-  '*.currentPassword',
-  '*.confirmPassword',
-  '*.accessToken',
-  '*.refreshToken',
-  '*.token'
-]
+/** Fields that hold secrets: never written to a log line, at any depth a log call might put them. */
+const SECRET_KEYS = new Set([
+  'authorization', 'cookie', 'set-cookie',
+  'password', 'newPassword', 'currentPassword', 'confirmPassword', 'confirmNewPassword',
+  'accessToken', 'refreshToken', 'token'
+])
+const REDACTED = '[redacted]'
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
+}
+
+/**
+ * Replaces secret fields of a log call's object, and of the plain objects inside it (a body,
+ * a headers object), with "[redacted]". The request, the reply and errors are not plain
+ * objects: their serializers below never include a header, a body or a query string. Objects
+ * are copied only when a secret is found, so the usual log line costs a few key look-ups
+ * (pino's path-based redaction copied every logged object and halved the throughput of the
+ * busiest routes).
+ */
+export function redactSecrets (object: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined
+  for (const key in object) {
+    const value = object[key]
+    let replacement = value
+    if (SECRET_KEYS.has(key)) replacement = REDACTED
+    else if (depth < 4 && isPlainObject(value)) replacement = redactSecrets(value, depth + 1)
+    if (replacement !== value) {
+      copy ??= { ...object }
+      copy[key] = replacement
+    }
+  }
+  return copy ?? object
+}
 
 /** The request as logged: the path without its query string, which could carry a token. */
 function serializeRequest (request: FastifyRequest) {
@@ -56,13 +79,28 @@ function serializeRequest (request: FastifyRequest) {
   }
 }
 
+/**
+ * One log line per request, written when it ends: the request, its status and its duration.
+ * Fastify's default also logs each request as it arrives; on the busiest routes that second
+ * line cost more than the route itself. An error still gets its own line, at the error handler.
+ */
+class AccessLog extends LogController {
+  override incomingRequest (): void {}
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+  }
+}
+
 export function serverOptions (config: Config): FastifyServerOptions {
   return {
     logger: {
       level: config.logLevel,
-      redact: { paths: REDACT, censor: '[redacted]' },
+      formatters: { log: redactSecrets },
       serializers: { req: serializeRequest }
     },
+    logController: new AccessLog(),
     // Ids are generated, never taken from the client, so a log line cannot be forged.
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT,
@@ -98,8 +136,9 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   fastify.removeContentTypeParser('text/plain')
 
   // Lets a client quote the id of a failed request, and operators find it in the log.
-  fastify.addHook('onRequest', async (request, reply) => {
+  fastify.addHook('onRequest', function setRequestId (request, reply, done) {
     reply.header('x-request-id', request.id)
+    done()
   })
 
   await fastify.register(healthRoutes)

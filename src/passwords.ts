@@ -51,7 +51,16 @@ export class Passwords {
     this.#queueMax = queueMax
     // The threads start now and stay, so no login waits for one to boot. They run bare Node:
     // the worker is plain JavaScript and needs none of the parent's loaders or flags.
-    this.#pool = new Piscina({ filename: WORKER, minThreads: workers, maxThreads: workers, idleTimeout: Infinity, execArgv: [] })
+    // They run at a lower scheduling priority (nice +10) than the event loop: when hashing
+    // fills every core, the cheap requests (/health, token checks) still get the CPU first.
+    this.#pool = new Piscina({
+      filename: WORKER,
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: Infinity,
+      execArgv: [],
+      niceIncrement: 10
+    })
   }
 
   /**

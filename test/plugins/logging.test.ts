@@ -31,3 +31,30 @@ t.test('a client cannot choose its request id', async t => {
   t.not(response.headers['x-request-id'], 'forged\nline')
   t.match(response.headers['x-request-id'], /^[0-9a-f-]{36}$/)
 })
+
+t.test('one line per request, when it ends, with the request, the status and the duration', async t => {
+  const lines: string[] = []
+  const app = await build(t, {}, {
+    overrides: { logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } }
+  })
+  const response = await app.inject({ url: '/health?probe=1' })
+  const entries = lines.map(line => JSON.parse(line)).filter(entry => entry.reqId === response.headers['x-request-id'])
+  t.equal(entries.length, 1)
+  t.match(entries[0], { msg: 'request completed', req: { method: 'GET', url: '/health' }, res: { statusCode: 200 }, responseTime: Number })
+  t.notOk(JSON.stringify(entries[0]).includes('probe'), 'no query string')
+})
+
+t.test('a secret field in any logged object is redacted, however deep it sits', async t => {
+  const lines: string[] = []
+  const app = await build(t, {}, {
+    overrides: { logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } }
+  })
+  const body = { email: 'ada@example.com', password: 'hunter2 hunter2', profile: { refreshToken: 'r-secret', inner: { token: 't-secret' } } }
+  const headers = Object.assign(Object.create(null), { authorization: 'Bearer a-secret', 'user-agent': 'curl' })
+  app.log.info({ body, headers, accessToken: 'top-secret' }, 'a careless log call')
+  const entry = JSON.parse(lines.find(line => line.includes('a careless log call')) as string)
+  t.strictSame(entry.body, { email: 'ada@example.com', password: '[redacted]', profile: { refreshToken: '[redacted]', inner: { token: '[redacted]' } } })
+  t.strictSame(entry.headers, { authorization: '[redacted]', 'user-agent': 'curl' })
+  t.equal(entry.accessToken, '[redacted]')
+  t.equal(body.password, 'hunter2 hunter2', 'the caller\'s object is left as it was')
+})

@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from './config.js'
-import { schemaController } from './validation.js'
+import { createSchemaController } from './validation.js'
 import authGuard from '../plugins/auth.js'
 import configPlugin from '../plugins/config.js'
 import dbPlugin from '../plugins/db.js'
@@ -113,7 +113,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
     trustProxy: config.trustProxy,
     // Seed clients call e.g. /api/auth/register/ with a trailing slash.
     routerOptions: { ignoreTrailingSlash: true },
-    schemaController,
+    schemaController: createSchemaController(),
     frameworkErrors: frameworkErrors as FastifyServerOptions['frameworkErrors'],
     clientErrorHandler
   }

@@ -33,20 +33,29 @@ const common = {
   // Lets the error formatter read a schema's own message (`x-error`) and limits.
   verbose: true,
   useDefaults: true,
-  removeAdditional: false
-} as const
+  removeAdditional: false,
+  // Checking each schema against the JSON Schema meta-schema took a third of the start-up time.
+  // The schemas are the service's own and fixed; a test builds the app with the check on
+  // (`createSchemaController(true)`), so a malformed schema still fails, in `npm test`.
+  validateSchema: false
+}
 
 type RouteContext = { schema: unknown, method: string, url: string, httpPart: string }
 
-/** Fastify's `schemaController`: one strict compiler for bodies, one coercing compiler for the rest. */
-export const schemaController: NonNullable<FastifyServerOptions['schemaController']> = {
-  compilersFactory: {
-    buildValidator (externalSchemas: Record<string, unknown>) {
-      const factory = AjvCompiler()
-      const options = (coerceTypes: boolean | 'array') => ({ customOptions: { ...common, coerceTypes }, onCreate: addKeywords })
-      const strict = factory(externalSchemas as never, options(false)) as unknown as (route: RouteContext) => unknown
-      const lenient = factory(externalSchemas as never, options('array')) as unknown as (route: RouteContext) => unknown
-      return ((route: RouteContext) => route.httpPart === 'body' ? strict(route) : lenient(route)) as never
+/**
+ * Fastify's `schemaController`: one strict compiler for bodies, one coercing compiler for the
+ * rest. `validateSchema` checks every schema against the meta-schema as it is compiled.
+ */
+export function createSchemaController (validateSchema = false): NonNullable<FastifyServerOptions['schemaController']> {
+  return {
+    compilersFactory: {
+      buildValidator (externalSchemas: Record<string, unknown>) {
+        const factory = AjvCompiler()
+        const options = (coerceTypes: boolean | 'array') => ({ customOptions: { ...common, validateSchema, coerceTypes }, onCreate: addKeywords })
+        const strict = factory(externalSchemas as never, options(false)) as unknown as (route: RouteContext) => unknown
+        const lenient = factory(externalSchemas as never, options('array')) as unknown as (route: RouteContext) => unknown
+        return ((route: RouteContext) => route.httpPart === 'body' ? strict(route) : lenient(route)) as never
+      }
     }
   }
 }

@@ -14,7 +14,7 @@ t.test('logs carry request ids and never a password, token or Authorization head
   await app.inject({ url: `/auth/me?access_token=${accessToken}`, headers: bearer(accessToken) })
 
   const log = lines.join('')
-  t.ok(lines.length > 8, 'requests were logged')
+  t.ok(lines.length >= 6, 'each of the six requests was logged')
   for (const secret of [PASSWORD, 'a wrong password', accessToken, refreshToken, login.json().accessToken, login.json().refreshToken]) {
     t.notOk(log.includes(secret), 'a secret is absent from the log')
   }

@@ -4,6 +4,12 @@ import { User } from './user.js'
 
 const EXAMPLE_PASSWORD = 'correct horse battery staple'
 
+/** The flag of browser clients: the refresh token then goes into an HttpOnly cookie, not the body. */
+const CookieMode = Type.Boolean({
+  description: 'For browser pages: `true` sets the refresh token as an `HttpOnly; Secure; SameSite=Strict` cookie sent only to ' +
+    '`/auth/refresh` and `/auth/logout`, and leaves it out of the body, so scripts never see it. Mobile and server clients leave it out.'
+})
+
 /** The body of `POST /auth/register`; the password minimum comes from `PASSWORD_MIN_LENGTH`. */
 export function RegisterBody (passwordMinLength: number) {
   return Type.Object({
@@ -13,7 +19,8 @@ export function RegisterBody (passwordMinLength: number) {
     username: Type.Optional(Username),
     name: Type.Optional(Name),
     role: Type.Optional(Type.String({ ...Role, description: 'One of the roles in `SIGNUP_ROLES` (default `user`); `admin` is never allowed.' })),
-    metadata: Type.Optional(Metadata)
+    metadata: Type.Optional(Metadata),
+    cookie: Type.Optional(CookieMode)
   }, {
     additionalProperties: false,
     examples: [{
@@ -30,7 +37,8 @@ export type RegisterBody = Static<ReturnType<typeof RegisterBody>>
 export const LoginBody = Type.Object({
   email: Type.Optional(Email),
   username: Type.Optional(Username),
-  password: Password
+  password: Password,
+  cookie: Type.Optional(CookieMode)
 }, {
   additionalProperties: false,
   // Exactly one identifier: sending both would make it ambiguous which account is meant.
@@ -42,7 +50,7 @@ export type LoginBody = Static<typeof LoginBody>
 
 const tokenFields = {
   accessToken: Type.String({ description: 'A JWT (`typ: at+jwt`); send it as `Authorization: Bearer <accessToken>`.' }),
-  refreshToken: Type.String({ description: 'An opaque secret that keeps the session alive; store it safely.' }),
+  refreshToken: Type.Optional(Type.String({ description: 'An opaque secret that keeps the session alive; store it safely. Absent in cookie mode, where it is in the cookie instead.' })),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'Seconds until the access token expires.', examples: [900] })
 }

@@ -8,13 +8,17 @@ export const RefreshToken = Type.String({
 })
 
 export const RefreshBody = Type.Object({
-  refreshToken: RefreshToken
-}, { additionalProperties: false, examples: [{ refreshToken: 'paste the refreshToken from login here' }] })
+  refreshToken: Type.Optional(RefreshToken)
+}, {
+  additionalProperties: false,
+  description: '`refreshToken`; in cookie mode (browser pages), an empty object and the refresh cookie.',
+  examples: [{ refreshToken: 'paste the refreshToken from login here' }]
+})
 export type RefreshBody = Static<typeof RefreshBody>
 
 export const TokenPair = Type.Object({
   accessToken: Type.String({ description: 'A new access token.' }),
-  refreshToken: Type.String({ description: 'The refresh token to use next time; the one sent is now spent.' }),
+  refreshToken: Type.Optional(Type.String({ description: 'The refresh token to use next time; the one sent is now spent. Absent in cookie mode: the cookie holds the new one.' })),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'Seconds until the access token expires.', examples: [900] })
 }, { description: 'Refreshed: use both new tokens from now on.' })
@@ -24,7 +28,7 @@ export const LogoutBody = Type.Object({
   all: Type.Optional(Type.Boolean({ description: 'End every session of the user, on every device.' }))
 }, {
   additionalProperties: false,
-  description: 'Optional. The session is the one of the Bearer access token, or of `refreshToken` when the access token has expired.',
+  description: 'Optional. The session is the one of the Bearer access token, or of `refreshToken` (or the refresh cookie) when the access token has expired.',
   examples: [{ all: false }]
 })
 export type LogoutBody = Static<typeof LogoutBody>

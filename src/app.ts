@@ -14,6 +14,7 @@ import dbPlugin from '../plugins/db.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/error-handler.js'
 import jwtPlugin from '../plugins/jwt.js'
 import rateLimit from '../plugins/rate-limit.js'
+import refreshCookie from '../plugins/refresh-cookie.js'
 import security from '../plugins/security.js'
 import services from '../plugins/services.js'
 import swagger from '../plugins/swagger.js'
@@ -128,6 +129,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(jwtPlugin)
   await fastify.register(services)
   await fastify.register(authGuard)
+  await fastify.register(refreshCookie)
   await fastify.register(swagger)
 
   for (const schema of [ErrorResponse, User, AdminUser, AuthEventView, AccessTokenClaims, SessionInfo]) fastify.addSchema(schema)

@@ -33,6 +33,10 @@ const RefreshTokenReusedError = define('REFRESH_TOKEN_REUSED', 'This refresh tok
 export function RefreshTokenReused (sessionId: string, userId: string): ServiceError & { sessionId: string, userId: string } {
   return Object.assign(new RefreshTokenReusedError() as ServiceError, { sessionId, userId })
 }
+/** No refresh token in the body, and no refresh cookie either. */
+export const MissingRefreshToken = define('UNAUTHORIZED', 'No refresh token: send { "refreshToken": "…" }, or, from this service\'s own pages, the refresh cookie', 401)
+/** The refresh cookie came with a request from another origin: refused, whatever the cookie. */
+export const CrossSiteRequest = define('CROSS_SITE_REQUEST', 'The session cookie is accepted only from this service\'s own pages (the Origin header must be this service\'s)', 403)
 export const Forbidden = define('FORBIDDEN', 'This needs the %s role', 403)
 export const CannotModifySelf = define('CANNOT_MODIFY_SELF', 'An admin cannot %s their own account; ask another admin', 409)
 export const RoleNotAllowed = define('ROLE_NOT_ALLOWED', 'The role "%s" cannot be chosen at signup; allowed roles: %s', 403)

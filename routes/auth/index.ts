@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
+import type { AuthResult } from '../../src/accounts.js'
 import { toPublicUser } from '../../src/users.js'
 import { LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply } from '../../schemas/auth.js'
 import { BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
@@ -33,6 +34,11 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   const { config, accounts, endpointLimits } = fastify
   fastify.addHook('preValidation', normalizePasswords)
 
+  /** Browser clients ask for cookie mode: their refresh token goes into an HttpOnly cookie, not the body. */
+  function deliver (request: FastifyRequest, reply: FastifyReply, result: AuthResult, cookie: boolean | undefined) {
+    return cookie === true ? fastify.withRefreshCookie(request, reply, result) : result
+  }
+
   const registerSchema = {
     tags: ['auth'],
     description: 'Creates an account and signs it in. Roles that may be chosen: ' +
@@ -56,8 +62,9 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       config: { rateLimit: false },
       schema: { ...registerSchema, summary }
     }, async function register (request, reply) {
-      const result = await accounts.register(request.body, clientInfo(request))
-      return reply.code(201).send({ message: 'User registered successfully', ...result })
+      const { cookie, ...input } = request.body
+      const result = await accounts.register(input, clientInfo(request))
+      return reply.code(201).send({ message: 'User registered successfully', ...deliver(request, reply, result, cookie) })
     })
   }
 
@@ -81,8 +88,9 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       onRequest: endpointLimits.login,
       config: { rateLimit: false },
       schema: { ...loginSchema, summary }
-    }, async function login (request) {
-      return accounts.login(request.body, clientInfo(request))
+    }, async function login (request, reply) {
+      const { cookie, ...input } = request.body
+      return deliver(request, reply, await accounts.login(input, clientInfo(request)), cookie)
     })
   }
 

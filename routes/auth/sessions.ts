@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { NotFound } from '../../src/errors.js'
+import { MissingRefreshToken, NotFound } from '../../src/errors.js'
 import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
 import { BODY_ERRORS, COMMON_ERRORS, errors, UNAUTHORIZED_REASON } from '../../schemas/common.js'
 import { LogoutBody, Message, RefreshBody, SessionList, SessionParams, TokenPair } from '../../schemas/sessions.js'
 
 const UNAUTHORIZED = { 401: UNAUTHORIZED_REASON }
+const CROSS_SITE = { 403: 'The refresh cookie came with a request whose `Origin` is not this service\'s (code CROSS_SITE_REQUEST).' }
 
 /** Refreshing, logging out, and the user's own list of sessions. */
 const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (fastify) {
@@ -21,7 +22,8 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       200: TokenPair,
       ...errors({
         ...BODY_ERRORS,
-        401: 'The refresh token is unknown, expired, of an ended session (code INVALID_REFRESH_TOKEN), or was reused after the grace window (code REFRESH_TOKEN_REUSED, and the session is ended).',
+        401: 'The refresh token is unknown, expired, of an ended session (code INVALID_REFRESH_TOKEN), or was reused after the grace window (code REFRESH_TOKEN_REUSED, and the session is ended); or none was sent (code UNAUTHORIZED).',
+        ...CROSS_SITE,
         ...COMMON_ERRORS
       })
     }
@@ -31,8 +33,19 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       onRequest: fastify.endpointLimits.refresh,
       config: { rateLimit: false },
       schema: { ...refreshSchema, summary }
-    }, async function refresh (request) {
-      return accounts.refresh(request.body.refreshToken, clientInfo(request))
+    }, async function refresh (request, reply) {
+      const sent = request.body.refreshToken
+      const cookie = sent === undefined ? fastify.refreshCookie(request) : undefined
+      const token = sent ?? cookie
+      if (token === undefined) throw new MissingRefreshToken()
+      if (cookie === undefined) return accounts.refresh(token, clientInfo(request))
+      try {
+        return fastify.withRefreshCookie(request, reply, accounts.refresh(token, clientInfo(request)))
+      } catch (error) {
+        // The cookie's token is dead (spent, expired, its session ended): the browser drops it.
+        fastify.clearRefreshCookie(request, reply)
+        throw error
+      }
     })
   }
 
@@ -47,14 +60,17 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       body: LogoutBody,
       response: {
         200: Message('The session (or every session) has ended.'),
-        ...errors({ ...BODY_ERRORS, 401: 'Neither a live access token nor a refresh token of a live session was sent.', ...COMMON_ERRORS })
+        ...errors({ ...BODY_ERRORS, 401: 'Neither a live access token nor a refresh token of a live session was sent.', ...CROSS_SITE, ...COMMON_ERRORS })
       }
     }
-  }, async function logout (request) {
+  }, async function logout (request, reply) {
     const claims = fastify.optionalAccessToken(request)
+    const cookie = fastify.refreshCookie(request)
+    // Signed out in the browser whatever happens next.
+    if (cookie !== undefined) fastify.clearRefreshCookie(request, reply)
     accounts.logout({
       session: claims === undefined ? undefined : { sessionId: claims.sid, userId: claims.sub },
-      refreshToken: request.body.refreshToken,
+      refreshToken: request.body.refreshToken ?? cookie,
       all: request.body.all
     }, clientInfo(request))
     return { message: request.body.all === true ? 'Logged out of every session' : 'Logged out' }

@@ -134,11 +134,14 @@ t.test('a disabled account cannot refresh', async t => {
 
 t.test('the refresh body is validated', async t => {
   const app = await build(t)
-  for (const [payload, path] of [[{}, '/refreshToken'], [{ refreshToken: '' }, '/refreshToken'], [{ refreshToken: 5 }, '/refreshToken'], [{ refresh: 'x' }, '/refreshToken']] as const) {
+  for (const [payload, path] of [[{ refreshToken: '' }, '/refreshToken'], [{ refreshToken: 5 }, '/refreshToken'], [{ refresh: 'x' }, '/refresh']] as const) {
     const response = await post(app, '/auth/refresh', payload)
     t.equal(response.statusCode, 400)
     t.equal(response.json().details[0].path, path)
   }
+  const none = await post(app, '/auth/refresh', {})
+  t.equal(none.statusCode, 401, 'no token in the body and no cookie')
+  t.match(none.json(), { code: 'UNAUTHORIZED', message: /No refresh token/ })
 })
 
 t.test('the grace window does not outlive the session', async t => {

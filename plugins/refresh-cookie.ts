@@ -1,0 +1,75 @@
+import cookie from '@fastify/cookie'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { CrossSiteRequest } from '../src/errors.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The refresh token of the request's cookie, for browser clients in cookie mode; undefined
+     * when there is none. Throws CROSS_SITE_REQUEST (403) when the request did not come from
+     * this service's own origin: the cookie then authenticates nothing.
+     */
+    refreshCookie: (request: FastifyRequest) => string | undefined
+    /**
+     * Moves the refresh token of `tokens` into the browser's HttpOnly cookie (on the refresh and
+     * logout paths) and returns the rest, for the body.
+     */
+    withRefreshCookie: <T extends { refreshToken?: string }>(request: FastifyRequest, reply: FastifyReply, tokens: T) => Omit<T, 'refreshToken'>
+    /** Deletes that cookie from the browser. */
+    clearRefreshCookie: (request: FastifyRequest, reply: FastifyReply) => void
+  }
+}
+
+export const REFRESH_COOKIE = 'refresh_token'
+/** The only requests the browser sends the cookie with: not /auth/me, not any page. */
+export const REFRESH_COOKIE_PATHS = ['/auth/refresh', '/auth/logout']
+const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/
+
+/**
+ * Cookie mode for browser clients: the refresh token lives in an `HttpOnly; Secure;
+ * SameSite=Strict` cookie that page scripts cannot read, sent only to the refresh and logout
+ * paths. A request that the cookie authenticates must also name this service's own origin in
+ * `Origin` (browsers always send it with a POST) and carry a JSON body, which no cross-site form
+ * can send: with SameSite, two defences against cross-site request forgery.
+ */
+export default fp(async function refreshCookie (fastify) {
+  await fastify.register(cookie)
+  const maxAge = fastify.config.refreshTokenTtl
+
+  /** `Secure` is left out only for plain HTTP to a loopback address: a developer's own machine. */
+  function secure (request: FastifyRequest): boolean {
+    return !(request.protocol === 'http' && LOOPBACK_HOST.test(request.host))
+  }
+
+  function sameOrigin (request: FastifyRequest): boolean {
+    const origin = request.headers.origin
+    if (origin === undefined) return false
+    try {
+      return new URL(origin).host === request.host
+    } catch {
+      return false
+    }
+  }
+
+  fastify.decorate('refreshCookie', function refreshCookie (request: FastifyRequest) {
+    const token = request.cookies[REFRESH_COOKIE]
+    if (token === undefined || token === '') return undefined
+    if (!sameOrigin(request)) throw new CrossSiteRequest()
+    return token
+  })
+
+  fastify.decorate('withRefreshCookie', function withRefreshCookie<T extends { refreshToken?: string }> (request: FastifyRequest, reply: FastifyReply, tokens: T) {
+    const { refreshToken, ...rest } = tokens
+    for (const path of REFRESH_COOKIE_PATHS) {
+      reply.setCookie(REFRESH_COOKIE, refreshToken as string, { path, httpOnly: true, secure: secure(request), sameSite: 'strict', maxAge })
+    }
+    return rest
+  })
+
+  fastify.decorate('clearRefreshCookie', function clearRefreshCookie (request: FastifyRequest, reply: FastifyReply) {
+    for (const path of REFRESH_COOKIE_PATHS) {
+      reply.clearCookie(REFRESH_COOKIE, { path, httpOnly: true, secure: secure(request), sameSite: 'strict' })
+    }
+  })
+}, { name: 'refresh-cookie', dependencies: ['config'] })

@@ -1,0 +1,117 @@
+import t from 'tap'
+import { build, listen, PASSWORD, register } from '../../helper.js'
+
+/** A POST over the socket, with the headers a browser page would send. */
+async function send (url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  return { status: response.status, cookies: response.headers.getSetCookie(), body: await response.json() as Record<string, unknown> }
+}
+
+/** The refresh token a Set-Cookie list sets, checking that both paths get the same one. */
+function cookieToken (cookies: string[]): string {
+  const values = cookies.map(cookie => /^refresh_token=([^;]*)/.exec(cookie)?.[1])
+  if (values.length !== 2 || values[0] !== values[1] || values[0] === undefined) throw new Error(`unexpected cookies: ${cookies.join(' | ')}`)
+  return values[0]
+}
+
+t.test('cookie mode: the refresh token is an HttpOnly, SameSite=Strict cookie on the refresh and logout paths only', async t => {
+  const app = await build(t)
+  const base = await listen(app)
+  const { user } = await register(app)
+
+  const login = await send(`${base}/auth/login`, { email: user.email, password: PASSWORD, cookie: true })
+  t.equal(login.status, 200)
+  t.notOk('refreshToken' in login.body, 'no refresh token in the body, where scripts could read it')
+  t.type(login.body.accessToken, 'string')
+  t.equal(login.cookies.length, 2)
+  for (const [index, path] of ['/auth/refresh', '/auth/logout'].entries()) {
+    t.match(login.cookies[index], new RegExp(`^refresh_token=[A-Za-z0-9_-]{43}; Max-Age=604800; Path=${path}; HttpOnly; SameSite=Strict$`))
+  }
+  t.notMatch(login.cookies.join(), /Secure/, 'plain HTTP to a loopback address: Secure is relaxed for local development')
+
+  const register2 = await send(`${base}/auth/register`, { email: 'cookie.mode@example.com', password: PASSWORD, cookie: true })
+  t.equal(register2.status, 201)
+  t.notOk('refreshToken' in register2.body)
+  t.type(cookieToken(register2.cookies), 'string')
+})
+
+t.test('anywhere but a loopback address the cookie is Secure', async t => {
+  const app = await build(t)
+  const { user } = await register(app)
+  const response = await app.inject({ method: 'POST', url: '/auth/login', headers: { host: 'auth.example.com' }, payload: { email: user.email, password: PASSWORD, cookie: true } })
+  const cookies = response.headers['set-cookie'] as string[]
+  t.equal(cookies.length, 2)
+  for (const cookie of cookies) t.match(cookie, /; HttpOnly; Secure; SameSite=Strict$/)
+})
+
+t.test('refresh from the cookie rotates it, and a reused cookie ends the session and is cleared', async t => {
+  const app = await build(t, { REFRESH_REUSE_GRACE: '0' })
+  const base = await listen(app)
+  const { user } = await register(app)
+  const origin = { origin: base }
+  const first = cookieToken((await send(`${base}/auth/login`, { email: user.email, password: PASSWORD, cookie: true })).cookies)
+
+  const refreshed = await send(`${base}/auth/refresh`, {}, { ...origin, cookie: `refresh_token=${first}` })
+  t.equal(refreshed.status, 200)
+  t.notOk('refreshToken' in refreshed.body)
+  const second = cookieToken(refreshed.cookies)
+  t.not(second, first, 'a new token in the cookie')
+
+  const reused = await send(`${base}/auth/refresh`, {}, { ...origin, cookie: `refresh_token=${first}` })
+  t.equal(reused.status, 401)
+  t.equal(reused.body.code, 'REFRESH_TOKEN_REUSED', 'reuse detection works as with the body')
+  t.equal(reused.cookies.length, 2)
+  for (const cookie of reused.cookies) t.match(cookie, /^refresh_token=; Max-Age=0; Path=\/auth\/(refresh|logout); Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict$/)
+  const after = await send(`${base}/auth/refresh`, {}, { ...origin, cookie: `refresh_token=${second}` })
+  t.equal(after.body.code, 'INVALID_REFRESH_TOKEN', 'the session ended with the reuse')
+})
+
+t.test('the cookie authenticates only requests from the service\'s own origin, with a JSON body', async t => {
+  const app = await build(t)
+  const base = await listen(app)
+  const { user } = await register(app)
+  const token = cookieToken((await send(`${base}/auth/login`, { email: user.email, password: PASSWORD, cookie: true })).cookies)
+  const cookie = `refresh_token=${token}`
+
+  for (const headers of [{ cookie }, { cookie, origin: 'https://evil.example' }, { cookie, origin: 'null' }]) {
+    const refresh = await send(`${base}/auth/refresh`, {}, headers)
+    t.equal(refresh.status, 403, `refresh with origin ${headers.origin ?? '(none)'}`)
+    t.equal(refresh.body.code, 'CROSS_SITE_REQUEST')
+    const logout = await send(`${base}/auth/logout`, {}, headers)
+    t.equal(logout.body.code, 'CROSS_SITE_REQUEST', `logout with origin ${headers.origin ?? '(none)'}`)
+  }
+  const form = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: { cookie, origin: base, 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' })
+  t.equal(form.status, 415, 'a cross-site form cannot send JSON')
+
+  const ok = await send(`${base}/auth/refresh`, {}, { cookie, origin: base })
+  t.equal(ok.status, 200, 'the session was not harmed by the refused requests')
+})
+
+t.test('logout with the cookie ends the session and clears the cookie', async t => {
+  const app = await build(t)
+  const base = await listen(app)
+  const { user } = await register(app)
+  const login = await send(`${base}/auth/login`, { email: user.email, password: PASSWORD, cookie: true })
+  const cookie = `refresh_token=${cookieToken(login.cookies)}`
+
+  const logout = await send(`${base}/auth/logout`, {}, { cookie, origin: base })
+  t.equal(logout.status, 200)
+  t.equal(logout.cookies.length, 2)
+  for (const set of logout.cookies) t.match(set, /^refresh_token=; Max-Age=0;/)
+  const me = await fetch(`${base}/auth/me`, { headers: { authorization: `Bearer ${login.body.accessToken as string}` } })
+  t.equal(me.status, 401, 'the access token died with the session')
+  t.equal((await send(`${base}/auth/refresh`, {}, { cookie, origin: base })).body.code, 'INVALID_REFRESH_TOKEN')
+})
+
+t.test('mobile clients are unchanged: no cookie unless asked for', async t => {
+  const app = await build(t)
+  const base = await listen(app)
+  const { user } = await register(app)
+  const login = await send(`${base}/auth/login`, { email: user.email, password: PASSWORD })
+  t.type(login.body.refreshToken, 'string')
+  t.same(login.cookies, [])
+  const refreshed = await send(`${base}/auth/refresh`, { refreshToken: login.body.refreshToken })
+  t.type(refreshed.body.refreshToken, 'string')
+  t.same(refreshed.cookies, [])
+  t.equal((await send(`${base}/auth/login`, { email: user.email, password: PASSWORD, cookie: 'yes' })).status, 400, 'the flag is a boolean')
+})

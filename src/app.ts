@@ -20,6 +20,7 @@ import services from '../plugins/services.js'
 import swagger from '../plugins/swagger.js'
 import authRoutes from '../routes/auth/index.js'
 import healthRoutes from '../routes/health.js'
+import pageRoutes from '../routes/pages.js'
 import { AdminUser, AuthEventView } from '../schemas/admin.js'
 import { AccessTokenClaims } from '../schemas/auth.js'
 import { ErrorResponse } from '../schemas/common.js'
@@ -145,6 +146,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
 
   await fastify.register(healthRoutes)
   await fastify.register(authRoutes, { prefix: '/auth' })
+  await fastify.register(pageRoutes)
 }, { name: 'app' })
 
 export default app

@@ -73,7 +73,7 @@ t.test('the cookie authenticates only requests from the service\'s own origin, w
   const token = cookieToken((await send(`${base}/auth/login`, { email: user.email, password: PASSWORD, cookie: true })).cookies)
   const cookie = `refresh_token=${token}`
 
-  for (const headers of [{ cookie }, { cookie, origin: 'https://evil.example' }, { cookie, origin: 'null' }]) {
+  for (const headers of [{ cookie }, { cookie, origin: 'https://evil.example' }, { cookie, origin: 'null' }] as Array<Record<string, string>>) {
     const refresh = await send(`${base}/auth/refresh`, {}, headers)
     t.equal(refresh.status, 403, `refresh with origin ${headers.origin ?? '(none)'}`)
     t.equal(refresh.body.code, 'CROSS_SITE_REQUEST')

@@ -1,0 +1,168 @@
+// The script of the service's pages (/, /login, /register). It calls the JSON API in cookie
+// mode: the refresh token stays in an HttpOnly cookie this script cannot read, and the access
+// token lives only in this variable, renewed silently before it expires and after a reload.
+'use strict'
+
+let accessToken = null
+let refreshTimer
+
+async function api (path, { method = 'GET', body, bearer = false } = {}) {
+  const headers = {}
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (bearer && accessToken !== null) headers.authorization = `Bearer ${accessToken}`
+  let response
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' })
+  } catch {
+    return { ok: false, status: 0, data: { code: 'NETWORK' } }
+  }
+  const data = await response.json().catch(() => ({}))
+  return { ok: response.ok, status: response.status, data, retryAfter: Number(response.headers.get('retry-after')) }
+}
+
+/** Keeps the new access token in memory and plans its renewal a little before it expires. */
+function keep (tokens) {
+  accessToken = tokens.accessToken
+  clearTimeout(refreshTimer)
+  const lead = Math.min(60, tokens.expiresIn / 5)
+  refreshTimer = setTimeout(refresh, (tokens.expiresIn - lead) * 1000)
+}
+
+/** A new access token from the refresh cookie; false when there is no live session. */
+async function refresh () {
+  const result = await api('/auth/refresh', { method: 'POST', body: {} })
+  if (result.ok) {
+    keep(result.data)
+    return true
+  }
+  accessToken = null
+  return false
+}
+
+function wait (seconds) {
+  if (!(seconds > 0)) return 'a moment'
+  if (seconds < 90) return `${Math.ceil(seconds)} seconds`
+  return `${Math.ceil(seconds / 60)} minutes`
+}
+
+const FIELD_NAMES = { email: 'The email', username: 'The username', name: 'The name', password: 'The password', confirmPassword: 'The repeated password' }
+
+/** An API message about one field, in plain words. */
+function fieldMessage (field, message) {
+  const text = message
+    .replace(/^must NOT have fewer than (\d+) characters$/, 'must be at least $1 characters long')
+    .replace(/^must NOT have more than (\d+) characters$/, 'must be at most $1 characters long')
+    .replace(/^must equal password$/, 'must be the same as the password')
+  return `${FIELD_NAMES[field] ?? field} ${text}.`
+}
+
+/** What went wrong, in words a person understands. */
+function explain (result) {
+  const { data, retryAfter } = result
+  switch (data.code) {
+    case 'INVALID_CREDENTIALS': return 'The email, username or password is wrong.'
+    case 'EMAIL_TAKEN': return 'An account with this email already exists. Log in instead?'
+    case 'USERNAME_TAKEN': return 'This username is taken. Choose another one.'
+    case 'TOO_MANY_ATTEMPTS': return `Too many failed attempts for this account. Try again in ${wait(retryAfter)}.`
+    case 'RATE_LIMITED': return `Too many requests from your network. Try again in ${wait(retryAfter)}.`
+    case 'SIGNUP_CAPACITY_REACHED': return `We are taking no new accounts just now. Try again in ${wait(retryAfter)}.`
+    case 'OVERLOADED': return `The service is busy. Try again in ${wait(retryAfter)}.`
+    case 'NETWORK': return 'The service could not be reached. Check your connection and try again.'
+    default: return data.message ?? 'Something went wrong. Try again.'
+  }
+}
+
+function show (id, visible) {
+  document.getElementById(id).hidden = !visible
+}
+
+function clearErrors (form) {
+  for (const element of document.querySelectorAll('.field-error')) {
+    element.hidden = true
+    element.textContent = ''
+  }
+  for (const input of form.querySelectorAll('input')) input.removeAttribute('aria-invalid')
+  show('form-error', false)
+}
+
+/** Shows each error next to its field (from the API's `details`, or its code), else above the button. */
+function showErrors (form, result) {
+  const fieldErrors = []
+  for (const detail of result.data.details ?? []) fieldErrors.push([detail.path.slice(1), fieldMessage(detail.path.slice(1), detail.message)])
+  if (result.data.code === 'EMAIL_TAKEN') fieldErrors.push(['email', explain(result)])
+  if (result.data.code === 'USERNAME_TAKEN') fieldErrors.push(['username', explain(result)])
+  let placed = false
+  for (const [field, message] of fieldErrors) {
+    const slot = [...document.querySelectorAll('[data-error-for]')].find(element => element.dataset.errorFor.split(' ').includes(field))
+    if (slot === undefined) continue
+    slot.textContent = message
+    slot.hidden = false
+    document.getElementById(slot.id.replace(/-error$/, ''))?.setAttribute('aria-invalid', 'true')
+    placed = true
+  }
+  if (!placed) {
+    const formError = document.getElementById('form-error')
+    formError.textContent = explain(result)
+    formError.hidden = false
+  }
+}
+
+/** Sends the form's body in cookie mode; on success goes home, signed in. */
+function handleForm (path, bodyOf) {
+  const form = document.getElementById('form')
+  form.addEventListener('submit', async event => {
+    event.preventDefault()
+    clearErrors(form)
+    const button = form.querySelector('button')
+    button.disabled = true
+    const result = await api(path, { method: 'POST', body: { ...bodyOf(new FormData(form)), cookie: true } })
+    button.disabled = false
+    if (result.ok) window.location.assign('/')
+    else showErrors(form, result)
+  })
+}
+
+async function home () {
+  const signedIn = await refresh()
+  const me = signedIn ? await api('/auth/me', { bearer: true }) : undefined
+  show('status', false)
+  if (me?.ok) {
+    document.getElementById('user-name').textContent = me.data.name ?? me.data.username ?? '—'
+    document.getElementById('user-email').textContent = me.data.email
+    document.getElementById('user-role').textContent = me.data.role
+    show('signed-in', true)
+  } else {
+    show('signed-out', true)
+  }
+  document.getElementById('logout').addEventListener('click', async () => {
+    const result = await api('/auth/logout', { method: 'POST', body: {}, bearer: true })
+    if (!result.ok && result.status !== 401) {
+      const formError = document.getElementById('form-error')
+      formError.textContent = explain(result)
+      formError.hidden = false
+      return
+    }
+    accessToken = null
+    clearTimeout(refreshTimer)
+    show('signed-in', false)
+    show('signed-out', true)
+  })
+}
+
+const pages = {
+  home,
+  login: () => handleForm('/auth/login', data => {
+    const identifier = String(data.get('identifier')).trim()
+    return { [identifier.includes('@') ? 'email' : 'username']: identifier, password: data.get('password') }
+  }),
+  register: () => handleForm('/auth/register', data => {
+    const body = { email: data.get('email'), password: data.get('password'), confirmPassword: data.get('confirmPassword') }
+    for (const optional of ['username', 'name']) {
+      const value = String(data.get(optional)).trim()
+      if (value !== '') body[optional] = value
+    }
+    return body
+  })
+}
+
+pages[document.body.dataset.page]?.()

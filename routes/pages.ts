@@ -1,0 +1,31 @@
+import { join } from 'node:path'
+import fastifyStatic from '@fastify/static'
+import type { FastifyPluginAsync } from 'fastify'
+import { projectRoot } from '../src/db/index.js'
+
+/**
+ * The browser pages: home (/), /login and /register, with their one stylesheet and one script
+ * under /assets/. They are not part of the API, so /docs does not list them. Every file is
+ * revalidated on each use (`no-cache` with an ETag): a new version of the service is picked up
+ * at once, and an unchanged file costs a 304.
+ */
+const pages: FastifyPluginAsync = async function pages (fastify) {
+  const root = join(projectRoot(), 'public')
+  await fastify.register(fastifyStatic, {
+    root: join(root, 'assets'),
+    prefix: '/assets/',
+    // Only the files present at start-up are served; nothing else under /assets/ is looked up.
+    wildcard: false,
+    index: false,
+    cacheControl: false,
+    setHeaders: reply => { reply.header('cache-control', 'no-cache') },
+    schemaHide: true
+  })
+  for (const [url, file] of [['/', 'index.html'], ['/login', 'login.html'], ['/register', 'register.html']] as const) {
+    fastify.get(url, { schema: { hide: true } }, async function page (_request, reply) {
+      return reply.header('cache-control', 'no-cache').sendFile(file, join(root, 'pages'))
+    })
+  }
+}
+
+export default pages

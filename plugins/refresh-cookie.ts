@@ -15,38 +15,40 @@ declare module 'fastify' {
      * Moves the refresh token of `tokens` into the browser's HttpOnly cookie (on the refresh and
      * logout paths) and returns the rest, for the body.
      */
-    withRefreshCookie: <T extends { refreshToken?: string }>(request: FastifyRequest, reply: FastifyReply, tokens: T) => Omit<T, 'refreshToken'>
+    withRefreshCookie: <T extends { refreshToken?: string }>(reply: FastifyReply, tokens: T) => Omit<T, 'refreshToken'>
     /** Deletes that cookie from the browser. */
-    clearRefreshCookie: (request: FastifyRequest, reply: FastifyReply) => void
+    clearRefreshCookie: (reply: FastifyReply) => void
   }
 }
 
 export const REFRESH_COOKIE = 'refresh_token'
 /** The only requests the browser sends the cookie with: not /auth/me, not any page. */
 export const REFRESH_COOKIE_PATHS = ['/auth/refresh', '/auth/logout']
-const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/
 
 /**
  * Cookie mode for browser clients: the refresh token lives in an `HttpOnly; Secure;
  * SameSite=Strict` cookie that page scripts cannot read, sent only to the refresh and logout
  * paths. A request that the cookie authenticates must also name this service's own origin in
- * `Origin` (browsers always send it with a POST) and carry a JSON body, which no cross-site form
- * can send: with SameSite, two defences against cross-site request forgery.
+ * `Origin` (browsers always send it with a POST): with SameSite, two defences against
+ * cross-site request forgery. (Refresh also takes JSON bodies only, which no cross-site form
+ * can send.)
+ *
+ * The cookie is always `Secure`: browsers accept such cookies over plain HTTP from `localhost`
+ * and `127.0.0.1` for development, and deciding from the `Host` header would drop the flag
+ * behind a reverse proxy that forwards to a loopback address.
  */
 export default fp(async function refreshCookie (fastify) {
   await fastify.register(cookie)
   const maxAge = fastify.config.refreshTokenTtl
 
-  /** `Secure` is left out only for plain HTTP to a loopback address: a developer's own machine. */
-  function secure (request: FastifyRequest): boolean {
-    return !(request.protocol === 'http' && LOOPBACK_HOST.test(request.host))
-  }
-
   function sameOrigin (request: FastifyRequest): boolean {
     const origin = request.headers.origin
     if (origin === undefined) return false
     try {
-      return new URL(origin).host === request.host
+      const url = new URL(origin)
+      // Known to be HTTPS (directly, or through a proxy in TRUST_PROXY): an http:// page is another origin.
+      if (request.protocol === 'https' && url.protocol !== 'https:') return false
+      return url.host === request.host
     } catch {
       return false
     }
@@ -59,17 +61,17 @@ export default fp(async function refreshCookie (fastify) {
     return token
   })
 
-  fastify.decorate('withRefreshCookie', function withRefreshCookie<T extends { refreshToken?: string }> (request: FastifyRequest, reply: FastifyReply, tokens: T) {
+  fastify.decorate('withRefreshCookie', function withRefreshCookie<T extends { refreshToken?: string }> (reply: FastifyReply, tokens: T) {
     const { refreshToken, ...rest } = tokens
     for (const path of REFRESH_COOKIE_PATHS) {
-      reply.setCookie(REFRESH_COOKIE, refreshToken as string, { path, httpOnly: true, secure: secure(request), sameSite: 'strict', maxAge })
+      reply.setCookie(REFRESH_COOKIE, refreshToken as string, { path, httpOnly: true, secure: true, sameSite: 'strict', maxAge })
     }
     return rest
   })
 
-  fastify.decorate('clearRefreshCookie', function clearRefreshCookie (request: FastifyRequest, reply: FastifyReply) {
+  fastify.decorate('clearRefreshCookie', function clearRefreshCookie (reply: FastifyReply) {
     for (const path of REFRESH_COOKIE_PATHS) {
-      reply.clearCookie(REFRESH_COOKIE, { path, httpOnly: true, secure: secure(request), sameSite: 'strict' })
+      reply.clearCookie(REFRESH_COOKIE, { path, httpOnly: true, secure: true, sameSite: 'strict' })
     }
   })
 }, { name: 'refresh-cookie', dependencies: ['config'] })

@@ -35,8 +35,8 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   fastify.addHook('preValidation', normalizePasswords)
 
   /** Browser clients ask for cookie mode: their refresh token goes into an HttpOnly cookie, not the body. */
-  function deliver (request: FastifyRequest, reply: FastifyReply, result: AuthResult, cookie: boolean | undefined) {
-    return cookie === true ? fastify.withRefreshCookie(request, reply, result) : result
+  function deliver (reply: FastifyReply, result: AuthResult, cookie: boolean | undefined) {
+    return cookie === true ? fastify.withRefreshCookie(reply, result) : result
   }
 
   const registerSchema = {
@@ -64,7 +64,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
     }, async function register (request, reply) {
       const { cookie, ...input } = request.body
       const result = await accounts.register(input, clientInfo(request))
-      return reply.code(201).send({ message: 'User registered successfully', ...deliver(request, reply, result, cookie) })
+      return reply.code(201).send({ message: 'User registered successfully', ...deliver(reply, result, cookie) })
     })
   }
 
@@ -90,7 +90,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       schema: { ...loginSchema, summary }
     }, async function login (request, reply) {
       const { cookie, ...input } = request.body
-      return deliver(request, reply, await accounts.login(input, clientInfo(request)), cookie)
+      return deliver(reply, await accounts.login(input, clientInfo(request)), cookie)
     })
   }
 

@@ -40,10 +40,10 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       if (token === undefined) throw new MissingRefreshToken()
       if (cookie === undefined) return accounts.refresh(token, clientInfo(request))
       try {
-        return fastify.withRefreshCookie(request, reply, accounts.refresh(token, clientInfo(request)))
+        return fastify.withRefreshCookie(reply, accounts.refresh(token, clientInfo(request)))
       } catch (error) {
         // The cookie's token is dead (spent, expired, its session ended): the browser drops it.
-        fastify.clearRefreshCookie(request, reply)
+        fastify.clearRefreshCookie(reply)
         throw error
       }
     })
@@ -67,7 +67,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
     const claims = fastify.optionalAccessToken(request)
     const cookie = fastify.refreshCookie(request)
     // Signed out in the browser whatever happens next.
-    if (cookie !== undefined) fastify.clearRefreshCookie(request, reply)
+    if (cookie !== undefined) fastify.clearRefreshCookie(reply)
     accounts.logout({
       session: claims === undefined ? undefined : { sessionId: claims.sid, userId: claims.sub },
       refreshToken: request.body.refreshToken ?? cookie,

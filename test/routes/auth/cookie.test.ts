@@ -25,9 +25,8 @@ t.test('cookie mode: the refresh token is an HttpOnly, SameSite=Strict cookie on
   t.type(login.body.accessToken, 'string')
   t.equal(login.cookies.length, 2)
   for (const [index, path] of ['/auth/refresh', '/auth/logout'].entries()) {
-    t.match(login.cookies[index], new RegExp(`^refresh_token=[A-Za-z0-9_-]{43}; Max-Age=604800; Path=${path}; HttpOnly; SameSite=Strict$`))
+    t.match(login.cookies[index], new RegExp(`^refresh_token=[A-Za-z0-9_-]{43}; Max-Age=604800; Path=${path}; HttpOnly; Secure; SameSite=Strict$`))
   }
-  t.notMatch(login.cookies.join(), /Secure/, 'plain HTTP to a loopback address: Secure is relaxed for local development')
 
   const register2 = await send(`${base}/auth/register`, { email: 'cookie.mode@example.com', password: PASSWORD, cookie: true })
   t.equal(register2.status, 201)
@@ -35,13 +34,18 @@ t.test('cookie mode: the refresh token is an HttpOnly, SameSite=Strict cookie on
   t.type(cookieToken(register2.cookies), 'string')
 })
 
-t.test('anywhere but a loopback address the cookie is Secure', async t => {
-  const app = await build(t)
+t.test('behind a trusted TLS proxy, an http:// page is another origin', async t => {
+  const app = await build(t, { TRUST_PROXY: '127.0.0.1' })
+  const base = await listen(app)
   const { user } = await register(app)
-  const response = await app.inject({ method: 'POST', url: '/auth/login', headers: { host: 'auth.example.com' }, payload: { email: user.email, password: PASSWORD, cookie: true } })
-  const cookies = response.headers['set-cookie'] as string[]
-  t.equal(cookies.length, 2)
-  for (const cookie of cookies) t.match(cookie, /; HttpOnly; Secure; SameSite=Strict$/)
+  const token = cookieToken((await send(`${base}/auth/login`, { email: user.email, password: PASSWORD, cookie: true })).cookies)
+  const proxied = { cookie: `refresh_token=${token}`, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'auth.example.com' }
+  const plain = await send(`${base}/auth/refresh`, {}, { ...proxied, origin: 'http://auth.example.com' })
+  t.equal(plain.body.code, 'CROSS_SITE_REQUEST')
+  const other = await send(`${base}/auth/refresh`, {}, { ...proxied, origin: 'https://evil.example' })
+  t.equal(other.body.code, 'CROSS_SITE_REQUEST')
+  const same = await send(`${base}/auth/refresh`, {}, { ...proxied, origin: 'https://auth.example.com' })
+  t.equal(same.status, 200, 'the page of the proxied origin refreshes')
 })
 
 t.test('refresh from the cookie rotates it, and a reused cookie ends the session and is cleared', async t => {
@@ -61,7 +65,7 @@ t.test('refresh from the cookie rotates it, and a reused cookie ends the session
   t.equal(reused.status, 401)
   t.equal(reused.body.code, 'REFRESH_TOKEN_REUSED', 'reuse detection works as with the body')
   t.equal(reused.cookies.length, 2)
-  for (const cookie of reused.cookies) t.match(cookie, /^refresh_token=; Max-Age=0; Path=\/auth\/(refresh|logout); Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict$/)
+  for (const cookie of reused.cookies) t.match(cookie, /^refresh_token=; Max-Age=0; Path=\/auth\/(refresh|logout); Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict$/)
   const after = await send(`${base}/auth/refresh`, {}, { ...origin, cookie: `refresh_token=${second}` })
   t.equal(after.body.code, 'INVALID_REFRESH_TOKEN', 'the session ended with the reuse')
 })
@@ -81,7 +85,7 @@ t.test('the cookie authenticates only requests from the service\'s own origin, w
     t.equal(logout.body.code, 'CROSS_SITE_REQUEST', `logout with origin ${headers.origin ?? '(none)'}`)
   }
   const form = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: { cookie, origin: base, 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' })
-  t.equal(form.status, 415, 'a cross-site form cannot send JSON')
+  t.equal(form.status, 415, 'refresh takes JSON only, which a cross-site form cannot send')
 
   const ok = await send(`${base}/auth/refresh`, {}, { cookie, origin: base })
   t.equal(ok.status, 200, 'the session was not harmed by the refused requests')

@@ -1,8 +1,16 @@
 import t from 'tap'
 import { build, listen, PASSWORD, register } from '../helper.js'
+import type { Page } from 'playwright-core'
 import { closeBrowser, newPage, SKIP } from './browser.js'
 
 t.teardown(closeBrowser)
+
+/** Fills the login form and sends it. */
+async function logIn (page: Page, identifier: string, password: string): Promise<void> {
+  await page.fill('#identifier', identifier)
+  await page.fill('#password', password)
+  await page.click('button[type=submit]')
+}
 
 t.test('register, see yourself at home, stay signed in across a reload, log out', { skip: SKIP }, async t => {
   const app = await build(t)
@@ -47,15 +55,12 @@ t.test('form errors appear next to the form, in plain words', { skip: SKIP }, as
   const page = await newPage(t)
 
   await page.goto(`${base}/login`)
-  await page.fill('#identifier', user.email)
-  await page.fill('#password', 'not the right password')
-  await page.click('button[type=submit]')
+  await logIn(page, user.email, 'not the right password')
   await page.waitForSelector('#form-error:not([hidden])')
   t.equal(await page.textContent('#form-error'), 'The email, username or password is wrong.')
   t.equal(page.url(), `${base}/login`)
 
-  await page.fill('#password', PASSWORD)
-  await page.click('button[type=submit]')
+  await logIn(page, user.email, PASSWORD)
   await page.waitForURL(`${base}/`)
   await page.waitForSelector('#signed-in:not([hidden])')
   t.equal(await page.textContent('#user-email'), user.email, 'the right password signs in')
@@ -82,9 +87,7 @@ t.test('a throttled login shows how long to wait', { skip: SKIP }, async t => {
   const { user } = await register(app)
   const page = await newPage(t)
   await page.goto(`${base}/login`)
-  await page.fill('#identifier', user.email)
-  await page.fill('#password', 'not the right password')
-  await page.click('button[type=submit]')
+  await logIn(page, user.email, 'not the right password')
   await page.waitForSelector('#form-error:not([hidden])')
   await page.click('button[type=submit]')
   await page.waitForFunction(() => document.querySelector('#form-error')?.textContent?.startsWith('Too many'))

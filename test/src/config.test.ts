@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import t from 'tap'
 import { ConfigError, loadConfig, parseDuration, parseRate } from '../../src/config.js'
 
@@ -16,6 +17,8 @@ t.test('defaults need no environment at all', async t => {
     loginMaxFailures: 5,
     loginFailureWindow: 900,
     bcryptCost: 10,
+    hashWorkers: availableParallelism(),
+    hashQueueMax: 8 * availableParallelism(),
     passwordMinLength: 12,
     signupRoles: ['user'],
     logLevel: 'info',
@@ -64,6 +67,7 @@ t.test('every variable is read', async t => {
     LOGIN_MAX_FAILURES: '3',
     LOGIN_FAILURE_WINDOW: '1h',
     BCRYPT_COST: '12',
+    HASH_WORKERS: '3',
     PASSWORD_MIN_LENGTH: '16',
     SIGNUP_ROLES: ' student , instructor,student',
     LOG_LEVEL: 'warn',
@@ -86,6 +90,8 @@ t.test('every variable is read', async t => {
     loginMaxFailures: 3,
     loginFailureWindow: 3600,
     bcryptCost: 12,
+    hashWorkers: 3,
+    hashQueueMax: 24,
     passwordMinLength: 16,
     signupRoles: ['student', 'instructor'],
     logLevel: 'warn',
@@ -133,6 +139,8 @@ t.test('each bad variable is named, and all are reported at once', async t => {
     [{ REFRESH_REUSE_GRACE: '-1' }, /REFRESH_REUSE_GRACE must be a duration .*\(0 allowed\)/],
     [{ BCRYPT_COST: '9' }, /BCRYPT_COST must be a whole number from 10 to 15/],
     [{ BCRYPT_COST: '16' }, /BCRYPT_COST must be a whole number from 10 to 15/],
+    [{ HASH_WORKERS: '0' }, /HASH_WORKERS must be a whole number from 1 to 64/],
+    [{ HASH_QUEUE_MAX: '0' }, /HASH_QUEUE_MAX must be a whole number from 1 to 100000/],
     [{ PASSWORD_MIN_LENGTH: '4' }, /PASSWORD_MIN_LENGTH must be a whole number from 8 to 64/],
     [{ SIGNUP_ROLES: 'user,admin' }, /SIGNUP_ROLES must not contain admin/],
     [{ SIGNUP_ROLES: 'User' }, /SIGNUP_ROLES: "User" is not a valid role name/],

@@ -5,7 +5,7 @@ import { storedSecret } from '../src/db/settings.js'
 import { AuthEvents } from '../src/events.js'
 import { Passwords } from '../src/passwords.js'
 import { Sessions } from '../src/sessions.js'
-import { LoginThrottle, SignupCapacity } from '../src/throttle.js'
+import { type LoginThrottle, MemoryLoginThrottle, MemorySignupCapacity, RedisLoginThrottle, RedisSignupCapacity, type SignupCapacity } from '../src/throttle.js'
 import { Users } from '../src/users.js'
 
 declare module 'fastify' {
@@ -35,20 +35,26 @@ export default fp(async function services (fastify) {
   const events = new AuthEvents(db)
   fastify.decorate('events', events)
   fastify.decorate('admin', new Admin(db, sessions, events))
-  const throttle = new LoginThrottle({ maxFailures: config.loginMaxFailures, failureWindow: config.loginFailureWindow })
-  fastify.decorate('loginThrottle', throttle)
-  const signupCapacity = config.rateLimit.enabled ? new SignupCapacity(config.rateLimit.signupCapacity) : undefined
-  fastify.decorate('signupCapacity', signupCapacity)
+  // With REDIS_URL the counts are shared by every instance; otherwise each process keeps its own.
+  const { redis } = fastify
+  const policy = { maxFailures: config.loginMaxFailures, failureWindow: config.loginFailureWindow }
+  const throttle = redis === undefined ? new MemoryLoginThrottle(policy) : new RedisLoginThrottle(redis, policy, config.redisPrefix)
+  fastify.decorate<LoginThrottle>('loginThrottle', throttle)
+  const capacity = config.rateLimit.signupCapacity
+  const signupCapacity = !config.rateLimit.enabled
+    ? undefined
+    : redis === undefined ? new MemorySignupCapacity(capacity) : new RedisSignupCapacity(redis, capacity, config.redisPrefix)
+  fastify.decorate<SignupCapacity | undefined>('signupCapacity', signupCapacity)
   fastify.decorate('accounts', new Accounts({
     db,
     users,
     sessions,
     passwords,
-    signAccessToken: claims => fastify.jwt.sign(claims),
+    signAccessToken: claims => fastify.accessTokens.sign(claims),
     accessTokenTtl: config.accessTokenTtl,
     signupRoles: config.signupRoles,
     throttle,
     signupCapacity,
     events
   }))
-}, { name: 'services', dependencies: ['config', 'db', 'jwt'] })
+}, { name: 'services', dependencies: ['config', 'db', 'jwt', 'redis'] })

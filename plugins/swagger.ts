@@ -20,6 +20,7 @@ export default fp(async function docs (fastify) {
         { name: 'sessions', description: 'Refresh, logout, and your sessions on each device' },
         { name: 'account', description: 'Changes to your own account' },
         { name: 'admin', description: 'Managing users (admins only; admins are created with the CLI)' },
+        { name: 'keys', description: 'Public keys for services that verify access tokens themselves' },
         { name: 'health', description: 'Liveness and readiness' }
       ],
       components: {

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import type { Redis } from 'ioredis'
 import { DatabaseUnavailable } from '../src/errors.js'
+import { shared } from '../src/throttle.js'
 import { errors } from '../schemas/common.js'
 
-/** Readiness: answers ok only when the database answers. */
+/** Readiness: answers ok only when the database answers, and Redis too when REDIS_URL is set. */
 const health: FastifyPluginAsyncTypebox = async function health (fastify) {
   const ping = fastify.sqlite.prepare('SELECT 1')
 
@@ -12,11 +14,11 @@ const health: FastifyPluginAsyncTypebox = async function health (fastify) {
     config: { rateLimit: false },
     schema: {
       summary: 'Health check',
-      description: 'Checks that the database answers. Suitable for load-balancer and orchestrator probes.',
+      description: 'Checks that the database answers, and Redis when it holds the shared limits (REDIS_URL). Suitable for load-balancer and orchestrator probes.',
       tags: ['health'],
       response: {
         200: Type.Object({ status: Type.Literal('ok') }, { description: 'The service and its database answer.' }),
-        ...errors({ 503: 'The database is not reachable.', 500: 'Unexpected failure.' })
+        ...errors({ 503: 'The database, or Redis, is not reachable.', 500: 'Unexpected failure.' })
       }
     }
   }, async function check () {
@@ -25,6 +27,7 @@ const health: FastifyPluginAsyncTypebox = async function health (fastify) {
     } catch {
       throw new DatabaseUnavailable()
     }
+    if (fastify.redis !== undefined) await shared(() => (fastify.redis as Redis).ping())
     return { status: 'ok' as const }
   })
 }

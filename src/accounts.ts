@@ -64,14 +64,16 @@ export class Accounts {
     try {
       const values = await this.#newUser(input, () => {
         if (!signupRoles.includes(role)) throw new RoleNotAllowed(role, signupRoles.join(', '))
-      }, () => {
-        capacity?.take()
+      }, async () => {
+        await capacity?.take()
         took = true
       })
       return this.#startSession(client, 'register', tx => users.insert(tx, { ...values, role }))
     } catch (error) {
-      // No account was made (the hash failed, or the email or username was taken meanwhile): the slot is given back.
-      if (took) capacity?.release()
+      // No account was made (the hash failed, or the email or username was taken meanwhile): the
+      // slot is given back. The original error is what the client must see: a release that
+      // fails (Redis unreachable) only leaves the cap stricter until its window ends.
+      if (took) await capacity?.release().catch(() => {})
       throw error
     }
   }
@@ -79,7 +81,7 @@ export class Accounts {
   /** An account made by an operator (the CLI), with any role, admin included, and no session. */
   async createUser (input: NewUser & { role: string }): Promise<User> {
     const { db, users, events } = this.#options
-    const values = await this.#newUser(input, () => {}, () => {})
+    const values = await this.#newUser(input, () => {}, async () => {})
     return toPublicUser(db.transaction(tx => {
       const user = users.insert(tx, { ...values, role: input.role })
       events.record({ type: 'user_created', userId: user.id, reason: `role: ${user.role}` }, tx)
@@ -92,7 +94,7 @@ export class Accounts {
    * after the input checks, the cheap uniqueness checks next, then the load check, and `beforeHash` last, just
    * before the expensive hash.
    */
-  async #newUser (input: NewUser, checkRole: () => void, beforeHash: () => void) {
+  async #newUser (input: NewUser, checkRole: () => void, beforeHash: () => Promise<void>) {
     const { users, passwords } = this.#options
     const email = normalizeEmail(input.email)
     const username = input.username === undefined ? undefined : normalizeUsername(input.username)
@@ -107,7 +109,7 @@ export class Accounts {
     if (users.findByEmail(email.email) !== undefined) throw new EmailTaken()
     if (username !== undefined && users.findByUsername(username.username) !== undefined) throw new UsernameTaken()
     passwords.admit()
-    beforeHash()
+    await beforeHash()
 
     const now = new Date()
     return {
@@ -132,7 +134,7 @@ export class Accounts {
     // Shed before anything is counted or read: a login turned away for load is no attempt.
     passwords.admit()
     // Counted before the password is checked, so concurrent guesses are all counted.
-    const locked = throttle.attempt(identifier)
+    const locked = await throttle.attempt(identifier)
     const user = input.email !== undefined
       ? users.findByEmail(input.email)
       : users.findByUsername(input.username as string)
@@ -155,14 +157,14 @@ export class Accounts {
     // The password was checked while the event loop ran other requests: the session starts
     // only if the account is, at this moment, still enabled and of the password just checked.
     // The token then carries the role as it is now, not as it was read before the check.
-    const result = this.#startSession(client, 'login_success', tx => {
+    // Every identifier of the account starts over: its email and its username. Before the session
+    // is written, so that a failure here (Redis unreachable) leaves nothing half-done.
+    await throttle.reset(identifier, `email:${user.emailKey}`, `username:${user.usernameKey ?? ''}`)
+    return this.#startSession(client, 'login_success', tx => {
       const current = users.findById(user.id, tx)
       if (current === undefined || current.passwordHash !== checkedHash || current.disabledAt !== null) throw new InvalidCredentials()
       return current
     })
-    // Every identifier of the account starts over: its email and its username.
-    throttle.reset(identifier, `email:${user.emailKey}`, `username:${user.usernameKey ?? ''}`)
-    return result
   }
 
   /** Exchanges a refresh token for a new pair: see Sessions.refresh for rotation and reuse. */
@@ -215,12 +217,13 @@ export class Accounts {
     // account's email at the login form must not stop its owner changing the password.
     const identifier = `user:${user.id}`
     passwords.admit()
-    throttle.attempt(identifier)
+    await throttle.attempt(identifier)
     if (!await passwords.verify(input.currentPassword, user.passwordHash)) {
       events.record({ type: 'login_failure', userId, sessionId, reason: 'wrong_current_password', client })
       throw new InvalidCredentials()
     }
     const passwordHash = await passwords.hash(input.newPassword)
+    await throttle.reset(identifier)
     // Hashing yields the event loop: commit only if the calling session is still live and the
     // password is still the one just checked. Two sessions changing it at once cannot both win.
     db.transaction(tx => {
@@ -229,7 +232,6 @@ export class Accounts {
       sessions.revokeAll(tx, user.id, sessionId)
       events.record({ type: 'password_change', userId, sessionId, client }, tx)
     })
-    throttle.reset(identifier)
   }
 
   /** Runs `findUser`, starts a session for that user and records `event`, in one transaction; then signs the access token. */

@@ -14,12 +14,14 @@ import dbPlugin from '../plugins/db.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/error-handler.js'
 import jwtPlugin from '../plugins/jwt.js'
 import rateLimit from '../plugins/rate-limit.js'
+import redisPlugin from '../plugins/redis.js'
 import refreshCookie from '../plugins/refresh-cookie.js'
 import security from '../plugins/security.js'
 import services from '../plugins/services.js'
 import swagger from '../plugins/swagger.js'
 import authRoutes from '../routes/auth/index.js'
 import healthRoutes from '../routes/health.js'
+import jwksRoutes from '../routes/jwks.js'
 import pageRoutes from '../routes/pages.js'
 import { AdminUser, AuthEventView } from '../schemas/admin.js'
 import { AccessTokenClaims } from '../schemas/auth.js'
@@ -123,6 +125,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
 
 const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(configPlugin, { config: opts.config })
+  await fastify.register(redisPlugin)
   await fastify.register(rateLimit)
   await fastify.register(security)
   await fastify.register(errorHandler)
@@ -145,6 +148,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   })
 
   await fastify.register(healthRoutes)
+  await fastify.register(jwksRoutes)
   await fastify.register(authRoutes, { prefix: '/auth' })
   await fastify.register(pageRoutes)
 }, { name: 'app' })

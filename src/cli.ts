@@ -17,6 +17,10 @@ Commands:
       password is read, as one line, from piped standard input, which keeps it out of the shell
       history and the process list:
         printf '%s' "$ADMIN_PASSWORD" | npm run cli -- create-user --email admin@example.com --role admin
+  rotate-keys
+      Adds a new access-token signing key (JWT_ALGORITHM EdDSA, ES256 or RS256, keys kept in the
+      database). It signs from then on, on every instance within seconds; the previous key stays
+      in /.well-known/jwks.json until the tokens it signed have expired, then leaves it.
   prune
       Deletes ended and expired sessions, expired refresh tokens, and audit events older than
       AUDIT_RETENTION (90d).
@@ -84,7 +88,16 @@ async function prune (args: string[]): Promise<string> {
   return `Pruned ${removed.sessions} sessions, ${removed.refreshTokens} refresh tokens and ${removed.events} audit events`
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<string>> = { 'create-user': createUser, prune }
+async function rotateKeys (args: string[]): Promise<string> {
+  parseArgs({ args, strict: true, allowPositionals: false, options: {} })
+  const config = loadConfig()
+  if (config.jwtAlgorithm === 'HS256') throw new UsageError('rotate-keys needs JWT_ALGORITHM EdDSA, ES256 or RS256; HS256 signs with one secret (JWT_SECRET), which has no public key to rotate')
+  if (config.jwtPrivateKey !== undefined) throw new UsageError('the signing key is given by JWT_PRIVATE_KEY: rotate it by giving a new one (the previous key stays published until its tokens expire)')
+  const key = await withApp(async app => app.accessTokens.rotate())
+  return `New ${key.alg} signing key ${key.kid}; the previous key stays published for ${config.accessTokenTtl} seconds (the access-token lifetime) plus ten seconds`
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<string>> = { 'create-user': createUser, 'rotate-keys': rotateKeys, prune }
 
 /** Runs one command and returns the process exit status: 0 done, 1 failed, 2 called wrongly. */
 export async function main (argv: string[]): Promise<number> {

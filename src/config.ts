@@ -5,6 +5,7 @@
 import { Buffer } from 'node:buffer'
 import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
+import { type AsymmetricAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, keyMismatch, parsePrivateKey } from './keys.js'
 
 export interface RateLimit {
   max: number
@@ -17,8 +18,12 @@ export interface Config {
   host: string
   /** SQLite file path, or `:memory:`. */
   databaseUrl: string
-  /** Undefined when the secret is to be generated and kept in the database. */
+  /** HS256 (one secret) or an asymmetric algorithm whose public keys are published as a JWKS. */
+  jwtAlgorithm: JwtAlgorithm
+  /** HS256: undefined when the secret is to be generated and kept in the database. */
   jwtSecret?: string
+  /** Asymmetric: a PEM private key; undefined when keys are generated and kept in the database. */
+  jwtPrivateKey?: string
   jwtIssuer?: string
   jwtAudience?: string
   /** Seconds. */
@@ -57,6 +62,10 @@ export interface Config {
   auditRetention: number
   /** Web origins allowed to call the API from a browser (CORS); none by default. */
   corsOrigins: readonly string[]
+  /** Redis for the limits shared by every instance; undefined: they are kept in memory. */
+  redisUrl?: string
+  /** Prepended to every Redis key, so that several services (or test runs) can share one Redis. */
+  redisPrefix: string
 }
 
 export class ConfigError extends Error {
@@ -157,6 +166,28 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('JWT_SECRET must be at least 32 bytes long (a 256-bit secret), not blank; leave it unset to have one generated and kept in the database')
   }
 
+  const jwtAlgorithm = (read('JWT_ALGORITHM')?.trim() ?? 'HS256') as JwtAlgorithm
+  if (!JWT_ALGORITHMS.includes(jwtAlgorithm)) {
+    problems.push(`JWT_ALGORITHM must be one of ${JWT_ALGORITHMS.join(', ')} (got "${jwtAlgorithm}")`)
+  }
+  const jwtPrivateKey = read('JWT_PRIVATE_KEY')
+  if (jwtAlgorithm === 'HS256' && jwtPrivateKey !== undefined) {
+    problems.push('JWT_PRIVATE_KEY is for JWT_ALGORITHM EdDSA, ES256 or RS256; HS256 signs with JWT_SECRET')
+  }
+  if (jwtAlgorithm !== 'HS256' && JWT_ALGORITHMS.includes(jwtAlgorithm)) {
+    if (jwtSecret !== undefined) problems.push(`JWT_SECRET is for HS256; with ${jwtAlgorithm}, leave it unset (keys are generated) or give JWT_PRIVATE_KEY`)
+    if (jwtPrivateKey !== undefined) {
+      let mismatch: string | undefined
+      try {
+        mismatch = keyMismatch(jwtAlgorithm as AsymmetricAlgorithm, parsePrivateKey(jwtPrivateKey))
+      } catch {
+        mismatch = 'a PEM private key (-----BEGIN PRIVATE KEY----- …)'
+      }
+      // The key itself is never echoed back: it is a secret.
+      if (mismatch !== undefined) problems.push(`JWT_PRIVATE_KEY must be ${mismatch} for ${jwtAlgorithm}`)
+    }
+  }
+
   const databaseUrl = read('DATABASE_URL')?.trim() ?? './data/auth.db'
   // A URL scheme (postgres://, file:, sqlite:) is not a path; one letter and a colon is a Windows drive.
   if (/^[a-z][a-z0-9+.-]+:/i.test(databaseUrl)) {
@@ -205,12 +236,23 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     if (!valid) problems.push(`CORS_ORIGINS must be a comma list of origins such as https://app.example.com, without a path or a trailing slash (got "${origin}")`)
   }
 
+  const redisUrl = read('REDIS_URL')?.trim()
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    problems.push('REDIS_URL must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379/0 (got a value of another form)')
+  }
+  const redisPrefix = read('REDIS_PREFIX')?.trim() ?? 'auth:'
+  if (!/^[\w:.-]{1,64}$/.test(redisPrefix)) {
+    problems.push(`REDIS_PREFIX must be 1–64 letters, digits, _, :, . or - (got "${redisPrefix}")`)
+  }
+
   const hashWorkers = integer('HASH_WORKERS', availableParallelism(), 1, 64)
   const config: Config = {
     port: integer('PORT', 3000, 0, 65535),
     host: read('HOST')?.trim() ?? '127.0.0.1',
     databaseUrl,
+    jwtAlgorithm,
     jwtSecret,
+    jwtPrivateKey,
     jwtIssuer: optional('JWT_ISSUER', 256),
     jwtAudience: optional('JWT_AUDIENCE', 256),
     accessTokenTtl: duration('ACCESS_TOKEN_TTL', '15m'),
@@ -236,7 +278,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     },
     trustProxy,
     auditRetention: duration('AUDIT_RETENTION', '90d'),
-    corsOrigins: Object.freeze(corsOrigins)
+    corsOrigins: Object.freeze(corsOrigins),
+    redisUrl,
+    redisPrefix
   }
 
   if (problems.length > 0) throw new ConfigError(problems)

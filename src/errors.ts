@@ -61,6 +61,8 @@ export const SignupCapacityReached = defineRetryable('SIGNUP_CAPACITY_REACHED', 
 export const Overloaded = defineRetryable('OVERLOADED', 'The service is busy; retry in %s seconds', 503)
 export const RateLimited = define('RATE_LIMITED', 'Too many requests; retry in %s', 429)
 export const DatabaseUnavailable = define('SERVICE_UNAVAILABLE', 'The database is not reachable', 503)
+/** Redis (REDIS_URL) did not answer: limits cannot be checked, so the request is refused rather than let through. */
+export const StoreUnavailable = define('SERVICE_UNAVAILABLE', 'The shared limits store is not reachable; retry shortly', 503)
 
 /** A 400 raised by a service for a rule JSON Schema cannot express; shaped like schema validation errors. */
 export function invalidInput (details: ErrorDetail[]): ServiceError {

@@ -5,7 +5,9 @@
  * failure (up to 15 minutes); a correct password after the wait works, and resets the count:
  * an attacker can slow an account's logins down but never lock its owner out for good.
  */
-import { SignupCapacityReached, TooManyAttempts } from './errors.js'
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import { SignupCapacityReached, StoreUnavailable, TooManyAttempts } from './errors.js'
 
 export interface ThrottlePolicy {
   /** Failures allowed before the identifier must wait. */
@@ -26,7 +28,28 @@ const MAX_DELAY_MS = 15 * 60_000
 /** Identifiers remembered at most: a flood of made-up ones cannot grow memory without bound. */
 const MAX_ENTRIES = 100_000
 
-export class LoginThrottle {
+export interface LoginThrottle {
+  /**
+   * Starts an attempt: throws TOO_MANY_ATTEMPTS (429) while the identifier must wait, and
+   * otherwise counts the attempt as a failure at once, before the password is even checked,
+   * so that concurrent guesses cannot all slip in before the first one is counted. A correct
+   * password then calls `reset`. Resolves true when this attempt began a wait (for the audit trail).
+   */
+  attempt: (identifier: string) => Promise<boolean>
+  /** The attempt succeeded: the identifiers' counts start over. */
+  reset: (...identifiers: string[]) => Promise<void>
+  /** The clock, replaceable in tests. */
+  now: () => number
+}
+
+/** The wait after `failures`, or 0 while they are within the limit. */
+function delayAfter (failures: number, maxFailures: number): number {
+  const excess = failures - maxFailures
+  return excess < 0 ? 0 : Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(excess, 16))
+}
+
+/** The counts of one process: right for one instance; several instances need RedisLoginThrottle. */
+export class MemoryLoginThrottle implements LoginThrottle {
   readonly #policy: ThrottlePolicy
   readonly #entries = new Map<string, Entry>()
   /** The clock, replaceable in tests. */
@@ -36,13 +59,7 @@ export class LoginThrottle {
     this.#policy = policy
   }
 
-  /**
-   * Starts an attempt: throws TOO_MANY_ATTEMPTS (429) while the identifier must wait, and
-   * otherwise counts the attempt as a failure at once, before the password is even checked,
-   * so that concurrent guesses cannot all slip in before the first one is counted. A correct
-   * password then calls `reset`. Returns true when this attempt began a wait (for the audit trail).
-   */
-  attempt (identifier: string): boolean {
+  async attempt (identifier: string): Promise<boolean> {
     const now = this.now()
     let entry = this.#entries.get(identifier)
     const wait = entry === undefined ? 0 : entry.lockedUntil - now
@@ -54,17 +71,16 @@ export class LoginThrottle {
     }
     entry.failures += 1
     entry.lastFailureAt = now
-    const excess = entry.failures - this.#policy.maxFailures
-    if (excess >= 0) entry.lockedUntil = now + Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(excess, 16))
+    const delay = delayAfter(entry.failures, this.#policy.maxFailures)
+    if (delay > 0) entry.lockedUntil = now + delay
     // Re-inserted at the end: the Map's order is then least recently failed first.
     this.#entries.delete(identifier)
     this.#entries.set(identifier, entry)
     if (this.#entries.size > MAX_ENTRIES) this.#evict(now)
-    return excess >= 0
+    return delay > 0
   }
 
-  /** The attempt succeeded: the identifier's count starts over. */
-  reset (...identifiers: string[]): void {
+  async reset (...identifiers: string[]): Promise<void> {
     for (const identifier of identifiers) this.#entries.delete(identifier)
   }
 
@@ -83,7 +99,14 @@ export class LoginThrottle {
  * flood spread over many addresses cannot fill the database. A fixed window, counted when a
  * signup is about to be hashed and stored.
  */
-export class SignupCapacity {
+export interface SignupCapacity {
+  /** Takes one signup from the window, or throws SIGNUP_CAPACITY_REACHED (429) until it ends. */
+  take: () => Promise<void>
+  /** Gives back a signup that was taken but did not create an account (e.g. lost a race for its email). */
+  release: () => Promise<void>
+}
+
+export class MemorySignupCapacity implements SignupCapacity {
   readonly #max: number
   readonly #windowMs: number
   #windowStart = 0
@@ -96,8 +119,7 @@ export class SignupCapacity {
     this.#windowMs = limit.windowMs
   }
 
-  /** Takes one signup from the window, or throws SIGNUP_CAPACITY_REACHED (429) until it ends. */
-  take (): void {
+  async take (): Promise<void> {
     const now = this.now()
     if (now - this.#windowStart >= this.#windowMs) {
       this.#windowStart = now
@@ -107,8 +129,113 @@ export class SignupCapacity {
     this.#taken += 1
   }
 
-  /** Gives back a signup that was taken but did not create an account (e.g. lost a race for its email). */
-  release (): void {
+  async release (): Promise<void> {
     if (this.#taken > 0) this.#taken -= 1
+  }
+}
+
+/**
+ * The same throttle with its counts in Redis, shared by every instance. One Lua script reads,
+ * escalates and writes an identifier's entry atomically, and the entry expires when it would be
+ * forgotten. Identifiers are stored as digests: Redis holds no email addresses.
+ */
+const ATTEMPT_SCRIPT = `
+local now = tonumber(ARGV[1])
+local maxFailures = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local entry = redis.call('HMGET', KEYS[1], 'failures', 'last', 'locked')
+local failures = tonumber(entry[1]) or 0
+local last = tonumber(entry[2]) or 0
+local locked = tonumber(entry[3]) or 0
+if locked > now then return {locked - now, 0} end
+if now - math.max(last, locked) > window then
+  failures = 0
+  locked = 0
+end
+failures = failures + 1
+local excess = failures - maxFailures
+if excess >= 0 then
+  locked = now + math.min(tonumber(ARGV[5]), tonumber(ARGV[4]) * 2 ^ math.min(excess, 16))
+end
+redis.call('HSET', KEYS[1], 'failures', failures, 'last', now, 'locked', locked)
+redis.call('PEXPIRE', KEYS[1], math.max(locked, now) - now + window)
+if excess >= 0 then return {0, 1} end
+return {0, 0}
+`
+
+export class RedisLoginThrottle implements LoginThrottle {
+  readonly #redis: Redis
+  readonly #policy: ThrottlePolicy
+  readonly #prefix: string
+  /** The clock, replaceable in tests. */
+  now: () => number = Date.now
+
+  constructor (redis: Redis, policy: ThrottlePolicy, prefix: string) {
+    this.#redis = redis
+    this.#policy = policy
+    this.#prefix = `${prefix}throttle:`
+  }
+
+  #key (identifier: string): string {
+    return this.#prefix + createHash('sha256').update(identifier).digest('base64url')
+  }
+
+  async attempt (identifier: string): Promise<boolean> {
+    const [wait, began] = await shared(() => this.#redis.eval(ATTEMPT_SCRIPT, 1, this.#key(identifier),
+      this.now(), this.#policy.maxFailures, this.#policy.failureWindow * 1000, FIRST_DELAY_MS, MAX_DELAY_MS) as Promise<[number, number]>)
+    if (wait > 0) throw TooManyAttempts(Math.ceil(wait / 1000))
+    return began === 1
+  }
+
+  async reset (...identifiers: string[]): Promise<void> {
+    await shared(() => this.#redis.del(...identifiers.map(identifier => this.#key(identifier))))
+  }
+}
+
+/** Takes one signup, starting the window at the first; answers the milliseconds left when the window is full, else 0. */
+const TAKE_SCRIPT = `
+local taken = redis.call('INCR', KEYS[1])
+if taken == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if taken > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  return math.max(redis.call('PTTL', KEYS[1]), 1)
+end
+return 0
+`
+/** Gives one back, without ever creating the counter (which would then have no expiry). */
+const RELEASE_SCRIPT = `
+local taken = tonumber(redis.call('GET', KEYS[1]) or '0')
+if taken > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+`
+
+/** The signup cap in Redis: one window for all instances together. */
+export class RedisSignupCapacity implements SignupCapacity {
+  readonly #redis: Redis
+  readonly #limit: { max: number, windowMs: number }
+  readonly #key: string
+
+  constructor (redis: Redis, limit: { max: number, windowMs: number }, prefix: string) {
+    this.#redis = redis
+    this.#limit = limit
+    this.#key = `${prefix}signup-capacity`
+  }
+
+  async take (): Promise<void> {
+    const wait = await shared(() => this.#redis.eval(TAKE_SCRIPT, 1, this.#key, this.#limit.max, this.#limit.windowMs) as Promise<number>)
+    if (wait > 0) throw SignupCapacityReached(Math.ceil(wait / 1000))
+  }
+
+  async release (): Promise<void> {
+    await shared(() => this.#redis.eval(RELEASE_SCRIPT, 1, this.#key))
+  }
+}
+
+/** A Redis call whose failure is a 503 for the client, never a 500 and never a skipped limit. */
+export async function shared<T> (call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    throw new StoreUnavailable({ cause: error })
   }
 }

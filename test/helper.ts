@@ -1,6 +1,11 @@
 /** Builds the app for tests: in-memory database, fixed secret, the lowest allowed bcrypt cost. */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyServerOptions, LightMyRequestResponse } from 'fastify'
+import { Redis } from 'ioredis'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 
@@ -79,4 +84,89 @@ export async function login (app: App, email: string): Promise<Session> {
 /** The status of GET /auth/me with this access token: 200 while its session is live. */
 export async function meStatus (app: App, accessToken: string): Promise<number> {
   return (await app.inject({ url: '/auth/me', headers: bearer(accessToken) })).statusCode
+}
+
+const root = join(import.meta.dirname, '..')
+
+/** Runs the CLI as its own process, as `npm run cli --` does, with `input` on standard input. */
+export function cli (args: string[], env: Record<string, string>, input = ''): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, JWT_SECRET: '', LOG_LEVEL: 'silent', ...env },
+      stdio: ['pipe', 'pipe', 'pipe']
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', chunk => { stdout += String(chunk) })
+    child.stderr.on('data', chunk => { stderr += String(chunk) })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.on('error', reject)
+    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+    child.stdin.end(input)
+  })
+}
+
+/** A SQLite file in a temporary folder removed when the test ends, as `DATABASE_URL`. */
+export function fileDatabase (t: Teardown): Record<string, string> {
+  const folder = mkdtempSync(join(tmpdir(), 'auth-test-'))
+  t.teardown(() => rmSync(folder, { recursive: true, force: true }))
+  return { DATABASE_URL: join(folder, 'auth.db') }
+}
+
+/** The test Redis, set by CI (`.ci/run`); the Redis suites are skipped without it. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL
+
+let redisApps = 0
+/**
+ * Environment for an app whose limits live in the test Redis, under a key prefix of its own
+ * (apps of one test may share it), deleted when the test ends.
+ */
+export function redisEnv (t: Teardown, prefix = `test:${process.pid}:${++redisApps}:`): Record<string, string> {
+  if (TEST_REDIS_URL === undefined) throw new Error('TEST_REDIS_URL is not set')
+  t.teardown(async () => {
+    const client = new Redis(TEST_REDIS_URL)
+    const keys = await client.keys(`${prefix}*`)
+    if (keys.length > 0) await client.del(...keys)
+    await client.quit()
+  })
+  return { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix }
+}
+
+/** Where the limits' counts live, for suites that run against each: in memory, and in Redis when CI provides one. */
+export const STORES: Array<{ name: string, skip: string | false, env: (t: Teardown) => Record<string, string> }> = [
+  { name: 'memory', skip: false, env: () => ({}) },
+  { name: 'Redis', skip: TEST_REDIS_URL === undefined ? 'TEST_REDIS_URL is not set: the Redis suites need a Redis server (CI sets it to 127.0.0.1:6379)' : false, env: t => redisEnv(t) }
+]
+
+/**
+ * Starts the server as its own process: the build, as `npm start` runs it, or the sources (for
+ * suites that must not race another suite's build). JWT_SECRET and DATABASE_URL come only from `env`.
+ */
+export function startServer (env: Record<string, string>, entry: 'build' | 'source' = 'build'): ChildProcess {
+  const { JWT_SECRET: _secret, DATABASE_URL: _url, ...inherited } = process.env
+  const args = entry === 'build' ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts']
+  return spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...inherited, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+}
+
+/** Resolves with the listening URL from the start-up log line; gives up after 30 s. */
+export function listening (child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start in 30 s')), 30_000)
+    let output = ''
+    child.stderr?.on('data', chunk => { output += String(chunk) })
+    child.stdout?.on('data', chunk => {
+      output += String(chunk)
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      if (match !== null) {
+        clearTimeout(timer)
+        resolve(match[1] as string)
+      }
+    })
+    child.once('exit', code => { clearTimeout(timer); reject(new Error(`exited with ${code}: ${output}`)) })
+  })
 }

@@ -85,6 +85,36 @@ export const settings = sqliteTable('settings', {
   value: text('value').notNull()
 })
 
+/**
+ * Keys that sign access tokens with an asymmetric JWT_ALGORITHM. The newest unretired key signs;
+ * a retired key loses its private half at once and stays published (JWKS) for one access-token
+ * lifetime, so the tokens it signed keep verifying until they expire.
+ */
+export const signingKeys = sqliteTable('signing_keys', {
+  /** RFC 7638 thumbprint of the public key. */
+  kid: text('kid').primaryKey(),
+  algorithm: text('algorithm').notNull(),
+  /** PKCS#8 PEM; null once retired, and for a key given by JWT_PRIVATE_KEY (never stored). */
+  privateKey: text('private_key'),
+  /** The public JWK, as published. */
+  publicKey: text('public_key', { mode: 'json' }).$type<PublicJwk>().notNull(),
+  createdAt: timestamp('created_at').notNull(),
+  retiredAt: timestamp('retired_at')
+})
+
+/** A public key as the JWKS publishes it. */
+export interface PublicJwk {
+  kty: string
+  kid: string
+  alg: string
+  use: 'sig'
+  crv?: string
+  x?: string
+  y?: string
+  n?: string
+  e?: string
+}
+
 export type UserRow = typeof users.$inferSelect
 
 /** A user's columns as a request carries them: no password hash, no look-up keys. */

@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { MemorySignupCapacity } from '../../src/throttle.js'
 import { build, listen, newUser, PASSWORD } from '../helper.js'
 
 function postJson (url: string, body: unknown) {
@@ -97,7 +98,8 @@ t.test('SIGNUP_CAPACITY caps new accounts for everyone, from however many addres
   const app = await build(t, { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_SIGNUP: '100/1m', SIGNUP_CAPACITY: '3/1m', TRUST_PROXY: '127.0.0.1' })
   let now = Date.now()
   if (app.signupCapacity === undefined) throw new Error('capacity is on when rate limiting is')
-  app.signupCapacity.now = () => now
+  const capacity = app.signupCapacity as MemorySignupCapacity
+  capacity.now = () => now
   const url = await listen(app)
   const statuses = []
   for (let i = 0; i < 5; i++) statuses.push((await registerFrom(url, `198.51.100.${i}`)).status)

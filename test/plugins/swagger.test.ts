@@ -31,6 +31,7 @@ t.test('the OpenAPI document lists every route with its statuses, schemas and se
   t.match(doc.openapi, /^3\./)
   const expected: Record<string, Record<string, string[]>> = {
     '/health': { get: ['200', '503'] },
+    '/.well-known/jwks.json': { get: ['200', '404'] },
     '/auth/register': { post: ['201', '400', '403', '409', '413', '415', '429'] },
     '/auth/signup': { post: ['201', '400', '403', '409', '413', '415', '429'] },
     '/auth/login': { post: ['200', '400', '401', '413', '415', '429'] },

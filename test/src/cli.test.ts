@@ -1,36 +1,5 @@
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
-import { bearer, build, PASSWORD, post } from '../helper.js'
-
-const root = join(import.meta.dirname, '..', '..')
-
-/** Runs the CLI as its own process, as `npm run cli --` does, with `input` on standard input. */
-function cli (args: string[], env: Record<string, string>, input = ''): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, JWT_SECRET: '', LOG_LEVEL: 'silent', ...env },
-      stdio: ['pipe', 'pipe', 'pipe']
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', chunk => { stdout += String(chunk) })
-    child.stderr.on('data', chunk => { stderr += String(chunk) })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-    child.on('error', reject)
-    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
-    child.stdin.end(input)
-  })
-}
-
-function database (t: { teardown: (fn: () => void) => void }): Record<string, string> {
-  const folder = mkdtempSync(join(tmpdir(), 'auth-cli-'))
-  t.teardown(() => rmSync(folder, { recursive: true, force: true }))
-  return { DATABASE_URL: join(folder, 'auth.db') }
-}
+import { bearer, build, cli, fileDatabase as database, PASSWORD, post } from '../helper.js'
 
 t.test('create-user makes an admin with the password from standard input, who can then use the admin API', async t => {
   const env = database(t)

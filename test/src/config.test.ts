@@ -1,3 +1,4 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import t from 'tap'
 import { ConfigError, loadConfig, parseDuration, parseRate } from '../../src/config.js'
@@ -124,6 +125,35 @@ t.test('durations accept seconds, minutes, hours, days and plain seconds', async
   for (const bad of ['10', '/1m', '0/1m', '10/0', 'ten/1m', '10/1w']) t.equal(parseRate(bad), undefined, bad)
 })
 
+const pem = (key: KeyObject) => key.export({ format: 'pem', type: 'pkcs8' }) as string
+const ed25519 = pem(generateKeyPairSync('ed25519').privateKey)
+const p256 = pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)
+const rsa1024 = pem(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey)
+
+t.test('REDIS_URL moves the shared limits to Redis, under REDIS_PREFIX', async t => {
+  t.match(loadConfig({}), { redisUrl: undefined, redisPrefix: 'auth:' })
+  t.match(loadConfig({ REDIS_URL: 'rediss://user:pw@cache.internal:6380/2', REDIS_PREFIX: 'auth-eu:' }), { redisUrl: 'rediss://user:pw@cache.internal:6380/2', redisPrefix: 'auth-eu:' })
+  try {
+    loadConfig({ REDIS_URL: 'cache.internal:secret' })
+    t.fail('should throw')
+  } catch (error) {
+    t.match((error as Error).message, /REDIS_URL must be/)
+    t.notMatch((error as Error).message, /secret/, 'a bad URL is not echoed: it may hold a password')
+  }
+})
+
+t.test('JWT_ALGORITHM selects the signing algorithm; JWT_PRIVATE_KEY gives its key', async t => {
+  t.equal(loadConfig({}).jwtAlgorithm, 'HS256')
+  t.match(loadConfig({ JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: p256 }), { jwtAlgorithm: 'ES256', jwtPrivateKey: p256, jwtSecret: undefined })
+  t.match(loadConfig({ JWT_ALGORITHM: 'EdDSA' }), { jwtAlgorithm: 'EdDSA', jwtPrivateKey: undefined })
+  try {
+    loadConfig({ JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: p256 })
+    t.fail('should throw')
+  } catch (error) {
+    t.notMatch((error as Error).message, /BEGIN|MI/, 'the key is not echoed back')
+  }
+})
+
 t.test('each bad variable is named, and all are reported at once', async t => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ PORT: '70000' }, /PORT must be a whole number from 0 to 65535/],
@@ -153,7 +183,18 @@ t.test('each bad variable is named, and all are reported at once', async t => {
     [{ RATE_LIMIT_REFRESH: '0/1m' }, /RATE_LIMIT_REFRESH must look like MAX\/WINDOW/],
     [{ RATE_LIMIT_PASSWORD: '5' }, /RATE_LIMIT_PASSWORD must look like MAX\/WINDOW/],
     [{ SIGNUP_CAPACITY: 'lots' }, /SIGNUP_CAPACITY must look like MAX\/WINDOW/],
-    [{ JWT_ISSUER: 'x'.repeat(300) }, /JWT_ISSUER must be at most 256 characters/]
+    [{ JWT_ISSUER: 'x'.repeat(300) }, /JWT_ISSUER must be at most 256 characters/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ REDIS_PREFIX: 'has space' }, /REDIS_PREFIX must be 1–64 letters/],
+    [{ JWT_ALGORITHM: 'none' }, /JWT_ALGORITHM must be one of HS256, EdDSA, ES256, RS256/],
+    [{ JWT_ALGORITHM: 'HS512' }, /JWT_ALGORITHM must be one of/],
+    [{ JWT_PRIVATE_KEY: ed25519 }, /JWT_PRIVATE_KEY is for JWT_ALGORITHM EdDSA, ES256 or RS256/],
+    [{ JWT_ALGORITHM: 'EdDSA', JWT_SECRET: 'x'.repeat(32) }, /JWT_SECRET is for HS256/],
+    [{ JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: p256 }, /JWT_PRIVATE_KEY must be an Ed25519 private key for EdDSA/],
+    [{ JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: ed25519 }, /JWT_PRIVATE_KEY must be an EC P-256 private key for ES256/],
+    [{ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa1024 }, /JWT_PRIVATE_KEY must be an RSA private key of at least 2048 bits for RS256/],
+    [{ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: 'secret-looking-text' }, /JWT_PRIVATE_KEY must be a PEM private key/]
   ]
   for (const [env, message] of cases) {
     t.throws(() => loadConfig(env), message, Object.keys(env).join())

@@ -1,9 +1,10 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import t from 'tap'
+import { listening, startServer } from '../helper.js'
 
 const root = join(import.meta.dirname, '..', '..')
 
@@ -12,37 +13,10 @@ t.before(() => {
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
 })
 
-/** Starts the built server as its own process, as `npm start` does. */
-function start (env: Record<string, string>): ChildProcess {
-  const { JWT_SECRET: _secret, DATABASE_URL: _url, ...inherited } = process.env
-  return spawn(process.execPath, ['dist/src/server.js'], {
-    cwd: root,
-    env: { ...inherited, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-}
-
-/** Resolves with the listening URL from the start-up log line; gives up after 20 s. */
-function listening (child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start in 20 s')), 20_000)
-    let output = ''
-    child.stdout?.on('data', chunk => {
-      output += String(chunk)
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-      if (match !== null) {
-        clearTimeout(timer)
-        resolve(match[1] as string)
-      }
-    })
-    child.once('exit', code => { clearTimeout(timer); reject(new Error(`exited with ${code}: ${output}`)) })
-  })
-}
-
 t.test('the server starts on a fresh folder, serves requests, and exits cleanly on SIGTERM', async t => {
   const folder = mkdtempSync(join(tmpdir(), 'auth-server-'))
   t.teardown(() => rmSync(folder, { recursive: true, force: true }))
-  const child = start({ PORT: '0', DATABASE_URL: join(folder, 'data', 'auth.db') })
+  const child = startServer({ PORT: '0', DATABASE_URL: join(folder, 'data', 'auth.db') })
   t.teardown(() => { child.kill('SIGKILL') })
   const url = await listening(child)
 
@@ -65,7 +39,7 @@ t.test('the server starts on a fresh folder, serves requests, and exits cleanly 
 })
 
 t.test('a bad variable stops the start with a message naming it', async t => {
-  const child = start({ PORT: '0', DATABASE_URL: ':memory:', BCRYPT_COST: '4', JWT_SECRET: 'short' })
+  const child = startServer({ PORT: '0', DATABASE_URL: ':memory:', BCRYPT_COST: '4', JWT_SECRET: 'short' })
   t.teardown(() => { child.kill('SIGKILL') })
   let stderr = ''
   child.stderr?.on('data', chunk => { stderr += String(chunk) })

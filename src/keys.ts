@@ -1,0 +1,275 @@
+/**
+ * Access-token signing. HS256 (the default) signs and verifies with one secret that only this
+ * service holds. With an asymmetric algorithm (EdDSA, ES256, RS256) the service signs with a
+ * private key and publishes the public keys as a JWKS, so that other services can verify its
+ * tokens without sharing a secret; every token names its key in the `kid` header.
+ *
+ * Asymmetric keys are generated on first start and kept in the database, or given by
+ * JWT_PRIVATE_KEY. A rotation adds a key, which signs from then on; the previous key loses its
+ * private half at once and stays published for one access-token lifetime (plus a margin for
+ * instances that have not yet reloaded), so the tokens it signed verify until they expire.
+ */
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { and, desc, eq, gt, isNotNull, isNull, ne, or } from 'drizzle-orm'
+import { createSigner, createVerifier } from 'fast-jwt'
+import type { Database } from './db/index.js'
+import { type PublicJwk, signingKeys } from './db/schema.js'
+import { InvalidToken } from './errors.js'
+import type { AccessClaims } from './accounts.js'
+import type { AccessTokenClaims } from '../schemas/auth.js'
+
+export const JWT_ALGORITHMS = ['HS256', 'EdDSA', 'ES256', 'RS256'] as const
+export type JwtAlgorithm = typeof JWT_ALGORITHMS[number]
+export type AsymmetricAlgorithm = Exclude<JwtAlgorithm, 'HS256'>
+
+/** The JWT type of access tokens (RFC 9068): a refresh or ID token can never pass for one. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt'
+
+/** Instances re-read the keys this often, so a rotation made elsewhere (the CLI, another instance) is picked up. */
+export const KEY_RELOAD_INTERVAL_MS = 5_000
+/**
+ * How long a retired key stays published beyond the access-token lifetime: an instance that has
+ * not yet re-read the keys may sign with it for up to one reload interval after the rotation.
+ */
+export const RETIRED_KEY_MARGIN_MS = 2 * KEY_RELOAD_INTERVAL_MS
+/** A token naming an unknown key makes the keys be re-read, at most this often. */
+const UNKNOWN_KID_RELOAD_MS = 1_000
+
+/** No honest access token comes near this; longer ones are refused before any parsing. */
+const TOKEN_MAX_LENGTH = 4096
+
+/** What a private key must be for each algorithm, in words; undefined when the key fits. */
+export function keyMismatch (algorithm: AsymmetricAlgorithm, key: KeyObject): string | undefined {
+  const details = key.asymmetricKeyDetails ?? {}
+  switch (algorithm) {
+    case 'EdDSA': return key.asymmetricKeyType === 'ed25519' ? undefined : 'an Ed25519 private key'
+    case 'ES256': return key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1' ? undefined : 'an EC P-256 private key'
+    case 'RS256': return key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048 ? undefined : 'an RSA private key of at least 2048 bits'
+  }
+}
+
+/** Parses a PEM private key; `\n` written as two characters (as in many .env files) is accepted. */
+export function parsePrivateKey (pem: string): KeyObject {
+  return createPrivateKey(pem.includes('\\n') ? pem.replaceAll('\\n', '\n') : pem)
+}
+
+export function generatePrivateKey (algorithm: AsymmetricAlgorithm): KeyObject {
+  switch (algorithm) {
+    case 'EdDSA': return generateKeyPairSync('ed25519').privateKey
+    case 'ES256': return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+    case 'RS256': return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+  }
+}
+
+/** The public JWK of a private key, its `kid` being the RFC 7638 thumbprint (stable, derived from the key alone). */
+export function publicJwk (privateKey: KeyObject, algorithm: AsymmetricAlgorithm): PublicJwk {
+  const jwk = privateKey.export({ format: 'jwk' })
+  // The members RFC 7638 hashes, in its lexicographic order, per key type.
+  const members = jwk.kty === 'RSA'
+    ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
+    : jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x }
+  const kid = createHash('sha256').update(JSON.stringify(members)).digest('base64url')
+  return { ...members, kty: jwk.kty as string, kid, alg: algorithm, use: 'sig' }
+}
+
+export interface TokenPolicy {
+  algorithm: JwtAlgorithm
+  /** HS256 only. */
+  secret?: string
+  /** PEM; asymmetric only. Without it, keys are generated and kept in the database. */
+  privateKey?: string
+  /** Seconds. */
+  accessTokenTtl: number
+  issuer?: string
+  audience?: string
+}
+
+type Verify = (token: string) => AccessTokenClaims
+
+export class AccessTokens {
+  readonly algorithm: JwtAlgorithm
+  readonly #db: Database
+  readonly #policy: TokenPolicy
+  /** The configured key (JWT_PRIVATE_KEY), when there is one. */
+  readonly #givenKey?: { key: KeyObject, jwk: PublicJwk }
+  #sign: (claims: AccessClaims) => string = () => { throw new Error('signing keys not loaded') }
+  #signingKid?: string
+  /** HS256: the one verifier; otherwise one per published key, by kid. */
+  #verify?: Verify
+  #verifiers = new Map<string, Verify>()
+  #published: PublicJwk[] = []
+  #unknownKidReloadAt = 0
+
+  constructor (db: Database, policy: TokenPolicy) {
+    this.#db = db
+    this.#policy = policy
+    this.algorithm = policy.algorithm
+    if (policy.algorithm === 'HS256') {
+      const secret = policy.secret as string
+      this.#sign = this.#signer(secret)
+      this.#verify = this.#verifier(secret)
+    } else if (policy.privateKey !== undefined) {
+      const key = parsePrivateKey(policy.privateKey)
+      this.#givenKey = { key, jwk: publicJwk(key, policy.algorithm) }
+    }
+  }
+
+  get asymmetric (): boolean {
+    return this.algorithm !== 'HS256'
+  }
+
+  /** The kid new tokens carry; undefined with HS256. */
+  get signingKid (): string | undefined {
+    return this.#signingKid
+  }
+
+  /**
+   * At start-up: makes sure a signing key of the configured algorithm exists (the given one, or
+   * a generated one) and loads the keys. Safe when several instances start together.
+   */
+  prepare (now = Date.now()): void {
+    if (!this.asymmetric) return
+    const algorithm = this.algorithm as AsymmetricAlgorithm
+    // IMMEDIATE: the first instance to start takes the write lock, so instances starting together agree on one key.
+    this.#db.transaction(tx => {
+      if (this.#givenKey !== undefined) {
+        const { jwk } = this.#givenKey
+        tx.insert(signingKeys).values({ kid: jwk.kid, algorithm, privateKey: null, publicKey: jwk, createdAt: new Date(now) })
+          .onConflictDoUpdate({ target: signingKeys.kid, set: { retiredAt: null } }).run()
+        this.#retireAllBut(tx, jwk.kid, now)
+        return
+      }
+      const current = tx.select({ kid: signingKeys.kid }).from(signingKeys)
+        .where(and(eq(signingKeys.algorithm, algorithm), isNull(signingKeys.retiredAt), isNotNull(signingKeys.privateKey)))
+        .orderBy(desc(signingKeys.createdAt)).limit(1).get()
+      if (current === undefined) this.#addKey(tx, algorithm, now)
+      else this.#retireAllBut(tx, current.kid, now)
+    }, { behavior: 'immediate' })
+    this.reload(now)
+  }
+
+  /** Adds a new signing key and retires the others; returns the new key's public JWK. */
+  rotate (now = Date.now()): PublicJwk {
+    if (!this.asymmetric) throw new Error('rotate-keys needs an asymmetric JWT_ALGORITHM (EdDSA, ES256 or RS256); HS256 signs with JWT_SECRET')
+    if (this.#givenKey !== undefined) throw new Error('the signing key is given by JWT_PRIVATE_KEY: rotate it by giving a new one')
+    const jwk = this.#db.transaction(tx => this.#addKey(tx, this.algorithm as AsymmetricAlgorithm, now), { behavior: 'immediate' })
+    this.reload(now)
+    return jwk
+  }
+
+  #addKey (tx: Parameters<Parameters<Database['transaction']>[0]>[0], algorithm: AsymmetricAlgorithm, now: number): PublicJwk {
+    const key = generatePrivateKey(algorithm)
+    const jwk = publicJwk(key, algorithm)
+    tx.insert(signingKeys).values({
+      kid: jwk.kid,
+      algorithm,
+      privateKey: key.export({ format: 'pem', type: 'pkcs8' }) as string,
+      publicKey: jwk,
+      createdAt: new Date(now)
+    }).run()
+    this.#retireAllBut(tx, jwk.kid, now)
+    return jwk
+  }
+
+  /** A retired key can no longer sign: its private half is dropped with it. */
+  #retireAllBut (tx: Parameters<Parameters<Database['transaction']>[0]>[0], kid: string, now: number): void {
+    tx.update(signingKeys).set({ retiredAt: new Date(now), privateKey: null })
+      .where(and(ne(signingKeys.kid, kid), isNull(signingKeys.retiredAt))).run()
+  }
+
+  /** Re-reads the keys: the newest unretired one signs; every published one verifies. */
+  reload (now = Date.now()): void {
+    if (!this.asymmetric) return
+    const rows = this.#db.select().from(signingKeys)
+      .where(or(isNull(signingKeys.retiredAt), gt(signingKeys.retiredAt, new Date(now - this.#policy.accessTokenTtl * 1000 - RETIRED_KEY_MARGIN_MS))))
+      .orderBy(desc(signingKeys.createdAt)).all()
+      .filter(row => row.algorithm === this.algorithm)
+    const verifiers = new Map<string, Verify>()
+    for (const row of rows) {
+      verifiers.set(row.kid, this.#verifiers.get(row.kid) ?? this.#verifier(publicPem(row.publicKey)))
+    }
+    const signing = this.#givenKey ?? rows.filter(row => row.retiredAt === null && row.privateKey !== null)
+      .map(row => ({ key: parsePrivateKey(row.privateKey as string), jwk: row.publicKey }))[0]
+    if (signing === undefined) throw new Error(`no ${this.algorithm} signing key in the database`)
+    if (signing.jwk.kid !== this.#signingKid) {
+      this.#sign = this.#signer(signing.key.export({ format: 'pem', type: 'pkcs8' }) as string, signing.jwk.kid)
+      this.#signingKid = signing.jwk.kid
+    }
+    this.#verifiers = verifiers
+    this.#published = rows.map(row => row.publicKey)
+  }
+
+  sign (claims: AccessClaims): string {
+    return this.#sign(claims)
+  }
+
+  /** The claims of a token this service signed, still within its lifetime; INVALID_TOKEN otherwise. */
+  verify (token: string): AccessTokenClaims {
+    if (token.length > TOKEN_MAX_LENGTH) throw new InvalidToken()
+    let claims: AccessTokenClaims
+    try {
+      claims = (this.#verify ?? this.#verifierOf(token))(token)
+    } catch {
+      throw new InvalidToken()
+    }
+    // Only this service's signer makes tokens, but a claim of the wrong type must not reach a query.
+    if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') throw new InvalidToken()
+    return claims
+  }
+
+  /** The verifier of the key a token names; an unknown kid re-reads the keys (at most once a second), as a rotation elsewhere adds one. */
+  #verifierOf (token: string): Verify {
+    const kid = headerKid(token)
+    let verify = this.#verifiers.get(kid)
+    const now = Date.now()
+    if (verify === undefined && now >= this.#unknownKidReloadAt) {
+      this.#unknownKidReloadAt = now + UNKNOWN_KID_RELOAD_MS
+      this.reload(now)
+      verify = this.#verifiers.get(kid)
+    }
+    if (verify === undefined) throw new InvalidToken()
+    return verify
+  }
+
+  /** The published public keys (RFC 7517); undefined with HS256, which has none. */
+  jwks (): { keys: PublicJwk[] } | undefined {
+    return this.asymmetric ? { keys: this.#published } : undefined
+  }
+
+  #signer (key: string, kid?: string): (claims: AccessClaims) => string {
+    const { algorithm, accessTokenTtl, issuer, audience } = this.#policy
+    const header = { alg: algorithm, typ: ACCESS_TOKEN_TYPE, ...(kid === undefined ? {} : { kid }) }
+    return createSigner({ key, algorithm, header, expiresIn: accessTokenTtl * 1000, iss: issuer, aud: audience })
+  }
+
+  #verifier (key: string): Verify {
+    const { algorithm, issuer, audience } = this.#policy
+    return createVerifier({
+      key,
+      // Tokens already verified are remembered until they expire (1,000 at most, keyed by a
+      // digest of the token), so a client's repeated calls skip the decoding and the signature.
+      // Revocation is unaffected: the guard checks the session on every request.
+      cache: 1000,
+      algorithms: [algorithm],
+      checkTyp: ACCESS_TOKEN_TYPE,
+      allowedIss: issuer,
+      allowedAud: audience,
+      // fast-jwt checks iss and aud only when present: when configured, they must be.
+      requiredClaims: ['sub', 'role', 'sid', 'jti', 'iat', 'exp', ...(issuer === undefined ? [] : ['iss']), ...(audience === undefined ? [] : ['aud'])]
+    })
+  }
+}
+
+/** The `kid` of a token's header, without verifying anything; throws when there is none. */
+function headerKid (token: string): string {
+  const dot = token.indexOf('.')
+  const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString()) as { kid?: unknown }
+  if (typeof header.kid !== 'string') throw new InvalidToken()
+  return header.kid
+}
+
+/** The SPKI PEM of a published JWK, as the verifier takes it. */
+function publicPem (jwk: PublicJwk): string {
+  const { kid: _kid, alg: _alg, use: _use, ...key } = jwk
+  return createPublicKey({ key, format: 'jwk' }).export({ format: 'pem', type: 'spki' }) as string
+}

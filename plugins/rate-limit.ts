@@ -42,7 +42,9 @@ function redisStore (redis: Redis, prefix: string): FastifyRateLimitStoreCtor {
 
     child (options: Parameters<FastifyRateLimitStore['child']>[0]): SharedStore {
       const store = new SharedStore()
-      store.key = `${prefix}rate:${(options as { limiter?: string }).limiter ?? 'route'}:`
+      // A route's own limit (config.rateLimit) is named by its method and path, as the library does.
+      const { limiter, routeInfo } = options as { limiter?: string, routeInfo?: { method?: string, url?: string } }
+      store.key = `${prefix}rate:${limiter ?? `${routeInfo?.method}${routeInfo?.url}`}:`
       return store
     }
   }

@@ -38,7 +38,7 @@ export default fp(async function services (fastify) {
   // With REDIS_URL the counts are shared by every instance; otherwise each process keeps its own.
   const { redis } = fastify
   const policy = { maxFailures: config.loginMaxFailures, failureWindow: config.loginFailureWindow }
-  const throttle = redis === undefined ? new MemoryLoginThrottle(policy) : new RedisLoginThrottle(redis, policy, config.redisPrefix)
+  const throttle = redis === undefined ? new MemoryLoginThrottle(policy) : new RedisLoginThrottle(redis, policy, config.redisPrefix, storedSecret(db, 'throttle_key'))
   fastify.decorate<LoginThrottle>('loginThrottle', throttle)
   const capacity = config.rateLimit.signupCapacity
   const signupCapacity = !config.rateLimit.enabled

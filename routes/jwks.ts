@@ -3,8 +3,11 @@ import { Type } from '@sinclair/typebox'
 import { NotFound } from '../src/errors.js'
 import { errors } from '../schemas/common.js'
 
-/** Verifiers cache the set this long; they re-fetch it early when a token names a key they do not know. */
-export const JWKS_MAX_AGE = 300
+/**
+ * Verifiers (and caches between them and the service) keep the set this long. A rotated key signs
+ * at once, so this is short; verifiers also re-fetch the set when a token names a key they do not know.
+ */
+export const JWKS_MAX_AGE = 60
 
 const Jwk = Type.Object({
   kty: Type.String({ description: '`OKP` (EdDSA), `EC` (ES256) or `RSA` (RS256).' }),

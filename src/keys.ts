@@ -180,23 +180,31 @@ export class AccessTokens {
   /** Re-reads the keys: the newest unretired one signs; every published one verifies. */
   reload (now = Date.now()): void {
     if (!this.asymmetric) return
+    // Keys of another algorithm stay too: after a change of JWT_ALGORITHM, the tokens signed
+    // before it verify (each with its own key's algorithm) until they expire.
     const rows = this.#db.select().from(signingKeys)
       .where(or(isNull(signingKeys.retiredAt), gt(signingKeys.retiredAt, new Date(now - this.#policy.accessTokenTtl * 1000 - RETIRED_KEY_MARGIN_MS))))
       .orderBy(desc(signingKeys.createdAt)).all()
-      .filter(row => row.algorithm === this.algorithm)
     const verifiers = new Map<string, Verify>()
     for (const row of rows) {
-      verifiers.set(row.kid, this.#verifiers.get(row.kid) ?? this.#verifier(publicPem(row.publicKey)))
+      verifiers.set(row.kid, this.#verifiers.get(row.kid) ?? this.#verifier(publicPem(row.publicKey), row.algorithm as AsymmetricAlgorithm))
     }
-    const signing = this.#givenKey ?? rows.filter(row => row.retiredAt === null && row.privateKey !== null)
+    const signing = this.#givenKey ?? rows.filter(row => row.algorithm === this.algorithm && row.retiredAt === null && row.privateKey !== null)
       .map(row => ({ key: parsePrivateKey(row.privateKey as string), jwk: row.publicKey }))[0]
     if (signing === undefined) throw new Error(`no ${this.algorithm} signing key in the database`)
     if (signing.jwk.kid !== this.#signingKid) {
       this.#sign = this.#signer(signing.key.export({ format: 'pem', type: 'pkcs8' }) as string, signing.jwk.kid)
       this.#signingKid = signing.jwk.kid
     }
+    const published = rows.map(row => row.publicKey)
+    // The configured key always verifies here, even if a newer JWT_PRIVATE_KEY given to another
+    // instance (a rolling change) has retired it in the database, so this instance never refuses its own tokens.
+    if (this.#givenKey !== undefined && !verifiers.has(this.#givenKey.jwk.kid)) {
+      verifiers.set(this.#givenKey.jwk.kid, this.#verifier(publicPem(this.#givenKey.jwk)))
+      published.push(this.#givenKey.jwk)
+    }
     this.#verifiers = verifiers
-    this.#published = rows.map(row => row.publicKey)
+    this.#published = published
   }
 
   sign (claims: AccessClaims): string {
@@ -242,8 +250,8 @@ export class AccessTokens {
     return createSigner({ key, algorithm, header, expiresIn: accessTokenTtl * 1000, iss: issuer, aud: audience })
   }
 
-  #verifier (key: string): Verify {
-    const { algorithm, issuer, audience } = this.#policy
+  #verifier (key: string, algorithm: JwtAlgorithm = this.algorithm): Verify {
+    const { issuer, audience } = this.#policy
     return createVerifier({
       key,
       // Tokens already verified are remembered until they expire (1,000 at most, keyed by a

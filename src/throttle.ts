@@ -5,7 +5,7 @@
  * failure (up to 15 minutes); a correct password after the wait works, and resets the count:
  * an attacker can slow an account's logins down but never lock its owner out for good.
  */
-import { createHash } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { SignupCapacityReached, StoreUnavailable, TooManyAttempts } from './errors.js'
 
@@ -137,7 +137,10 @@ export class MemorySignupCapacity implements SignupCapacity {
 /**
  * The same throttle with its counts in Redis, shared by every instance. One Lua script reads,
  * escalates and writes an identifier's entry atomically, and the entry expires when it would be
- * forgotten. Identifiers are stored as digests: Redis holds no email addresses.
+ * forgotten. The time is the calling instance's: instances keep their clocks synchronized (NTP),
+ * as the expiry of the tokens they sign already requires.
+ * Identifiers are stored as HMACs under a key kept in the database: Redis holds no email
+ * address, nor a digest that a list of candidate addresses could be checked against.
  */
 const ATTEMPT_SCRIPT = `
 local now = tonumber(ARGV[1])
@@ -167,17 +170,19 @@ export class RedisLoginThrottle implements LoginThrottle {
   readonly #redis: Redis
   readonly #policy: ThrottlePolicy
   readonly #prefix: string
+  readonly #secret: string
   /** The clock, replaceable in tests. */
   now: () => number = Date.now
 
-  constructor (redis: Redis, policy: ThrottlePolicy, prefix: string) {
+  constructor (redis: Redis, policy: ThrottlePolicy, prefix: string, secret: string) {
     this.#redis = redis
     this.#policy = policy
     this.#prefix = `${prefix}throttle:`
+    this.#secret = secret
   }
 
   #key (identifier: string): string {
-    return this.#prefix + createHash('sha256').update(identifier).digest('base64url')
+    return this.#prefix + createHmac('sha256', this.#secret).update(identifier).digest('base64url')
   }
 
   async attempt (identifier: string): Promise<boolean> {

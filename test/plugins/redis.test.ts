@@ -1,3 +1,5 @@
+import type { LightMyRequestResponse } from 'fastify'
+import { createHash } from 'node:crypto'
 import t from 'tap'
 import { build, PASSWORD, post, redisEnv, register, TEST_REDIS_URL } from '../helper.js'
 
@@ -14,7 +16,7 @@ t.test('when Redis stops answering, limited requests get a 503 in the common sha
   t.equal((await app.inject('/health')).statusCode, 200)
 
   app.redis?.disconnect()
-  const checks: Array<[string, () => ReturnType<typeof app.inject>]> = [
+  const checks: Array<[string, () => Promise<LightMyRequestResponse>]> = [
     ['a rate-limited route', () => app.inject('/auth/me')],
     ['login', () => post(app, '/auth/login', { email: user.email, password: PASSWORD })],
     ['signup', () => post(app, '/auth/register', { email: 'later@example.com', password: PASSWORD })],
@@ -25,4 +27,17 @@ t.test('when Redis stops answering, limited requests get a 503 in the common sha
     t.equal(response.statusCode, 503, name)
     t.match(response.json(), { statusCode: 503, code: 'SERVICE_UNAVAILABLE', error: 'Service Unavailable', message: /not reachable/ }, name)
   }
+})
+
+t.test('Redis holds no email address, nor a plain digest of one', {
+  skip: TEST_REDIS_URL === undefined ? 'TEST_REDIS_URL is not set: this suite needs a Redis server (CI sets it to 127.0.0.1:6379)' : false
+}, async t => {
+  const env = redisEnv(t)
+  const app = await build(t, env)
+  const { user } = await register(app)
+  t.equal((await post(app, '/auth/login', { email: user.email, password: 'not the password at all' })).statusCode, 401)
+  const keys = await app.redis?.keys(`${env.REDIS_PREFIX}*`) ?? []
+  t.equal(keys.length, 1, 'one throttle entry')
+  const digest = createHash('sha256').update(`email:${user.email}`).digest('base64url')
+  t.notOk(keys.some(key => key.includes('@') || key.includes(digest)), keys.join())
 })

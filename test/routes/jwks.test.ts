@@ -41,7 +41,7 @@ for (const [algorithm, kty] of [['EdDSA', 'OKP'], ['ES256', 'EC'], ['RS256', 'RS
     const app = await build(t, { ...ASYMMETRIC, JWT_ALGORITHM: algorithm as string, JWT_ISSUER: 'https://auth.example.com' })
     const response = await app.inject('/.well-known/jwks.json')
     t.equal(response.statusCode, 200)
-    t.equal(response.headers['cache-control'], 'public, max-age=300')
+    t.equal(response.headers['cache-control'], 'public, max-age=60')
     const keys: Array<Jwk & Record<string, string>> = response.json().keys
     t.equal(keys.length, 1, 'one key, generated on first start')
     const [key] = keys as [Jwk & Record<string, string>]
@@ -167,4 +167,16 @@ t.test('rotate-keys explains itself when there is nothing to rotate', async t =>
   const result = await cli(['rotate-keys'], { ...fileDatabase(t), JWT_ALGORITHM: 'HS256' })
   t.equal(result.code, 2)
   t.match(result.stderr, /rotate-keys needs JWT_ALGORITHM EdDSA, ES256 or RS256/)
+})
+
+t.test('after a change of JWT_ALGORITHM, tokens of the previous algorithm verify until they expire', async t => {
+  const database = fileDatabase(t)
+  const first = await build(t, { ...database, ...ASYMMETRIC })
+  const { accessToken } = await register(first)
+  await first.close()
+  const second = await build(t, { ...database, ...ASYMMETRIC, JWT_ALGORITHM: 'ES256' })
+  t.same((await keySet(second)).map(key => key.alg).sort(), ['ES256', 'EdDSA'], 'both keys published')
+  t.equal((await second.inject({ url: '/auth/me', headers: bearer(accessToken) })).statusCode, 200, 'the EdDSA token still passes')
+  const { accessToken: next } = await register(second)
+  t.equal(decodeProtectedHeader(next).alg, 'ES256', 'new tokens use the new algorithm')
 })

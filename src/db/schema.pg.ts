@@ -1,0 +1,81 @@
+/**
+ * Drizzle table definitions for PostgreSQL: the same tables, columns and indexes as schema.ts
+ * (SQLite), with PostgreSQL's types (timestamptz, jsonb, an identity column). Migrations in
+ * drizzle/postgres are generated from this file with `npm run db:generate`.
+ */
+import { sql } from 'drizzle-orm'
+import { bigint, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
+import type { EventType } from '../events.js'
+import type { PublicJwk } from './schema.js'
+
+/** Millisecond precision, read back as a Date: the same values SQLite keeps. */
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
+
+export const users = pgTable('users', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull(),
+  emailKey: text('email_key').notNull().unique('users_email_key_unique'),
+  username: text('username'),
+  usernameKey: text('username_key').unique('users_username_key_unique'),
+  name: text('name'),
+  role: text('role').notNull().default('user'),
+  metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  passwordHash: text('password_hash').notNull(),
+  disabledAt: at('disabled_at'),
+  createdAt: at('created_at').notNull(),
+  updatedAt: at('updated_at').notNull()
+})
+
+export const sessions = pgTable('sessions', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  createdAt: at('created_at').notNull(),
+  lastUsedAt: at('last_used_at').notNull(),
+  expiresAt: at('expires_at').notNull(),
+  maxExpiresAt: at('max_expires_at').notNull(),
+  revokedAt: at('revoked_at'),
+  userAgent: text('user_agent'),
+  ip: text('ip')
+}, table => [
+  index('sessions_user_id_idx').on(table.userId)
+])
+
+export const refreshTokens = pgTable('refresh_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  sessionId: text('session_id').notNull().references(() => sessions.id, { onDelete: 'cascade' }),
+  createdAt: at('created_at').notNull(),
+  expiresAt: at('expires_at').notNull(),
+  usedAt: at('used_at')
+}, table => [
+  index('refresh_tokens_session_id_idx').on(table.sessionId)
+])
+
+export const authEvents = pgTable('auth_events', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  type: text('type').$type<EventType>().notNull(),
+  userId: text('user_id'),
+  sessionId: text('session_id'),
+  actorId: text('actor_id'),
+  ip: text('ip'),
+  userAgent: text('user_agent'),
+  reason: text('reason'),
+  createdAt: at('created_at').notNull()
+}, table => [
+  index('auth_events_created_at_idx').on(table.createdAt),
+  index('auth_events_user_id_idx').on(table.userId, table.createdAt),
+  index('auth_events_type_idx').on(table.type, table.createdAt)
+])
+
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull()
+})
+
+export const signingKeys = pgTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  algorithm: text('algorithm').notNull(),
+  privateKey: text('private_key'),
+  publicKey: jsonb('public_key').$type<PublicJwk>().notNull(),
+  createdAt: at('created_at').notNull(),
+  retiredAt: at('retired_at')
+})

@@ -12,7 +12,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { and, desc, eq, gt, isNotNull, isNull, ne, or } from 'drizzle-orm'
 import { createSigner, createVerifier } from 'fast-jwt'
-import type { Database } from './db/index.js'
+import type { Database, Transaction } from './db/index.js'
 import { type PublicJwk, signingKeys } from './db/schema.js'
 import { InvalidToken } from './errors.js'
 import type { AccessClaims } from './accounts.js'
@@ -118,11 +118,6 @@ export class AccessTokens {
     return this.algorithm !== 'HS256'
   }
 
-  /** The kid new tokens carry; undefined with HS256. */
-  get signingKid (): string | undefined {
-    return this.#signingKid
-  }
-
   /**
    * At start-up: makes sure a signing key of the configured algorithm exists (the given one, or
    * a generated one) and loads the keys. Safe when several instances start together.
@@ -157,7 +152,7 @@ export class AccessTokens {
     return jwk
   }
 
-  #addKey (tx: Parameters<Parameters<Database['transaction']>[0]>[0], algorithm: AsymmetricAlgorithm, now: number): PublicJwk {
+  #addKey (tx: Transaction, algorithm: AsymmetricAlgorithm, now: number): PublicJwk {
     const key = generatePrivateKey(algorithm)
     const jwk = publicJwk(key, algorithm)
     tx.insert(signingKeys).values({
@@ -172,7 +167,7 @@ export class AccessTokens {
   }
 
   /** A retired key can no longer sign: its private half is dropped with it. */
-  #retireAllBut (tx: Parameters<Parameters<Database['transaction']>[0]>[0], kid: string, now: number): void {
+  #retireAllBut (tx: Transaction, kid: string, now: number): void {
     tx.update(signingKeys).set({ retiredAt: new Date(now), privateKey: null })
       .where(and(ne(signingKeys.kid, kid), isNull(signingKeys.retiredAt))).run()
   }

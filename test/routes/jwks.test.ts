@@ -180,3 +180,16 @@ t.test('after a change of JWT_ALGORITHM, tokens of the previous algorithm verify
   const { accessToken: next } = await register(second)
   t.equal(decodeProtectedHeader(next).alg, 'ES256', 'new tokens use the new algorithm')
 })
+
+t.test('during a rolling change of JWT_PRIVATE_KEY, an instance still on the old key keeps accepting its own tokens', async t => {
+  const pem = () => generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string
+  const env = { ...fileDatabase(t), ...ASYMMETRIC, ACCESS_TOKEN_TTL: '1s' }
+  const old = await build(t, { ...env, JWT_PRIVATE_KEY: pem() })
+  const [oldKey] = await keySet(old) as [Jwk]
+  const updated = await build(t, { ...env, JWT_PRIVATE_KEY: pem() })
+  // The new instance retired the old key; once its tokens could have expired, it leaves the shared set.
+  t.ok(await eventually(async () => !(await keySet(updated)).some(key => key.kid === oldKey.kid), 30), 'the old key leaves the new instance\'s set')
+  const { accessToken } = await register(old)
+  t.equal(decodeProtectedHeader(accessToken).kid, oldKey.kid, 'the old instance still signs with its configured key')
+  t.equal((await old.inject({ url: '/auth/me', headers: bearer(accessToken) })).statusCode, 200, 'and accepts what it signs')
+})

@@ -13,8 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import bcrypt from 'bcryptjs'
-import { openDatabase } from '../src/db/index.js'
-import { users as usersTable } from '../src/db/schema.js'
+import { openStore } from '../src/db/index.js'
 import { Sessions } from '../src/sessions.js'
 import { normalizeEmail } from '../src/users.js'
 
@@ -93,38 +92,35 @@ function median (values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
-/** Adds users `from`…`to - 1` straight into the database, all with one precomputed hash of PASSWORD. */
-function seedUsers (databaseUrl: string, from: number, to: number, passwordHash: string): void {
-  const { sqlite, db } = openDatabase(databaseUrl)
+/** Adds users `from`…`to - 1` straight into the database, all with one precomputed hash of PASSWORD, in batches. */
+async function seedUsers (databaseUrl: string, from: number, to: number, passwordHash: string): Promise<void> {
+  const store = await openStore(databaseUrl)
   const now = new Date()
-  db.transaction(tx => {
-    for (let i = from; i < to; i++) {
-      const email = normalizeEmail(`user${i}@example.com`)
-      tx.insert(usersTable).values({
-        id: crypto.randomUUID(),
-        email: email.email,
-        emailKey: email.key,
-        username: null,
-        usernameKey: null,
-        name: `User ${i}`,
-        metadata: {},
-        role: 'user',
-        passwordHash,
-        createdAt: now,
-        updatedAt: now
-      }).run()
+  await store.transaction(async tx => {
+    for (let start = from; start < to; start += 500) {
+      const batch = []
+      for (let i = start; i < Math.min(start + 500, to); i++) {
+        const email = normalizeEmail(`user${i}@example.com`)
+        batch.push({ id: crypto.randomUUID(), email: email.email, emailKey: email.key, name: `User ${i}`, passwordHash, createdAt: now, updatedAt: now })
+      }
+      await tx.insert(store.tables.users).values(batch)
     }
   })
-  sqlite.close()
+  await store.close()
 }
 
 /** Starts sessions with the service's own code: returns their refresh tokens. */
-function seedSessions (databaseUrl: string, count: number): string[] {
-  const { sqlite, db } = openDatabase(databaseUrl)
-  const sessions = new Sessions(db, { refreshTokenTtl: 86400, sessionMaxAge: 86400, refreshReuseGrace: 10 }, 'unused: the server holds the key')
-  const ids = db.select({ id: usersTable.id }).from(usersTable).limit(1000).all().map(row => row.id)
-  const tokens = db.transaction(tx => Array.from({ length: count }, (_, i) => sessions.start(tx, ids[i % ids.length] as string, { ip: '127.0.0.1' }).refreshToken))
-  sqlite.close()
+async function seedSessions (databaseUrl: string, count: number): Promise<string[]> {
+  const store = await openStore(databaseUrl)
+  const sessions = new Sessions(store, { refreshTokenTtl: 86400, sessionMaxAge: 86400, refreshReuseGrace: 10 }, 'unused: the server holds the key')
+  const { users } = store.tables
+  const ids = (await store.db.select({ id: users.id }).from(users).limit(1000)).map(row => row.id)
+  const tokens = await store.transaction(async tx => {
+    const started: string[] = []
+    for (let i = 0; i < count; i++) started.push((await sessions.start(tx, ids[i % ids.length] as string, { ip: '127.0.0.1' })).refreshToken)
+    return started
+  })
+  await store.close()
   return tokens
 }
 
@@ -191,7 +187,7 @@ async function run (folder: string): Promise<void> {
   const databaseUrl = join(folder, 'bench.db')
   const service = await startService(databaseUrl)
   const { base } = service
-  seedUsers(databaseUrl, 0, 1000, reference)
+  await seedUsers(databaseUrl, 0, 1000, reference)
   const signedIn = await post(base, '/auth/login', { email: 'user0@example.com', password: PASSWORD })
   if (signedIn.status !== 200) throw new Error(`login failed: ${JSON.stringify(signedIn.body)}`)
   const accessToken = signedIn.body.accessToken as string
@@ -236,7 +232,7 @@ async function run (folder: string): Promise<void> {
   const loginsSmall = await logins('1,000 users', 1000)
 
   // Refresh: a write per request, each with its own refresh token.
-  const refreshTokens = seedSessions(databaseUrl, 60_000)
+  const refreshTokens = await seedSessions(databaseUrl, 60_000)
   let nextToken = 0
   const refresh = await load(base, {
     path: '/auth/refresh',
@@ -270,7 +266,7 @@ async function run (folder: string): Promise<void> {
   record({ name: 'login 401 median, wrong password (30 tries)', value: median(wrong), unit: 'ms', ratio: { value: median(wrong) / median(unknown), of: 'of the unknown-account median', target: '0.85–1.15' } })
 
   // Scale: the same loads with 100,000 users in the database.
-  seedUsers(databaseUrl, 1000, 100_000, reference)
+  await seedUsers(databaseUrl, 1000, 100_000, reference)
   const meLarge = await verifyPath('100,000 users')
   const loginsLarge = await logins('100,000 users', 100_000)
   record({ name: 'GET /auth/me at 100,000 users ÷ at 1,000', value: meLarge / meSmall, unit: '', ratio: { value: meLarge / meSmall, of: '', target: '≥ 0.9' } })

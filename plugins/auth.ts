@@ -2,13 +2,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Account } from '../src/db/schema.js'
 import type { ClientInfo } from '../src/sessions.js'
-import { Forbidden, InvalidToken, MissingToken } from '../src/errors.js'
+import { Forbidden, InvalidToken, MissingToken, ServiceError } from '../src/errors.js'
 import type { AccessTokenClaims } from '../schemas/auth.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The claims of a valid access token of a live session; throws INVALID_TOKEN (401) otherwise. */
-    verifyAccessToken: (token: string) => AccessTokenClaims
+    verifyAccessToken: (token: string) => Promise<AccessTokenClaims>
     /**
      * Route guard: requires `Authorization: Bearer <access token>` of a live session. Use it as
      * `preHandler: [fastify.authenticate]`. Not earlier: a client may hold back its body for as
@@ -24,7 +24,7 @@ declare module 'fastify' {
      */
     requireRole: (...roles: string[]) => (request: FastifyRequest) => Promise<void>
     /** The claims of the request's Bearer token when it is a valid token of a live session; otherwise undefined. */
-    optionalAccessToken: (request: FastifyRequest) => AccessTokenClaims | undefined
+    optionalAccessToken: (request: FastifyRequest) => Promise<AccessTokenClaims | undefined>
   }
   interface FastifyRequest {
     /** The signed-in user, read with the session check (set by `authenticate`). */
@@ -46,9 +46,9 @@ const BEARER = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i
 export default fp(async function auth (fastify) {
   fastify.decorateRequest('account', null as unknown as Account)
 
-  fastify.decorate('verifyAccessToken', function verifyAccessToken (token: string) {
-    const claims = fastify.accessTokens.verify(token)
-    if (!fastify.sessions.isLive(claims.sid, claims.sub)) throw new InvalidToken()
+  fastify.decorate('verifyAccessToken', async function verifyAccessToken (token: string) {
+    const claims = await fastify.accessTokens.verify(token)
+    if (!await fastify.sessions.isLive(claims.sid, claims.sub)) throw new InvalidToken()
     return claims
   })
 
@@ -58,13 +58,15 @@ export default fp(async function auth (fastify) {
     }
   })
 
-  fastify.decorate('optionalAccessToken', function optionalAccessToken (request: FastifyRequest) {
+  fastify.decorate('optionalAccessToken', async function optionalAccessToken (request: FastifyRequest) {
     const match = BEARER.exec(request.headers.authorization ?? '')
     if (match === null) return undefined
     try {
-      return fastify.verifyAccessToken(match[1] as string)
-    } catch {
-      return undefined
+      return await fastify.verifyAccessToken(match[1] as string)
+    } catch (error) {
+      // An invalid token is no token; a database that does not answer is still a 503.
+      if (error instanceof ServiceError) return undefined
+      throw error
     }
   })
 
@@ -75,8 +77,8 @@ export default fp(async function auth (fastify) {
       throw new MissingToken()
     }
     try {
-      const claims = fastify.accessTokens.verify(match[1] as string)
-      const account = fastify.sessions.liveUser(claims.sid, claims.sub)
+      const claims = await fastify.accessTokens.verify(match[1] as string)
+      const account = await fastify.sessions.liveUser(claims.sid, claims.sub)
       if (account === undefined || account.disabledAt !== null) throw new InvalidToken()
       request.user = claims
       request.account = account

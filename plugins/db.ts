@@ -1,20 +1,17 @@
 import fp from 'fastify-plugin'
-import type Sqlite from 'better-sqlite3'
-import { type Database, openDatabase } from '../src/db/index.js'
+import { openStore, type Store } from '../src/db/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    db: Database
-    sqlite: Sqlite.Database
+    /** The database (SQLite or PostgreSQL, by DATABASE_URL), migrated at start-up and closed with the app. */
+    store: Store
   }
 }
 
-/** The SQLite database, migrated at start-up and closed with the app. */
 export default fp(async function db (fastify) {
-  const { sqlite, db } = openDatabase(fastify.config.databaseUrl)
-  fastify.decorate('db', db)
-  fastify.decorate('sqlite', sqlite)
-  fastify.addHook('onClose', async () => {
-    if (sqlite.open) sqlite.close()
+  const store = await openStore(fastify.config.databaseUrl, {
+    onIdleError: error => fastify.log.warn({ err: error }, 'a PostgreSQL connection broke while idle; it is replaced at the next query')
   })
+  fastify.decorate('store', store)
+  fastify.addHook('onClose', () => store.close())
 }, { name: 'db', dependencies: ['config'] })

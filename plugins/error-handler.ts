@@ -2,7 +2,8 @@ import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { type ErrorDetail, ServiceError } from '../src/errors.js'
+import { databaseUnreachable } from '../src/db/index.js'
+import { DatabaseUnavailable, type ErrorDetail, ServiceError } from '../src/errors.js'
 import { validationDetails } from '../src/validation.js'
 
 export interface ErrorBody {
@@ -83,10 +84,14 @@ export function clientErrorHandler (error: NodeJS.ErrnoException, socket: Socket
   socket.destroy(error)
 }
 
-/** What is logged for a failure: a database error's bound values (hashes, tokens) stay out. */
+/**
+ * What is logged for a failure: a database error's bound values (hashes, tokens) stay out, and
+ * so does PostgreSQL's `detail`, which quotes them; the driver's message and code stay in.
+ */
 function loggable (error: Error & { query?: string, params?: unknown }): object {
   if (error.query !== undefined && error.cause instanceof Error) {
-    return { type: error.name, query: error.query, cause: error.cause }
+    const cause = error.cause as Error & { code?: unknown }
+    return { type: error.name, query: error.query, cause: { type: cause.name, message: cause.message, code: cause.code } }
   }
   return error
 }
@@ -94,7 +99,8 @@ function loggable (error: Error & { query?: string, params?: unknown }): object 
 /** One error shape everywhere: validation, 404, the plugins' own errors and the unexpected. */
 export default fp(async function errorHandler (fastify) {
   fastify.setErrorHandler(function handleError (error: FastifyError, request, reply) {
-    const body = toErrorBody(error)
+    // A database that cannot be reached is a 503 the client may retry, not a fault of the service.
+    const body = toErrorBody(databaseUnreachable(error) ? new DatabaseUnavailable() : error)
     if (body.statusCode >= 500) request.log.error({ err: loggable(error) }, 'request failed')
     const retryAfter = error instanceof ServiceError ? (error as unknown as ServiceError).retryAfter : undefined
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))

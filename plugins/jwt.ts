@@ -19,25 +19,21 @@ declare module 'fastify' {
  * every few seconds, so that a rotation made by the CLI or another instance is picked up.
  */
 export default fp(async function jwt (fastify) {
-  const { config, db } = fastify
-  const tokens = new AccessTokens(db, {
+  const { config, store } = fastify
+  const tokens = new AccessTokens(store, {
     algorithm: config.jwtAlgorithm,
-    secret: config.jwtAlgorithm === 'HS256' ? config.jwtSecret ?? storedSecret(db, 'jwt_secret') : undefined,
+    secret: config.jwtAlgorithm === 'HS256' ? config.jwtSecret ?? await storedSecret(store, 'jwt_secret') : undefined,
     privateKey: config.jwtPrivateKey,
     accessTokenTtl: config.accessTokenTtl,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience
   })
-  tokens.prepare()
+  await tokens.prepare()
   fastify.decorate('accessTokens', tokens)
   fastify.decorateRequest('user', null as unknown as AccessTokenClaims)
   if (tokens.asymmetric) {
     const timer = setInterval(() => {
-      try {
-        tokens.reload()
-      } catch (error) {
-        fastify.log.error({ err: error }, 'could not re-read the signing keys')
-      }
+      tokens.reload().catch((error: unknown) => fastify.log.error({ err: error }, 'could not re-read the signing keys'))
     }, KEY_RELOAD_INTERVAL_MS).unref()
     fastify.addHook('onClose', async () => clearInterval(timer))
   }

@@ -24,21 +24,21 @@ declare module 'fastify' {
 
 /** The domain services, built once over the database and the token signer. */
 export default fp(async function services (fastify) {
-  const { config, db } = fastify
+  const { config, store } = fastify
   const passwords = new Passwords({ cost: config.bcryptCost, workers: config.hashWorkers, queueMax: config.hashQueueMax })
   fastify.addHook('onClose', () => passwords.close())
-  const users = new Users(db)
-  const sessions = new Sessions(db, config, storedSecret(db, 'refresh_secret'))
+  const users = new Users(store)
+  const sessions = new Sessions(store, config, await storedSecret(store, 'refresh_secret'))
   fastify.decorate('passwords', passwords)
   fastify.decorate('users', users)
   fastify.decorate('sessions', sessions)
-  const events = new AuthEvents(db)
+  const events = new AuthEvents(store)
   fastify.decorate('events', events)
-  fastify.decorate('admin', new Admin(db, sessions, events))
+  fastify.decorate('admin', new Admin(store, sessions, events))
   // With REDIS_URL the counts are shared by every instance; otherwise each process keeps its own.
   const { redis } = fastify
   const policy = { maxFailures: config.loginMaxFailures, failureWindow: config.loginFailureWindow }
-  const throttle = redis === undefined ? new MemoryLoginThrottle(policy) : new RedisLoginThrottle(redis, policy, config.redisPrefix, storedSecret(db, 'throttle_key'))
+  const throttle = redis === undefined ? new MemoryLoginThrottle(policy) : new RedisLoginThrottle(redis, policy, config.redisPrefix, await storedSecret(store, 'throttle_key'))
   fastify.decorate<LoginThrottle>('loginThrottle', throttle)
   const capacity = config.rateLimit.signupCapacity
   const signupCapacity = !config.rateLimit.enabled
@@ -46,7 +46,7 @@ export default fp(async function services (fastify) {
     : redis === undefined ? new MemorySignupCapacity(capacity) : new RedisSignupCapacity(redis, capacity, config.redisPrefix)
   fastify.decorate<SignupCapacity | undefined>('signupCapacity', signupCapacity)
   fastify.decorate('accounts', new Accounts({
-    db,
+    store,
     users,
     sessions,
     passwords,

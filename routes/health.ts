@@ -7,8 +7,6 @@ import { errors } from '../schemas/common.js'
 
 /** Readiness: answers ok only when the database answers, and Redis too when REDIS_URL is set. */
 const health: FastifyPluginAsyncTypebox = async function health (fastify) {
-  const ping = fastify.sqlite.prepare('SELECT 1')
-
   fastify.get('/health', {
     // Load balancers probe often from one address; a 429 here would take a healthy instance out.
     config: { rateLimit: false },
@@ -23,7 +21,7 @@ const health: FastifyPluginAsyncTypebox = async function health (fastify) {
     }
   }, async function check () {
     try {
-      ping.get()
+      await fastify.store.ping()
     } catch {
       throw new DatabaseUnavailable()
     }

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { Email, Name, NewPassword, NullableString, ref, Role, Username, Uuid } from './common.js'
+import { Email, Name, NewPassword, NullableString, ref, Role, STORABLE, Username, Uuid } from './common.js'
 import { EVENT_TYPES, type EventType } from '../src/events.js'
 import { User } from './user.js'
 
@@ -15,7 +15,7 @@ export type AdminUser = Static<typeof AdminUser>
 export const UserListQuery = Type.Object({
   page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  search: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Part of an email or username, any case.' }))
+  search: Type.Optional(Type.String({ minLength: 1, maxLength: 254, ...STORABLE, description: 'Part of an email or username, any case.' }))
 }, { additionalProperties: false })
 export type UserListQuery = Static<typeof UserListQuery>
 

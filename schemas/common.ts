@@ -45,6 +45,9 @@ export const Username = Type.String({
  */
 const WELL_FORMED = { pattern: '^[^\\p{Cs}]*$', 'x-error': 'must be well-formed Unicode (no unpaired surrogates)' }
 
+/** Stored or searched text: well-formed, and without NUL, which PostgreSQL's text cannot hold. */
+export const STORABLE = { pattern: '^[^\\p{Cs}\\u0000]*$', 'x-error': 'must be well-formed Unicode without NUL characters' }
+
 /** A password being set: the minimum length comes from `PASSWORD_MIN_LENGTH`. */
 export function NewPassword (minLength: number) {
   return Type.String({
@@ -83,7 +86,7 @@ export const Role = Type.String({
   examples: ['user']
 })
 
-const MetadataScalar = Type.Union([Type.String({ maxLength: 500, ...WELL_FORMED }), Type.Number(), Type.Boolean(), Type.Null()])
+const MetadataScalar = Type.Union([Type.String({ maxLength: 500, ...STORABLE }), Type.Number(), Type.Boolean(), Type.Null()])
 
 export const Metadata = Type.Record(
   Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),

@@ -1,6 +1,6 @@
 /** Registration and login: the flows that check credentials and start sessions. */
 import { randomUUID } from 'node:crypto'
-import type { Database, Transaction } from './db/index.js'
+import type { Executor, Store } from './db/index.js'
 import type { Account, UserRow } from './db/schema.js'
 import { EmailTaken, InvalidCredentials, invalidInput, InvalidToken, LogoutUnidentified, RoleNotAllowed, UsernameTaken } from './errors.js'
 import type { Passwords } from './passwords.js'
@@ -34,7 +34,7 @@ export interface AuthResult extends TokenPair {
 type NewUser = Omit<RegisterBody, 'role'>
 
 export interface AccountsOptions {
-  db: Database
+  store: Store
   users: Users
   sessions: Sessions
   passwords: Passwords
@@ -68,7 +68,7 @@ export class Accounts {
         await capacity?.take()
         took = true
       })
-      return this.#startSession(client, 'register', tx => users.insert(tx, { ...values, role }))
+      return await this.#startSession(client, 'register', tx => users.insert(tx, { ...values, role }))
     } catch (error) {
       // No account was made (the hash failed, or the email or username was taken meanwhile): the
       // slot is given back. The original error is what the client must see: a release that
@@ -80,11 +80,11 @@ export class Accounts {
 
   /** An account made by an operator (the CLI), with any role, admin included, and no session. */
   async createUser (input: NewUser & { role: string }): Promise<User> {
-    const { db, users, events } = this.#options
+    const { store, users, events } = this.#options
     const values = await this.#newUser(input, () => {}, async () => {})
-    return toPublicUser(db.transaction(tx => {
-      const user = users.insert(tx, { ...values, role: input.role })
-      events.record({ type: 'user_created', userId: user.id, reason: `role: ${user.role}` }, tx)
+    return toPublicUser(await store.transaction(async tx => {
+      const user = await users.insert(tx, { ...values, role: input.role })
+      await events.record({ type: 'user_created', userId: user.id, reason: `role: ${user.role}` }, tx)
       return user
     }))
   }
@@ -106,10 +106,15 @@ export class Accounts {
     checkRole()
 
     // Cheap early answers; the unique indexes remain the real guard against races.
-    if (users.findByEmail(email.email) !== undefined) throw new EmailTaken()
-    if (username !== undefined && users.findByUsername(username.username) !== undefined) throw new UsernameTaken()
-    passwords.admit()
-    await beforeHash()
+    if (await users.findByEmail(email.email) !== undefined) throw new EmailTaken()
+    if (username !== undefined && await users.findByUsername(username.username) !== undefined) throw new UsernameTaken()
+    const admission = passwords.admit()
+    try {
+      await beforeHash()
+    } catch (error) {
+      admission.release()
+      throw error
+    }
 
     const now = new Date()
     return {
@@ -120,7 +125,7 @@ export class Accounts {
       usernameKey: username?.key ?? null,
       name: name ?? null,
       metadata: input.metadata ?? {},
-      passwordHash: await passwords.hash(input.password),
+      passwordHash: await passwords.hash(input.password, admission),
       createdAt: now,
       updatedAt: now
     }
@@ -132,19 +137,25 @@ export class Accounts {
       ? `email:${normalizeEmail(input.email).key}`
       : `username:${usernameKey(input.username as string)}`
     // Shed before anything is counted or read: a login turned away for load is no attempt.
-    passwords.admit()
-    // Counted before the password is checked, so concurrent guesses are all counted.
-    const locked = await throttle.attempt(identifier)
-    const user = input.email !== undefined
-      ? users.findByEmail(input.email)
-      : users.findByUsername(input.username as string)
-    if (locked) this.#options.events.record({ type: 'login_locked', userId: user?.id, client })
+    const admission = passwords.admit()
+    let user: UserRow | undefined
+    try {
+      // Counted before the password is checked, so concurrent guesses are all counted.
+      const locked = await throttle.attempt(identifier)
+      user = input.email !== undefined
+        ? await users.findByEmail(input.email)
+        : await users.findByUsername(input.username as string)
+      if (locked) await this.#options.events.record({ type: 'login_locked', userId: user?.id, client })
+    } catch (error) {
+      admission.release()
+      throw error
+    }
     // Unknown users are checked against a dummy hash, so both failures take the same time.
-    const valid = await passwords.verify(input.password, user?.passwordHash)
+    const valid = await passwords.verify(input.password, user?.passwordHash, admission)
     // A disabled account gets the very answer of a wrong password, after the same work, and counts alike.
     if (user === undefined || !valid || user.disabledAt !== null) {
       const reason = user === undefined ? 'unknown_account' : valid ? 'disabled' : 'wrong_password'
-      this.#options.events.record({ type: 'login_failure', userId: user?.id, reason, client })
+      await this.#options.events.record({ type: 'login_failure', userId: user?.id, reason, client })
       throw new InvalidCredentials()
     }
     let checkedHash = user.passwordHash
@@ -152,7 +163,7 @@ export class Accounts {
     // that known accounts and unknown ones (checked against a dummy at the new cost) cost the same.
     if (passwords.needsRehash(checkedHash)) {
       const rehashed = await passwords.hash(input.password)
-      if (users.setPasswordHash(user.id, rehashed, users.db, checkedHash)) checkedHash = rehashed
+      if (await users.setPasswordHash(user.id, rehashed, undefined, checkedHash)) checkedHash = rehashed
     }
     // The password was checked while the event loop ran other requests: the session starts
     // only if the account is, at this moment, still enabled and of the password just checked.
@@ -160,25 +171,29 @@ export class Accounts {
     // Every identifier of the account starts over: its email and its username. Before the session
     // is written, so that a failure here (Redis unreachable) leaves nothing half-done.
     await throttle.reset(identifier, `email:${user.emailKey}`, `username:${user.usernameKey ?? ''}`)
-    return this.#startSession(client, 'login_success', tx => {
-      const current = users.findById(user.id, tx)
-      if (current === undefined || current.passwordHash !== checkedHash || current.disabledAt !== null) throw new InvalidCredentials()
+    return this.#startSession(client, 'login_success', async tx => {
+      // The account row is locked until the session is written (a no-op update; SQLite's write
+      // lock already holds it), so a password change or a disable committed meanwhile is either
+      // seen here or ends this session too.
+      if (!await users.setPasswordHash(user.id, checkedHash, tx, checkedHash)) throw new InvalidCredentials()
+      const current = await users.findById(user.id, tx)
+      if (current === undefined || current.disabledAt !== null) throw new InvalidCredentials()
       return current
     })
   }
 
   /** Exchanges a refresh token for a new pair: see Sessions.refresh for rotation and reuse. */
-  refresh (refreshToken: string, client: ClientInfo): TokenPair {
+  async refresh (refreshToken: string, client: ClientInfo): Promise<TokenPair> {
     const { sessions, events } = this.#options
     let refreshed
     try {
-      refreshed = sessions.refresh(refreshToken)
+      refreshed = await sessions.refresh(refreshToken)
     } catch (error) {
       const reused = error as { code?: string, sessionId?: string, userId?: string }
-      if (reused.code === 'REFRESH_TOKEN_REUSED') events.record({ type: 'refresh_reuse_detected', userId: reused.userId, sessionId: reused.sessionId, client })
+      if (reused.code === 'REFRESH_TOKEN_REUSED') await events.record({ type: 'refresh_reuse_detected', userId: reused.userId, sessionId: reused.sessionId, client })
       throw error
     }
-    events.record({ type: 'refresh', userId: refreshed.account.id, sessionId: refreshed.sessionId, client })
+    await events.record({ type: 'refresh', userId: refreshed.account.id, sessionId: refreshed.sessionId, client })
     return this.#tokens(refreshed.account, refreshed.sessionId, refreshed.refreshToken)
   }
 
@@ -187,18 +202,18 @@ export class Accounts {
    * client whose access token has expired can still log out), or with `all` every session of
    * that user. A refresh token sent beside an access token is ended too, if it is the same user's.
    */
-  logout (input: { session?: { sessionId: string, userId: string }, refreshToken?: string, all?: boolean }, client: ClientInfo): void {
-    const { db, sessions, events } = this.#options
-    const byRefreshToken = input.refreshToken === undefined ? undefined : sessions.findByRefreshToken(input.refreshToken)
+  async logout (input: { session?: { sessionId: string, userId: string }, refreshToken?: string, all?: boolean }, client: ClientInfo): Promise<void> {
+    const { sessions, events } = this.#options
+    const byRefreshToken = input.refreshToken === undefined ? undefined : await sessions.findByRefreshToken(input.refreshToken)
     const target = input.session ?? byRefreshToken
     if (target === undefined) throw new LogoutUnidentified()
     if (input.all === true) {
-      sessions.revokeAll(db, target.userId)
+      await sessions.revokeAll(undefined, target.userId)
     } else {
-      sessions.revoke(target.sessionId)
-      if (byRefreshToken !== undefined && byRefreshToken.userId === target.userId) sessions.revoke(byRefreshToken.sessionId)
+      await sessions.revoke(target.sessionId)
+      if (byRefreshToken !== undefined && byRefreshToken.userId === target.userId) await sessions.revoke(byRefreshToken.sessionId)
     }
-    events.record({ type: 'logout', userId: target.userId, sessionId: target.sessionId, reason: input.all === true ? 'all_sessions' : null, client })
+    await events.record({ type: 'logout', userId: target.userId, sessionId: target.sessionId, reason: input.all === true ? 'all_sessions' : null, client })
   }
 
   /**
@@ -206,41 +221,45 @@ export class Accounts {
    * every other session of that user: a device that had the old password is signed out.
    */
   async changePassword (userId: string, sessionId: string, input: { currentPassword: string, newPassword: string, confirmNewPassword?: string }, client: ClientInfo): Promise<void> {
-    const { db, users, sessions, passwords, throttle, events } = this.#options
+    const { store, users, sessions, passwords, throttle, events } = this.#options
     if (input.confirmNewPassword !== undefined && input.confirmNewPassword !== input.newPassword) {
       throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
     }
-    const user = users.findById(userId)
+    const user = await users.findById(userId)
     if (user === undefined) throw new InvalidToken()
     // A wrong current password is a failed attempt too, so a stolen access token is no
     // unthrottled way to guess the password. It has a key of its own: a stranger locking the
     // account's email at the login form must not stop its owner changing the password.
     const identifier = `user:${user.id}`
-    passwords.admit()
-    await throttle.attempt(identifier)
-    if (!await passwords.verify(input.currentPassword, user.passwordHash)) {
-      events.record({ type: 'login_failure', userId, sessionId, reason: 'wrong_current_password', client })
+    const admission = passwords.admit()
+    await throttle.attempt(identifier).catch((error: unknown) => {
+      admission.release()
+      throw error
+    })
+    if (!await passwords.verify(input.currentPassword, user.passwordHash, admission)) {
+      await events.record({ type: 'login_failure', userId, sessionId, reason: 'wrong_current_password', client })
       throw new InvalidCredentials()
     }
     const passwordHash = await passwords.hash(input.newPassword)
     await throttle.reset(identifier)
     // Hashing yields the event loop: commit only if the calling session is still live and the
     // password is still the one just checked. Two sessions changing it at once cannot both win.
-    db.transaction(tx => {
-      if (!sessions.isLive(sessionId, userId)) throw new InvalidToken()
-      if (!users.setPasswordHash(user.id, passwordHash, tx, user.passwordHash)) throw new InvalidCredentials()
-      sessions.revokeAll(tx, user.id, sessionId)
-      events.record({ type: 'password_change', userId, sessionId, client }, tx)
+    await store.transaction(async tx => {
+      if (!await users.setPasswordHash(user.id, passwordHash, tx, user.passwordHash)) throw new InvalidCredentials()
+      // After the compare-and-set, which holds the account row: a session that began or ended meanwhile is seen.
+      if (!await sessions.isLive(sessionId, userId, undefined, tx)) throw new InvalidToken()
+      await sessions.revokeAll(tx, user.id, sessionId)
+      await events.record({ type: 'password_change', userId, sessionId, client }, tx)
     })
   }
 
   /** Runs `findUser`, starts a session for that user and records `event`, in one transaction; then signs the access token. */
-  #startSession (client: ClientInfo, event: 'register' | 'login_success', findUser: (tx: Transaction) => UserRow): AuthResult {
-    const { db, sessions, events } = this.#options
-    const { user, session } = db.transaction(tx => {
-      const user = findUser(tx)
-      const session = sessions.start(tx, user.id, client)
-      events.record({ type: event, userId: user.id, sessionId: session.sessionId, client }, tx)
+  async #startSession (client: ClientInfo, event: 'register' | 'login_success', findUser: (tx: Executor) => Promise<UserRow>): Promise<AuthResult> {
+    const { store, sessions, events } = this.#options
+    const { user, session } = await store.transaction(async tx => {
+      const user = await findUser(tx)
+      const session = await sessions.start(tx, user.id, client)
+      await events.record({ type: event, userId: user.id, sessionId: session.sessionId, client }, tx)
       return { user, session }
     })
     return { user: toPublicUser(user), ...this.#tokens(user, session.sessionId, session.refreshToken) }

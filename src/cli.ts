@@ -84,7 +84,7 @@ async function createUser (args: string[]): Promise<string> {
 
 async function prune (args: string[]): Promise<string> {
   parseArgs({ args, strict: true, allowPositionals: false, options: {} })
-  const removed = await withApp(async app => ({ ...app.sessions.prune(), events: app.events.prune(app.config.auditRetention) }))
+  const removed = await withApp(async app => ({ ...await app.sessions.prune(), events: await app.events.prune(app.config.auditRetention) }))
   return `Pruned ${removed.sessions} sessions, ${removed.refreshTokens} refresh tokens and ${removed.events} audit events`
 }
 

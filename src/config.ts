@@ -16,7 +16,7 @@ export interface RateLimit {
 export interface Config {
   port: number
   host: string
-  /** SQLite file path, or `:memory:`. */
+  /** SQLite file path, `:memory:`, or a postgres:// URL. */
   databaseUrl: string
   /** HS256 (one secret) or an asymmetric algorithm whose public keys are published as a JWKS. */
   jwtAlgorithm: JwtAlgorithm
@@ -84,6 +84,11 @@ const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 
 const MAX_DURATION = 365 * 86400
 
 /** Parses `90s`, `15m`, `2h`, `7d` or a plain number of seconds into seconds; 0 only when allowed. */
+/** Whether DATABASE_URL names a PostgreSQL server (postgres:// or postgresql://) rather than a SQLite file. */
+export function isPostgresUrl (url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url)
+}
+
 export function parseDuration (text: string, allowZero = false): number | undefined {
   const match = /^(\d{1,9})([smhd]?)$/.exec(text.trim())
   if (match === null) return undefined
@@ -189,9 +194,15 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const databaseUrl = read('DATABASE_URL')?.trim() ?? './data/auth.db'
-  // A URL scheme (postgres://, file:, sqlite:) is not a path; one letter and a colon is a Windows drive.
-  if (/^[a-z][a-z0-9+.-]+:/i.test(databaseUrl)) {
-    problems.push(`DATABASE_URL must be a SQLite file path or :memory: (got "${databaseUrl}")`)
+  // postgres:// selects PostgreSQL. Any other URL scheme (file:, sqlite:, mysql:) is refused
+  // rather than taken for a file name; one letter and a colon is a Windows drive.
+  if (isPostgresUrl(databaseUrl)) {
+    // A PostgreSQL URL may hold a password: it is never echoed back.
+    if (!URL.canParse(databaseUrl) || new URL(databaseUrl).hostname === '') {
+      problems.push('DATABASE_URL must be a valid postgres://user:password@host:port/database URL (got a value of another form)')
+    }
+  } else if (/^[a-z][a-z0-9+.-]+:/i.test(databaseUrl)) {
+    problems.push(`DATABASE_URL must be a SQLite file path, :memory:, or a postgres:// URL (got "${databaseUrl}")`)
   }
 
   const logLevel = read('LOG_LEVEL')?.trim().toLowerCase() ?? 'info'

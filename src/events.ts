@@ -1,7 +1,7 @@
 /** The audit trail of what happens to accounts and sessions, for admins to read. */
 import { and, count, desc, eq, lt, type SQL } from 'drizzle-orm'
-import type { Database, Executor } from './db/index.js'
-import { authEvents } from './db/schema.js'
+import type { Executor, Store } from './db/index.js'
+import type { authEvents } from './db/schema.js'
 import type { ClientInfo } from './sessions.js'
 
 export const EVENT_TYPES = [
@@ -38,15 +38,15 @@ export type StoredEvent = typeof authEvents.$inferSelect
 const USER_AGENT_MAX = 512
 
 export class AuthEvents {
-  readonly #db: Database
+  readonly #store: Store
 
-  constructor (db: Database) {
-    this.#db = db
+  constructor (store: Store) {
+    this.#store = store
   }
 
   /** Records one event; inside the caller's transaction when one is given, so both commit together. */
-  record (event: AuthEvent, executor: Executor = this.#db, now = Date.now()): void {
-    executor.insert(authEvents).values({
+  async record (event: AuthEvent, executor?: Executor, now = Date.now()): Promise<void> {
+    const insert = (db: Executor) => db.insert(this.#store.tables.authEvents).values({
       type: event.type,
       userId: event.userId ?? null,
       sessionId: event.sessionId ?? null,
@@ -55,25 +55,27 @@ export class AuthEvents {
       ip: event.client?.ip ?? null,
       userAgent: event.client?.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
       createdAt: new Date(now)
-    }).run()
+    })
+    await (executor === undefined ? this.#store.write(insert) : insert(executor))
   }
 
   /** Newest first, optionally of one user or one type. */
-  list (options: { page: number, limit: number, userId?: string, type?: EventType }): { events: StoredEvent[], total: number } {
+  async list (options: { page: number, limit: number, userId?: string, type?: EventType }): Promise<{ events: StoredEvent[], total: number }> {
+    const { db, tables: { authEvents } } = this.#store
     const filters: SQL[] = []
     if (options.userId !== undefined) filters.push(eq(authEvents.userId, options.userId))
     if (options.type !== undefined) filters.push(eq(authEvents.type, options.type))
     const where = and(...filters)
-    const events = this.#db.select().from(authEvents).where(where)
+    const events = await db.select().from(authEvents).where(where)
       .orderBy(desc(authEvents.createdAt), desc(authEvents.id))
       .limit(options.limit).offset((options.page - 1) * options.limit)
-      .all()
-    const total = this.#db.select({ total: count() }).from(authEvents).where(where).get()?.total ?? 0
-    return { events, total }
+    const [counted] = await db.select({ total: count() }).from(authEvents).where(where)
+    return { events, total: counted?.total ?? 0 }
   }
 
   /** Deletes events older than `retentionSeconds`; returns how many. */
-  prune (retentionSeconds: number, now = Date.now()): number {
-    return this.#db.delete(authEvents).where(lt(authEvents.createdAt, new Date(now - retentionSeconds * 1000))).run().changes
+  async prune (retentionSeconds: number, now = Date.now()): Promise<number> {
+    const { authEvents } = this.#store.tables
+    return this.#store.changes(await this.#store.write(db => db.delete(authEvents).where(lt(authEvents.createdAt, new Date(now - retentionSeconds * 1000)))))
   }
 }

@@ -12,8 +12,8 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { and, desc, eq, gt, isNotNull, isNull, ne, or } from 'drizzle-orm'
 import { createSigner, createVerifier } from 'fast-jwt'
-import type { Database, Transaction } from './db/index.js'
-import { type PublicJwk, signingKeys } from './db/schema.js'
+import type { Executor, Store } from './db/index.js'
+import type { PublicJwk } from './db/schema.js'
 import { InvalidToken } from './errors.js'
 import type { AccessClaims } from './accounts.js'
 import type { AccessTokenClaims } from '../schemas/auth.js'
@@ -34,6 +34,9 @@ export const KEY_RELOAD_INTERVAL_MS = 5_000
 export const RETIRED_KEY_MARGIN_MS = 2 * KEY_RELOAD_INTERVAL_MS
 /** A token naming an unknown key makes the keys be re-read, at most this often. */
 const UNKNOWN_KID_RELOAD_MS = 1_000
+
+/** The lock under which instances add and retire signing keys. */
+const KEYS_LOCK = 'signing_keys'
 
 /** No honest access token comes near this; longer ones are refused before any parsing. */
 const TOKEN_MAX_LENGTH = 4096
@@ -88,7 +91,7 @@ type Verify = (token: string) => AccessTokenClaims
 
 export class AccessTokens {
   readonly algorithm: JwtAlgorithm
-  readonly #db: Database
+  readonly #store: Store
   readonly #policy: TokenPolicy
   /** The configured key (JWT_PRIVATE_KEY), when there is one. */
   readonly #givenKey?: { key: KeyObject, jwk: PublicJwk }
@@ -100,8 +103,8 @@ export class AccessTokens {
   #published: PublicJwk[] = []
   #unknownKidReloadAt = 0
 
-  constructor (db: Database, policy: TokenPolicy) {
-    this.#db = db
+  constructor (store: Store, policy: TokenPolicy) {
+    this.#store = store
     this.#policy = policy
     this.algorithm = policy.algorithm
     if (policy.algorithm === 'HS256') {
@@ -122,64 +125,68 @@ export class AccessTokens {
    * At start-up: makes sure a signing key of the configured algorithm exists (the given one, or
    * a generated one) and loads the keys. Safe when several instances start together.
    */
-  prepare (now = Date.now()): void {
+  async prepare (now = Date.now()): Promise<void> {
     if (!this.asymmetric) return
     const algorithm = this.algorithm as AsymmetricAlgorithm
-    // IMMEDIATE: the first instance to start takes the write lock, so instances starting together agree on one key.
-    this.#db.transaction(tx => {
+    const { signingKeys } = this.#store.tables
+    // Under the keys' lock: the first instance to start adds the key, so instances starting together agree on one.
+    await this.#store.transaction(async tx => {
       if (this.#givenKey !== undefined) {
         const { jwk } = this.#givenKey
-        tx.insert(signingKeys).values({ kid: jwk.kid, algorithm, privateKey: null, publicKey: jwk, createdAt: new Date(now) })
-          .onConflictDoUpdate({ target: signingKeys.kid, set: { retiredAt: null } }).run()
-        this.#retireAllBut(tx, jwk.kid, now)
+        await tx.insert(signingKeys).values({ kid: jwk.kid, algorithm, privateKey: null, publicKey: jwk, createdAt: new Date(now) })
+          .onConflictDoUpdate({ target: signingKeys.kid, set: { retiredAt: null } })
+        await this.#retireAllBut(tx, jwk.kid, now)
         return
       }
-      const current = tx.select({ kid: signingKeys.kid }).from(signingKeys)
+      const [current] = await tx.select({ kid: signingKeys.kid }).from(signingKeys)
         .where(and(eq(signingKeys.algorithm, algorithm), isNull(signingKeys.retiredAt), isNotNull(signingKeys.privateKey)))
-        .orderBy(desc(signingKeys.createdAt)).limit(1).get()
-      if (current === undefined) this.#addKey(tx, algorithm, now)
-      else this.#retireAllBut(tx, current.kid, now)
-    }, { behavior: 'immediate' })
-    this.reload(now)
+        .orderBy(desc(signingKeys.createdAt)).limit(1)
+      if (current === undefined) await this.#addKey(tx, algorithm, now)
+      else await this.#retireAllBut(tx, current.kid, now)
+    }, { lock: KEYS_LOCK })
+    await this.reload(now)
   }
 
   /** Adds a new signing key and retires the others; returns the new key's public JWK. */
-  rotate (now = Date.now()): PublicJwk {
+  async rotate (now = Date.now()): Promise<PublicJwk> {
     if (!this.asymmetric) throw new Error('rotate-keys needs an asymmetric JWT_ALGORITHM (EdDSA, ES256 or RS256); HS256 signs with JWT_SECRET')
     if (this.#givenKey !== undefined) throw new Error('the signing key is given by JWT_PRIVATE_KEY: rotate it by giving a new one')
-    const jwk = this.#db.transaction(tx => this.#addKey(tx, this.algorithm as AsymmetricAlgorithm, now), { behavior: 'immediate' })
-    this.reload(now)
+    const key = generatePrivateKey(this.algorithm as AsymmetricAlgorithm)
+    const jwk = await this.#store.transaction(tx => this.#addKey(tx, this.algorithm as AsymmetricAlgorithm, now, key), { lock: KEYS_LOCK })
+    await this.reload(now)
     return jwk
   }
 
-  #addKey (tx: Transaction, algorithm: AsymmetricAlgorithm, now: number): PublicJwk {
-    const key = generatePrivateKey(algorithm)
+  /** `key` is generated beforehand by callers that must not keep a transaction open while it is. */
+  async #addKey (tx: Executor, algorithm: AsymmetricAlgorithm, now: number, key = generatePrivateKey(algorithm)): Promise<PublicJwk> {
     const jwk = publicJwk(key, algorithm)
-    tx.insert(signingKeys).values({
+    await tx.insert(this.#store.tables.signingKeys).values({
       kid: jwk.kid,
       algorithm,
       privateKey: key.export({ format: 'pem', type: 'pkcs8' }) as string,
       publicKey: jwk,
       createdAt: new Date(now)
-    }).run()
-    this.#retireAllBut(tx, jwk.kid, now)
+    })
+    await this.#retireAllBut(tx, jwk.kid, now)
     return jwk
   }
 
   /** A retired key can no longer sign: its private half is dropped with it. */
-  #retireAllBut (tx: Transaction, kid: string, now: number): void {
-    tx.update(signingKeys).set({ retiredAt: new Date(now), privateKey: null })
-      .where(and(ne(signingKeys.kid, kid), isNull(signingKeys.retiredAt))).run()
+  async #retireAllBut (tx: Executor, kid: string, now: number): Promise<void> {
+    const { signingKeys } = this.#store.tables
+    await tx.update(signingKeys).set({ retiredAt: new Date(now), privateKey: null })
+      .where(and(ne(signingKeys.kid, kid), isNull(signingKeys.retiredAt)))
   }
 
   /** Re-reads the keys: the newest unretired one signs; every published one verifies. */
-  reload (now = Date.now()): void {
+  async reload (now = Date.now()): Promise<void> {
     if (!this.asymmetric) return
+    const { signingKeys } = this.#store.tables
     // Keys of another algorithm stay too: after a change of JWT_ALGORITHM, the tokens signed
     // before it verify (each with its own key's algorithm) until they expire.
-    const rows = this.#db.select().from(signingKeys)
+    const rows = await this.#store.db.select().from(signingKeys)
       .where(or(isNull(signingKeys.retiredAt), gt(signingKeys.retiredAt, new Date(now - this.#policy.accessTokenTtl * 1000 - RETIRED_KEY_MARGIN_MS))))
-      .orderBy(desc(signingKeys.createdAt)).all()
+      .orderBy(desc(signingKeys.createdAt))
     const verifiers = new Map<string, Verify>()
     for (const row of rows) {
       verifiers.set(row.kid, this.#verifiers.get(row.kid) ?? this.#verifier(publicPem(row.publicKey), row.algorithm as AsymmetricAlgorithm))
@@ -206,12 +213,22 @@ export class AccessTokens {
     return this.#sign(claims)
   }
 
-  /** The claims of a token this service signed, still within its lifetime; INVALID_TOKEN otherwise. */
-  verify (token: string): AccessTokenClaims {
+  /**
+   * The claims of a token this service signed, still within its lifetime; INVALID_TOKEN otherwise.
+   * Synchronous but for a token naming a key this instance has not loaded yet.
+   */
+  verify (token: string): AccessTokenClaims | Promise<AccessTokenClaims> {
     if (token.length > TOKEN_MAX_LENGTH) throw new InvalidToken()
+    if (this.#verify !== undefined) return this.#claims(this.#verify, token)
+    const kid = headerKidOrInvalid(token)
+    const verify = this.#verifiers.get(kid)
+    return verify !== undefined ? this.#claims(verify, token) : this.#verifyUnknownKid(kid, token)
+  }
+
+  #claims (verify: Verify, token: string): AccessTokenClaims {
     let claims: AccessTokenClaims
     try {
-      claims = (this.#verify ?? this.#verifierOf(token))(token)
+      claims = verify(token)
     } catch {
       throw new InvalidToken()
     }
@@ -220,18 +237,16 @@ export class AccessTokens {
     return claims
   }
 
-  /** The verifier of the key a token names; an unknown kid re-reads the keys (at most once a second), as a rotation elsewhere adds one. */
-  #verifierOf (token: string): Verify {
-    const kid = headerKid(token)
-    let verify = this.#verifiers.get(kid)
+  /** A kid this instance does not know re-reads the keys (at most once a second), as a rotation elsewhere adds one. */
+  async #verifyUnknownKid (kid: string, token: string): Promise<AccessTokenClaims> {
     const now = Date.now()
-    if (verify === undefined && now >= this.#unknownKidReloadAt) {
+    if (now >= this.#unknownKidReloadAt) {
       this.#unknownKidReloadAt = now + UNKNOWN_KID_RELOAD_MS
-      this.reload(now)
-      verify = this.#verifiers.get(kid)
+      await this.reload(now)
     }
+    const verify = this.#verifiers.get(kid)
     if (verify === undefined) throw new InvalidToken()
-    return verify
+    return this.#claims(verify, token)
   }
 
   /** The published public keys (RFC 7517); undefined with HS256, which has none. */
@@ -263,11 +278,15 @@ export class AccessTokens {
   }
 }
 
-/** The `kid` of a token's header, without verifying anything; throws when there is none. */
-function headerKid (token: string): string {
-  const dot = token.indexOf('.')
-  const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString()) as { kid?: unknown }
-  if (typeof header.kid !== 'string') throw new InvalidToken()
+/** The `kid` of a token's header, without verifying anything; INVALID_TOKEN when there is none. */
+function headerKidOrInvalid (token: string): string {
+  let header: { kid?: unknown }
+  try {
+    header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString())
+  } catch {
+    throw new InvalidToken()
+  }
+  if (typeof header?.kid !== 'string') throw new InvalidToken()
   return header.kid
 }
 

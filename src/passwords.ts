@@ -38,17 +38,28 @@ function dummyHash (cost: number): string {
   return `$2b$${String(cost).padStart(2, '0')}$${body}`
 }
 
+/** A request's place among the hash jobs: taken by `admit`, handed to its first job, or given back. */
+export interface Admission {
+  /** Gives the place back; does nothing once the place was handed to a job or given back. */
+  release: () => void
+}
+
 export class Passwords {
   readonly #cost: number
   readonly #dummy: string
-  readonly #queueMax: number
+  /** Jobs that may be running or waiting at once: one per thread, and HASH_QUEUE_MAX waiting. */
+  readonly #capacity: number
   readonly #pool: Piscina<HashTask, string | boolean>
+  /** Jobs running or waiting for a thread. */
+  #jobs = 0
+  /** Admitted requests that have not yet queued their first job (they are reading the database). */
+  #admitted = 0
   #closed = false
 
   constructor ({ cost, workers, queueMax }: PasswordsOptions) {
     this.#cost = cost
     this.#dummy = dummyHash(cost)
-    this.#queueMax = queueMax
+    this.#capacity = workers + queueMax
     // The threads start now and stay, so no login waits for one to boot. They run bare Node:
     // the worker is plain JavaScript and needs none of the parent's loaders or flags.
     // They run at a lower scheduling priority (nice +10) than the event loop: when hashing
@@ -64,12 +75,24 @@ export class Passwords {
   }
 
   /**
-   * Called before a request starts work that will hash: throws OVERLOADED (503) when
-   * HASH_QUEUE_MAX jobs already wait for a thread. The request then costs nothing more, and the
+   * Called before a request starts work that will hash: throws OVERLOADED (503) when every thread
+   * is busy and HASH_QUEUE_MAX jobs already wait. The request then costs nothing more, and the
    * jobs already queued still finish in reasonable time instead of the queue growing without bound.
+   * The place is held from here, while the request reads the database, until its first job takes
+   * it (pass the admission to `hash` or `verify`) or it is released: requests admitted together
+   * cannot overfill the queue.
    */
-  admit (): void {
-    if (this.#pool.queueSize >= this.#queueMax) throw Overloaded(1)
+  admit (): Admission {
+    if (this.#jobs + this.#admitted >= this.#capacity) throw Overloaded(1)
+    this.#admitted++
+    let held = true
+    return {
+      release: () => {
+        if (!held) return
+        held = false
+        this.#admitted--
+      }
+    }
   }
 
   /** Live hashing threads: the configured number until `close`, then none. */
@@ -77,8 +100,8 @@ export class Passwords {
     return this.#pool.threads.length
   }
 
-  async hash (password: string): Promise<string> {
-    return await this.#run({ op: 'hash', password: password.normalize('NFC'), cost: this.#cost }) as string
+  async hash (password: string, admission?: Admission): Promise<string> {
+    return await this.#run({ op: 'hash', password: password.normalize('NFC'), cost: this.#cost }, admission) as string
   }
 
   /** Whether `hash` was made at another cost than the configured one. */
@@ -87,8 +110,8 @@ export class Passwords {
   }
 
   /** Compares against `hash`, or against a dummy of equal cost when there is no account. */
-  async verify (password: string, hash: string | undefined): Promise<boolean> {
-    const match = await this.#run({ op: 'compare', password: password.normalize('NFC'), hash: hash ?? this.#dummy }) as boolean
+  async verify (password: string, hash: string | undefined, admission?: Admission): Promise<boolean> {
+    const match = await this.#run({ op: 'compare', password: password.normalize('NFC'), hash: hash ?? this.#dummy }, admission) as boolean
     return match && hash !== undefined
   }
 
@@ -98,9 +121,14 @@ export class Passwords {
     await this.#pool.close()
   }
 
-  #run (task: HashTask): Promise<string | boolean> {
+  #run (task: HashTask, admission?: Admission): Promise<string | boolean> {
+    admission?.release()
     // Once closed, a late job must not start the threads again.
     if (this.#closed) return Promise.reject(new Error('the hash pool is closed'))
-    return this.#pool.run(task)
+    this.#jobs++
+    const job = this.#pool.run(task)
+    const settled = () => { this.#jobs-- }
+    job.then(settled, settled)
+    return job
   }
 }

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { and, desc, eq, gt, inArray, isNotNull, isNull, lte, ne, or, sql } from 'drizzle-orm'
-import type { Database, Executor } from './db/index.js'
-import { type Account, accountColumns, refreshTokens, sessions, users } from './db/schema.js'
+import type { Executor, Prepared, Store } from './db/index.js'
+import { type Account, accountColumns } from './db/schema.js'
 import { InvalidRefreshToken, RefreshTokenReused } from './errors.js'
 import { childRefreshToken, hashRefreshToken, newRefreshToken } from './tokens.js'
 
@@ -47,19 +47,26 @@ export interface SessionView {
 /** Stored user agents are capped: they are informational, and headers can be long. */
 const USER_AGENT_MAX = 512
 
+interface TokenRow {
+  token: { usedAt: Date | null, expiresAt: Date }
+  session: { id: string, userId: string, revokedAt: Date | null, expiresAt: Date, maxExpiresAt: Date }
+  account: Account
+}
+
 export class Sessions {
-  readonly #db: Database
+  readonly #store: Store
   readonly #policy: SessionPolicy
   /** The key that derives each refresh token's successor. */
   readonly #refreshKey: string
-  readonly #liveUser
-  readonly #isLive
-  readonly #byRefreshToken
+  readonly #liveUser: Prepared<Account>
+  readonly #isLive: Prepared<{ live: number }>
+  readonly #byRefreshToken: Prepared<TokenRow>
 
-  constructor (db: Database, policy: SessionPolicy, refreshKey: string) {
-    this.#db = db
+  constructor (store: Store, policy: SessionPolicy, refreshKey: string) {
+    this.#store = store
     this.#policy = policy
     this.#refreshKey = refreshKey
+    const { db, tables: { sessions, users } } = store
     const live = and(
       eq(sessions.id, sql.placeholder('sessionId')),
       eq(sessions.userId, sql.placeholder('userId')),
@@ -68,28 +75,29 @@ export class Sessions {
       isNull(users.disabledAt)
     )
     // The guard's only query: one primary-key look-up joined to its user's public columns.
-    this.#liveUser = db.select(accountColumns).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live).prepare()
+    this.#liveUser = store.prepare('live_user', db.select(accountColumns(users)).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live))
     // Token verification needs only a yes or no.
-    this.#isLive = db.select({ live: sql<number>`1` }).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live).prepare()
-    this.#byRefreshToken = db.select({
-      token: refreshTokens,
-      session: sessions,
-      account: accountColumns
-    })
+    this.#isLive = store.prepare('session_is_live', db.select({ live: sql<number>`1` }).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live))
+    this.#byRefreshToken = store.prepare('session_by_refresh_token', this.#tokenQuery(db).where(eq(this.#store.tables.refreshTokens.tokenHash, sql.placeholder('tokenHash'))))
+  }
+
+  /** A refresh token's row with its session and its user. */
+  #tokenQuery (db: Executor) {
+    const { refreshTokens, sessions, users } = this.#store.tables
+    return db.select({ token: refreshTokens, session: sessions, account: accountColumns(users) })
       .from(refreshTokens)
       .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(eq(refreshTokens.tokenHash, sql.placeholder('tokenHash')))
-      .prepare()
   }
 
   /** Starts a session with its first refresh token; meant to run inside the caller's transaction. */
-  start (executor: Executor, userId: string, client: ClientInfo, now = Date.now()): StartedSession {
+  async start (executor: Executor, userId: string, client: ClientInfo, now = Date.now()): Promise<StartedSession> {
+    const { sessions, refreshTokens } = this.#store.tables
     const sessionId = randomUUID()
     const refreshToken = newRefreshToken()
     const maxExpiresAt = now + this.#policy.sessionMaxAge * 1000
     const expiresAt = Math.min(now + this.#policy.refreshTokenTtl * 1000, maxExpiresAt)
-    executor.insert(sessions).values({
+    await executor.insert(sessions).values({
       id: sessionId,
       userId,
       createdAt: new Date(now),
@@ -98,13 +106,13 @@ export class Sessions {
       maxExpiresAt: new Date(maxExpiresAt),
       userAgent: client.userAgent?.slice(0, USER_AGENT_MAX),
       ip: client.ip
-    }).run()
-    executor.insert(refreshTokens).values({
+    })
+    await executor.insert(refreshTokens).values({
       tokenHash: hashRefreshToken(refreshToken),
       sessionId,
       createdAt: new Date(now),
       expiresAt: new Date(expiresAt)
-    }).run()
+    })
     return { sessionId, refreshToken }
   }
 
@@ -113,30 +121,31 @@ export class Sessions {
    * maximum age). Within the grace window a spent token yields the same successor again, so
    * concurrent refreshes advance the session once; after it, reuse ends the session.
    */
-  refresh (token: string, now = Date.now()): RefreshedSession {
+  async refresh (token: string, now = Date.now()): Promise<RefreshedSession> {
+    const { refreshTokens, sessions } = this.#store.tables
     const tokenHash = hashRefreshToken(token)
     // Read and write in one transaction, so a logout or a disable in between cannot be missed.
     // The outcome is returned, not thrown, so that a theft's revocation is committed.
-    const outcome: 'invalid' | { reused: { id: string, userId: string } } | RefreshedSession = this.#db.transaction(tx => {
-      const row = this.#byRefreshToken.get({ tokenHash })
+    const outcome: 'invalid' | { reused: { id: string, userId: string } } | RefreshedSession = await this.#store.transaction(async tx => {
+      const [row] = await this.#tokenQuery(tx).where(eq(refreshTokens.tokenHash, tokenHash)).limit(1)
       if (row === undefined || !this.#sessionLive(row, now)) return 'invalid'
       const { session, account } = row
       const successor = childRefreshToken(this.#refreshKey, token)
       if (row.token.usedAt !== null) {
         if (this.#withinGrace(row.token.usedAt, now)) return { sessionId: session.id, account, refreshToken: successor }
-        this.revoke(session.id, now, undefined, tx)
+        await this.revoke(session.id, now, undefined, tx)
         return { reused: session }
       }
       if (row.token.expiresAt.getTime() <= now) return 'invalid'
 
       const expiresAt = new Date(Math.min(now + this.#policy.refreshTokenTtl * 1000, session.maxExpiresAt.getTime()))
       // The condition makes the spend happen once even when several processes share the database.
-      const spent = tx.update(refreshTokens).set({ usedAt: new Date(now) })
-        .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))).run()
-      if (spent.changes > 0) {
-        tx.insert(refreshTokens).values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
-          .onConflictDoNothing().run()
-        tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id)).run()
+      const spent = this.#store.changes(await tx.update(refreshTokens).set({ usedAt: new Date(now) })
+        .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))))
+      if (spent > 0) {
+        await tx.insert(refreshTokens).values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
+          .onConflictDoNothing()
+        await tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id))
       }
       return { sessionId: session.id, account, refreshToken: successor }
     })
@@ -150,8 +159,8 @@ export class Sessions {
    * grace window), for logging out with it. An old spent token names nothing: it must not be
    * able to end sessions, least of all every session of the user.
    */
-  findByRefreshToken (token: string, now = Date.now()): { sessionId: string, userId: string } | undefined {
-    const row = this.#byRefreshToken.get({ tokenHash: hashRefreshToken(token) })
+  async findByRefreshToken (token: string, now = Date.now()): Promise<{ sessionId: string, userId: string } | undefined> {
+    const [row] = await this.#byRefreshToken({ tokenHash: hashRefreshToken(token) })
     if (row === undefined || !this.#sessionLive(row, now) || row.token.expiresAt.getTime() <= now) return undefined
     if (row.token.usedAt !== null && !this.#withinGrace(row.token.usedAt, now)) return undefined
     return { sessionId: row.session.id, userId: row.session.userId }
@@ -166,37 +175,42 @@ export class Sessions {
   }
 
   /** The user of a live session, or undefined when the session is unknown, revoked or expired. */
-  liveUser (sessionId: string, userId: string, now = Date.now()): Account | undefined {
-    return this.#liveUser.get({ sessionId, userId, now })
+  async liveUser (sessionId: string, userId: string, now = Date.now()): Promise<Account | undefined> {
+    return (await this.#liveUser({ sessionId, userId, now: this.#store.time(now) }))[0]
   }
 
-  /** Whether the session exists, belongs to the user, and is neither revoked nor expired. */
-  isLive (sessionId: string, userId: string, now = Date.now()): boolean {
-    return this.#isLive.get({ sessionId, userId, now }) !== undefined
+  /** Whether the session exists, belongs to the user, and is neither revoked nor expired; with an executor, read inside that transaction. */
+  async isLive (sessionId: string, userId: string, now = Date.now(), executor?: Executor): Promise<boolean> {
+    if (executor === undefined) return (await this.#isLive({ sessionId, userId, now: this.#store.time(now) })).length > 0
+    const { sessions, users } = this.#store.tables
+    const rows = await executor.select({ id: sessions.id }).from(sessions).innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date(now)), isNull(users.disabledAt)))
+    return rows.length > 0
   }
 
   /** Ends a live session (of `userId`, when given); false when there is no such live session. */
-  revoke (sessionId: string, now = Date.now(), userId?: string, executor: Executor = this.#db): boolean {
-    const result = executor.update(sessions).set({ revokedAt: new Date(now) })
+  async revoke (sessionId: string, now = Date.now(), userId?: string, executor?: Executor): Promise<boolean> {
+    const { sessions } = this.#store.tables
+    const revoke = (db: Executor) => db.update(sessions).set({ revokedAt: new Date(now) })
       .where(and(
         eq(sessions.id, sessionId),
         isNull(sessions.revokedAt),
         gt(sessions.expiresAt, new Date(now)),
         userId === undefined ? undefined : eq(sessions.userId, userId)
       ))
-      .run()
-    return result.changes > 0
+    return this.#store.changes(executor === undefined ? await this.#store.write(revoke) : await revoke(executor)) > 0
   }
 
-  /** Ends every session of a user, or every one but `exceptSessionId`. */
-  revokeAll (executor: Executor, userId: string, exceptSessionId?: string, now = Date.now()): number {
-    return executor.update(sessions).set({ revokedAt: new Date(now) })
+  /** Ends every session of a user, or every one but `exceptSessionId`; without an executor, in a write of its own. */
+  async revokeAll (executor: Executor | undefined, userId: string, exceptSessionId?: string, now = Date.now()): Promise<number> {
+    const { sessions } = this.#store.tables
+    const revoke = (db: Executor) => db.update(sessions).set({ revokedAt: new Date(now) })
       .where(and(
         eq(sessions.userId, userId),
         isNull(sessions.revokedAt),
         exceptSessionId === undefined ? undefined : ne(sessions.id, exceptSessionId)
       ))
-      .run().changes
+    return this.#store.changes(executor === undefined ? await this.#store.write(revoke) : await revoke(executor))
   }
 
   /**
@@ -204,21 +218,24 @@ export class Sessions {
    * tokens. Spent tokens stay while their session lives: they are what reuse is detected by.
    * A deleted session's access tokens stay refused: no live row names them.
    */
-  prune (now = Date.now()): { sessions: number, refreshTokens: number } {
+  async prune (now = Date.now()): Promise<{ sessions: number, refreshTokens: number }> {
+    const { sessions, refreshTokens } = this.#store.tables
     const ended = or(isNotNull(sessions.revokedAt), lte(sessions.expiresAt, new Date(now)))
-    return this.#db.transaction(tx => {
-      const refreshTokensDeleted = tx.delete(refreshTokens).where(or(
+    const { changes } = this.#store
+    return this.#store.transaction(async tx => {
+      const refreshTokensDeleted = changes(await tx.delete(refreshTokens).where(or(
         and(isNull(refreshTokens.usedAt), lte(refreshTokens.expiresAt, new Date(now))),
         inArray(refreshTokens.sessionId, tx.select({ id: sessions.id }).from(sessions).where(ended))
-      )).run().changes
-      const sessionsDeleted = tx.delete(sessions).where(ended).run().changes
+      )))
+      const sessionsDeleted = changes(await tx.delete(sessions).where(ended))
       return { sessions: sessionsDeleted, refreshTokens: refreshTokensDeleted }
     })
   }
 
   /** A user's live sessions, most recently used first. */
-  list (userId: string, now = Date.now()): SessionView[] {
-    return this.#db.select({
+  async list (userId: string, now = Date.now()): Promise<SessionView[]> {
+    const { sessions } = this.#store.tables
+    return this.#store.db.select({
       id: sessions.id,
       createdAt: sessions.createdAt,
       lastUsedAt: sessions.lastUsedAt,
@@ -229,6 +246,5 @@ export class Sessions {
       .from(sessions)
       .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date(now))))
       .orderBy(desc(sessions.lastUsedAt))
-      .all()
   }
 }

@@ -1,7 +1,7 @@
 /** User records: identity normalization, look-ups and the public view of a user. */
 import { and, eq, sql } from 'drizzle-orm'
-import type { Database, Executor } from './db/index.js'
-import { type Account, users, type UserRow } from './db/schema.js'
+import type { Executor, Prepared, Store, Tables } from './db/index.js'
+import type { Account, UserRow } from './db/schema.js'
 import { EmailTaken, invalidInput, UsernameTaken } from './errors.js'
 import type { AdminUser } from '../schemas/admin.js'
 import type { User } from '../schemas/user.js'
@@ -53,52 +53,60 @@ export function toAdminUser (row: Account): AdminUser {
   return { ...toPublicUser(row), disabledAt: row.disabledAt?.toISOString() ?? null }
 }
 
-/** Maps a unique-index violation to the 409 it means; anything else is returned unchanged. */
+/** Maps a unique-index violation (SQLite's or PostgreSQL's) to the 409 it means; anything else is returned unchanged. */
 export function uniqueViolation (error: unknown): unknown {
-  const cause = (error as { cause?: unknown }).cause ?? error
-  const message = cause as { code?: string, message?: string }
-  if (message.code !== 'SQLITE_CONSTRAINT_UNIQUE') return error
-  if (message.message?.includes('users.email_key') === true) return new EmailTaken()
-  if (message.message?.includes('users.username_key') === true) return new UsernameTaken()
+  const cause = ((error as { cause?: unknown }).cause ?? error) as { code?: string, message?: string, constraint?: string }
+  const index = cause.code === 'SQLITE_CONSTRAINT_UNIQUE'
+    ? /users\.(email_key|username_key)/.exec(cause.message ?? '')?.[1]
+    : cause.code === '23505' ? /^users_(email_key|username_key)_unique$/.exec(cause.constraint ?? '')?.[1] : undefined
+  if (index === 'email_key') return new EmailTaken()
+  if (index === 'username_key') return new UsernameTaken()
   return error
 }
 
 export class Users {
-  readonly #byEmailKey
-  readonly #byUsernameKey
-  readonly #byId
+  readonly #store: Store
+  readonly #byEmailKey: Prepared<UserRow>
+  readonly #byUsernameKey: Prepared<UserRow>
+  readonly #byId: Prepared<UserRow>
 
-  constructor (readonly db: Database) {
-    this.#byEmailKey = db.select().from(users).where(eq(users.emailKey, sql.placeholder('key'))).prepare()
-    this.#byUsernameKey = db.select().from(users).where(eq(users.usernameKey, sql.placeholder('key'))).prepare()
-    this.#byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare()
+  constructor (store: Store) {
+    this.#store = store
+    const { db, tables: { users } } = store
+    this.#byEmailKey = store.prepare('user_by_email_key', db.select().from(users).where(eq(users.emailKey, sql.placeholder('key'))))
+    this.#byUsernameKey = store.prepare('user_by_username_key', db.select().from(users).where(eq(users.usernameKey, sql.placeholder('key'))))
+    this.#byId = store.prepare('user_by_id', db.select().from(users).where(eq(users.id, sql.placeholder('id'))))
   }
 
-  findByEmail (email: string): UserRow | undefined {
-    return this.#byEmailKey.get({ key: normalizeEmail(email).key })
+  async findByEmail (email: string): Promise<UserRow | undefined> {
+    return (await this.#byEmailKey({ key: normalizeEmail(email).key }))[0]
   }
 
-  findByUsername (username: string): UserRow | undefined {
-    return this.#byUsernameKey.get({ key: usernameKey(username) })
+  async findByUsername (username: string): Promise<UserRow | undefined> {
+    return (await this.#byUsernameKey({ key: usernameKey(username) }))[0]
   }
 
   /** A user by id; with an executor, read inside that transaction. */
-  findById (id: string, executor?: Executor): UserRow | undefined {
-    return executor === undefined ? this.#byId.get({ id }) : executor.select().from(users).where(eq(users.id, id)).get()
+  async findById (id: string, executor?: Executor): Promise<UserRow | undefined> {
+    if (executor === undefined) return (await this.#byId({ id }))[0]
+    const { users } = this.#store.tables
+    return (await executor.select().from(users).where(eq(users.id, id)).limit(1))[0]
   }
 
   /**
    * Sets a user's password hash, only if it is still `expected` when that is given (a
    * compare-and-set, so a concurrent change is never overwritten). True when it was set.
    */
-  setPasswordHash (id: string, passwordHash: string, executor: Executor = this.db, expected?: string): boolean {
-    return executor.update(users).set({ passwordHash })
+  async setPasswordHash (id: string, passwordHash: string, executor?: Executor, expected?: string): Promise<boolean> {
+    const { users } = this.#store.tables
+    const set = (db: Executor) => db.update(users).set({ passwordHash })
       .where(and(eq(users.id, id), expected === undefined ? undefined : eq(users.passwordHash, expected)))
-      .run().changes > 0
+    return this.#store.changes(executor === undefined ? await this.#store.write(set) : await set(executor)) > 0
   }
 
   /** Changes a user's own profile fields; a taken username surfaces as USERNAME_TAKEN. */
-  updateProfile (id: string, changes: { name?: string | null, username?: string | null, metadata?: Record<string, unknown> }): UserRow | undefined {
+  async updateProfile (id: string, changes: { name?: string | null, username?: string | null, metadata?: Record<string, unknown> }): Promise<UserRow | undefined> {
+    const { users } = this.#store.tables
     const values: Partial<typeof users.$inferInsert> = { updatedAt: new Date() }
     if (changes.name !== undefined) {
       const name = changes.name?.trim() ?? null
@@ -112,16 +120,16 @@ export class Users {
     }
     if (changes.metadata !== undefined) values.metadata = changes.metadata
     try {
-      return this.db.update(users).set(values).where(eq(users.id, id)).returning().get()
+      return (await this.#store.write(db => db.update(users).set(values).where(eq(users.id, id)).returning()))[0]
     } catch (error) {
       throw uniqueViolation(error)
     }
   }
 
   /** Inserts a user; a taken email or username surfaces as EMAIL_TAKEN / USERNAME_TAKEN. */
-  insert (executor: Executor, values: typeof users.$inferInsert): UserRow {
+  async insert (executor: Executor, values: Tables['users']['$inferInsert']): Promise<UserRow> {
     try {
-      return executor.insert(users).values(values).returning().get()
+      return (await executor.insert(this.#store.tables.users).values(values).returning())[0] as UserRow
     } catch (error) {
       throw uniqueViolation(error)
     }

@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyServerOptions, LightMyRequestResponse } from 'fastify'
+import { type SQL, sql } from 'drizzle-orm'
 import { Redis } from 'ioredis'
+import pg from 'pg'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 
@@ -27,16 +29,85 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 export type App = Awaited<ReturnType<typeof buildApp>>
 
+/** The test PostgreSQL, set by CI (`.ci/run`); the PostgreSQL suites are skipped without it. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
+export const POSTGRES_SKIP = TEST_DATABASE_URL === undefined
+  ? 'TEST_DATABASE_URL is not set: the PostgreSQL suites need a PostgreSQL server (CI sets it to 127.0.0.1:5432, database test)'
+  : false
+
+/**
+ * Set by the suites of test/postgres, which run behaviour suites again with PostgreSQL: each app
+ * built without a DATABASE_URL of its own then gets a new, empty PostgreSQL database.
+ */
+const ENGINE_VARIABLE = 'AUTH_TEST_ENGINE'
+
+/** Runs a behaviour suite (imported by `load`) with every app on a PostgreSQL database of its own. */
+export async function onPostgres (load: () => Promise<unknown>): Promise<void> {
+  if (POSTGRES_SKIP !== false) {
+    const { default: tap } = await import('tap')
+    tap.test('on PostgreSQL', { skip: POSTGRES_SKIP }, async () => {})
+    return
+  }
+  process.env[ENGINE_VARIABLE] = 'postgres'
+  await load()
+}
+
+let databases = 0
+/** A new, empty PostgreSQL database, as `DATABASE_URL`; dropped when the test ends. */
+export async function postgresDatabase (t: Teardown): Promise<Record<string, string>> {
+  if (TEST_DATABASE_URL === undefined) throw new Error('TEST_DATABASE_URL is not set')
+  // A database rather than a schema: the migrations name the public schema.
+  const name = `auth_test_${process.pid}_${++databases}`
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  await admin.connect()
+  try {
+    await admin.query(`CREATE DATABASE ${name}`)
+  } finally {
+    await admin.end()
+  }
+  t.teardown(async () => {
+    const dropper = new pg.Client({ connectionString: TEST_DATABASE_URL })
+    await dropper.connect()
+    await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await dropper.end()
+  })
+  const url = new URL(TEST_DATABASE_URL)
+  url.pathname = `/${name}`
+  return { DATABASE_URL: url.href }
+}
+
 /** A ready app; `setup` may add routes before it is ready. Closed when the test ends. */
 export async function build (t: Teardown, env: Record<string, string> = {}, options: {
   overrides?: Partial<FastifyServerOptions>
   setup?: (app: App) => void
 } = {}): Promise<App> {
-  const app = await buildApp(loadConfig({ ...TEST_ENV, ...env }), { logger: false, ...options.overrides })
+  const database = process.env[ENGINE_VARIABLE] === 'postgres' && env.DATABASE_URL === undefined ? await postgresDatabase(t) : {}
+  const app = await buildApp(loadConfig({ ...TEST_ENV, ...database, ...env }), { logger: false, ...options.overrides })
   options.setup?.(app)
   await app.ready()
   t.teardown(() => app.close())
   return app
+}
+
+/**
+ * Runs SQL on an app's database, whichever the engine: `${value}`s are bound as parameters, a
+ * Date as the engine keeps times. For tests that reach past the API (to age a session, say).
+ */
+export function query (app: App) {
+  return async function run (strings: TemplateStringsArray, ...values: unknown[]): Promise<Array<Record<string, unknown>>> {
+    const { store } = app
+    const statement = sql(strings, ...values.map(value => value instanceof Date ? store.time(value.getTime()) : value))
+    const db = store.db as unknown as {
+      all: (query: SQL) => Promise<Array<Record<string, unknown>>>
+      run: (query: SQL) => Promise<unknown>
+      execute: (query: SQL) => Promise<{ rows: Array<Record<string, unknown>> }>
+    }
+    if (store.dialect === 'postgres') return (await db.execute(statement)).rows
+    // better-sqlite3 reads rows only from statements that return some.
+    if (/^\s*SELECT\b/i.test(strings[0] ?? '')) return db.all(statement)
+    await db.run(statement)
+    return []
+  }
 }
 
 /** Listens on a random loopback port and returns its base URL. */

@@ -52,9 +52,9 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
       }
     }
   }, async function updateProfile (request) {
-    const user = users.updateProfile(request.user.sub, request.body)
+    const user = await users.updateProfile(request.user.sub, request.body)
     if (user === undefined) throw new NotFound('User')
-    fastify.events.record({ type: 'profile_change', userId: user.id, sessionId: request.user.sid, reason: Object.keys(request.body).sort().join(', '), client: clientInfo(request) })
+    await fastify.events.record({ type: 'profile_change', userId: user.id, sessionId: request.user.sid, reason: Object.keys(request.body).sort().join(', '), client: clientInfo(request) })
     return toPublicUser(user)
   })
 }

@@ -121,7 +121,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       }
     }
   }, async function verify (request) {
-    return { valid: true as const, payload: fastify.verifyAccessToken(request.body.token) }
+    return { valid: true as const, payload: await fastify.verifyAccessToken(request.body.token) }
   })
 
   // Children of this plugin, so the password normalization above applies to them too.

@@ -38,9 +38,9 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       const cookie = sent === undefined ? fastify.refreshCookie(request) : undefined
       const token = sent ?? cookie
       if (token === undefined) throw new MissingRefreshToken()
-      if (cookie === undefined) return accounts.refresh(token, clientInfo(request))
+      if (cookie === undefined) return await accounts.refresh(token, clientInfo(request))
       try {
-        return fastify.withRefreshCookie(reply, accounts.refresh(token, clientInfo(request)))
+        return fastify.withRefreshCookie(reply, await accounts.refresh(token, clientInfo(request)))
       } catch (error) {
         // The cookie's token is dead (spent, expired, its session ended): the browser drops it.
         fastify.clearRefreshCookie(reply)
@@ -64,11 +64,11 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       }
     }
   }, async function logout (request, reply) {
-    const claims = fastify.optionalAccessToken(request)
+    const claims = await fastify.optionalAccessToken(request)
     const cookie = fastify.refreshCookie(request)
     // Signed out in the browser whatever happens next.
     if (cookie !== undefined) fastify.clearRefreshCookie(reply)
-    accounts.logout({
+    await accounts.logout({
       session: claims === undefined ? undefined : { sessionId: claims.sid, userId: claims.sub },
       refreshToken: request.body.refreshToken ?? cookie,
       all: request.body.all
@@ -87,7 +87,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
     }
   }, async function listSessions (request) {
     return {
-      sessions: sessions.list(request.user.sub).map(session => ({
+      sessions: (await sessions.list(request.user.sub)).map(session => ({
         id: session.id,
         createdAt: session.createdAt.toISOString(),
         lastUsedAt: session.lastUsedAt.toISOString(),
@@ -113,8 +113,8 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       }
     }
   }, async function endSession (request) {
-    if (!sessions.revoke(request.params.id, Date.now(), request.user.sub)) throw new NotFound('Session')
-    fastify.events.record({ type: 'session_revoked', userId: request.user.sub, sessionId: request.params.id, client: clientInfo(request) })
+    if (!await sessions.revoke(request.params.id, Date.now(), request.user.sub)) throw new NotFound('Session')
+    await fastify.events.record({ type: 'session_revoked', userId: request.user.sub, sessionId: request.params.id, client: clientInfo(request) })
     return { message: 'Session ended' }
   })
 }

@@ -1,16 +1,86 @@
-/** Opens the SQLite database, tunes it for a service, and brings its schema up to date. */
+/**
+ * The database: SQLite (a file, the default) or PostgreSQL (DATABASE_URL=postgres://…), opened,
+ * tuned and migrated at start-up, behind one interface so that no repository above knows which.
+ *
+ * The repositories are written once, to the part of drizzle's API both dialects share: awaited
+ * query builders, `.returning()` for the rows a write touched, `.limit(1)` for a single row, and
+ * this module's `transaction` and `prepare`. They are typed against drizzle's asynchronous SQLite
+ * database and SQLite's tables (schema.ts); with PostgreSQL they are given PostgreSQL's tables
+ * (schema.pg.ts), which have the same names, columns and row types. The behaviour suites run
+ * against both engines, which is what keeps a dialect-only call from slipping in.
+ */
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Sqlite from 'better-sqlite3'
-import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
+import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres'
+import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator'
+import { sql } from 'drizzle-orm'
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
+import pg from 'pg'
+import { isPostgresUrl } from '../config.js'
 import * as schema from './schema.js'
+import * as pgSchema from './schema.pg.js'
 
-export type Database = BetterSQLite3Database<typeof schema>
-export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
-/** Either the database or an open transaction: what a write that may be part of a larger one takes. */
-export type Executor = Database | Transaction
+export type Tables = typeof schema
+/** A database or an open transaction, as the repositories see either engine. */
+export type Database = BaseSQLiteDatabase<'async', unknown, Tables>
+/** A write that may be part of a larger one takes the caller's transaction, or the database. */
+export type Executor = Database
+export type Dialect = 'sqlite' | 'postgres'
+
+/** A query prepared once, run with its placeholders' values; the rows it returns. */
+export type Prepared<T> = (values: Record<string, unknown>) => Promise<T[]> | T[]
+
+export interface Store {
+  readonly dialect: Dialect
+  readonly db: Database
+  /** The tables of this engine's schema. */
+  readonly tables: Tables
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
+   * `work` awaits nothing but the transaction's own queries, and never opens another one.
+   * `lock` names a lock held until the end, serializing the transactions that take it across
+   * every instance (SQLite's write lock already serializes every transaction).
+   */
+  transaction: <T>(work: (tx: Executor) => Promise<T>, options?: { lock?: string }) => Promise<T>
+  /**
+   * A write outside any caller's transaction. On SQLite it takes its turn among the transactions
+   * (on one connection, a statement run while a transaction is open would belong to it, and be
+   * undone by its rollback); on PostgreSQL it runs at once, in a transaction of its own.
+   */
+  write: <T>(work: (db: Executor) => Promise<T>) => Promise<T>
+  /**
+   * Prepares a query once (on PostgreSQL, a named statement on each connection): the hot paths'
+   * reads. The placeholders' values must be plain strings and numbers; times go through `time`.
+   */
+  prepare: <T>(name: string, query: { prepare: () => { all: (values?: Record<string, unknown>) => Promise<T[]> } }) => Prepared<T>
+  /** How many rows an awaited insert, update or delete (without `returning`) touched. */
+  changes: (result: unknown) => number
+  /** A time as a placeholder value: milliseconds for SQLite, a Date for PostgreSQL. */
+  time: (ms: number) => number | Date
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping: () => Promise<void>
+  close: () => Promise<void>
+}
+
+/** Error codes of a database that cannot be reached: the network's, and PostgreSQL's connection and shutdown classes. */
+const UNREACHABLE = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN|08\w{3}|57P0[1-3])$/
+
+/**
+ * Whether a query failed because the database could not be reached (PostgreSQL down, the network
+ * cut, the pool waiting too long for a connection, the store closed) rather than for what it asked.
+ */
+export function databaseUnreachable (error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    const { code, message } = current as Error & { code?: unknown }
+    if (typeof code === 'string' && UNREACHABLE.test(code)) return true
+    if (/^(Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|The database connection is not open)/.test(message)) return true
+  }
+  return false
+}
 
 /** The checkout's root: the nearest folder with a package.json, from source or from dist/. */
 export function projectRoot (): string {
@@ -23,9 +93,14 @@ export function projectRoot (): string {
   return folder
 }
 
-export const migrationsFolder = join(projectRoot(), 'drizzle', 'sqlite')
+export const migrationsFolder = (dialect: Dialect) => join(projectRoot(), 'drizzle', dialect)
 
-export function openDatabase (url: string): { sqlite: Sqlite.Database, db: Database } {
+/** Opens the database DATABASE_URL names and brings its schema up to date. */
+export function openStore (url: string, options: { onIdleError?: (error: Error) => void } = {}): Promise<Store> {
+  return isPostgresUrl(url) ? openPostgres(url, options.onIdleError) : Promise.resolve(openSqlite(url))
+}
+
+export function openSqlite (url: string): Store & { sqlite: Sqlite.Database } {
   const memory = url === ':memory:'
   if (!memory) mkdirSync(dirname(resolve(url)), { recursive: true })
   const sqlite = new Sqlite(url)
@@ -36,11 +111,110 @@ export function openDatabase (url: string): { sqlite: Sqlite.Database, db: Datab
     sqlite.pragma('synchronous = NORMAL')
     sqlite.pragma('busy_timeout = 5000')
     sqlite.pragma('foreign_keys = ON')
-    const db = drizzle(sqlite, { schema })
-    migrate(db, { migrationsFolder })
-    return { sqlite, db }
+    const db = drizzleSqlite(sqlite, { schema })
+    migrateSqlite(db, { migrationsFolder: migrationsFolder('sqlite') })
+    const ping = sqlite.prepare('SELECT 1')
+    let queue: Promise<unknown> = Promise.resolve()
+    const store: Store & { sqlite: Sqlite.Database } = {
+      dialect: 'sqlite',
+      sqlite,
+      // better-sqlite3 answers synchronously; awaiting its builders yields the same rows.
+      db: db as unknown as Database,
+      tables: schema,
+      /**
+       * One connection, so one transaction at a time, in a queue; every write waits its turn in
+       * it (`write`). BEGIN IMMEDIATE takes the write lock at once, so processes sharing the file
+       * are serialized rather than deadlocked. Reads run at once: one that comes while a
+       * transaction is open may see its writes before they are committed.
+       */
+      transaction (work) {
+        const run = queue.then(async () => {
+          sqlite.exec('BEGIN IMMEDIATE')
+          try {
+            const result = await work(db as unknown as Database)
+            sqlite.exec('COMMIT')
+            return result
+          } catch (error) {
+            if (sqlite.inTransaction) sqlite.exec('ROLLBACK')
+            throw error
+          }
+        })
+        queue = run.catch(() => {})
+        return run
+      },
+      write: work => store.transaction(work),
+      prepare (_name, query) {
+        const prepared = query.prepare()
+        return values => prepared.all(values)
+      },
+      changes: result => (result as Sqlite.RunResult).changes,
+      time: ms => ms,
+      async ping () {
+        ping.get()
+      },
+      async close () {
+        if (sqlite.open) sqlite.close()
+      }
+    }
+    return store
   } catch (error) {
     sqlite.close()
     throw error
+  }
+}
+
+/** The advisory lock that serializes migrations of instances starting together. */
+const MIGRATION_LOCK = 7_306_417_001
+
+async function openPostgres (url: string, onIdleError: (error: Error) => void = () => {}): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    // A database that does not answer fails the request with 503, rather than holding it.
+    connectionTimeoutMillis: 5000,
+    query_timeout: 10_000
+  })
+  // A connection that breaks while idle is replaced at the next query; it must not end the process.
+  pool.on('error', onIdleError)
+  try {
+    const client = await pool.connect().catch((error: unknown) => {
+      throw new Error('DATABASE_URL: could not connect to PostgreSQL', { cause: error })
+    })
+    try {
+      // Instances starting together migrate one after the other, each seeing the last one's work.
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
+      await migratePostgres(drizzlePostgres(client), { migrationsFolder: migrationsFolder('postgres') })
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {})
+      client.release()
+    }
+  } catch (error) {
+    await pool.end()
+    throw error
+  }
+  const db = drizzlePostgres(pool, { schema: pgSchema })
+  return {
+    dialect: 'postgres',
+    db: db as unknown as Database,
+    tables: pgSchema as unknown as Tables,
+    transaction (work, options = {}) {
+      return db.transaction(async tx => {
+        // Serializes the transactions that take the same named lock, across every instance.
+        if (options.lock !== undefined) await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${options.lock}))`)
+        return work(tx as unknown as Database)
+      })
+    },
+    write: work => work(db as unknown as Database),
+    prepare (name, query) {
+      const prepared = (query.prepare as unknown as (name: string) => { execute: (values: Record<string, unknown>) => Promise<never[]> }).call(query, name)
+      return values => prepared.execute(values)
+    },
+    changes: result => (result as pg.QueryResult).rowCount ?? 0,
+    time: ms => new Date(ms),
+    async ping () {
+      await pool.query('SELECT 1')
+    },
+    async close () {
+      if (!pool.ended) await pool.end()
+    }
   }
 }

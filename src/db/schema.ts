@@ -117,8 +117,10 @@ export interface PublicJwk {
 
 export type UserRow = typeof users.$inferSelect
 
-/** A user's columns as a request carries them: no password hash, no look-up keys. */
-const { passwordHash: _hash, emailKey: _emailKey, usernameKey: _usernameKey, ...publicColumns } = getTableColumns(users)
-export const accountColumns = publicColumns
+/** A user's columns as a request carries them (no password hash, no look-up keys), of either dialect's table. */
+export function accountColumns (table: typeof users) {
+  const { passwordHash: _hash, emailKey: _emailKey, usernameKey: _usernameKey, ...columns } = getTableColumns(table)
+  return columns
+}
 export type Account = Omit<UserRow, 'passwordHash' | 'emailKey' | 'usernameKey'>
 export type SessionRow = typeof sessions.$inferSelect

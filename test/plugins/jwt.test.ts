@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { bearer, build, register } from '../helper.js'
+import { bearer, build, query, register } from '../helper.js'
 
 t.test('without JWT_SECRET a secret is generated once, kept in the database, and tokens survive a restart', async t => {
   const folder = mkdtempSync(join(tmpdir(), 'auth-jwt-'))
@@ -12,15 +12,15 @@ t.test('without JWT_SECRET a secret is generated once, kept in the database, and
   const first = await build(t, env)
   const { accessToken } = await register(first)
   t.equal((await first.inject({ url: '/auth/me', headers: bearer(accessToken) })).statusCode, 200)
-  const stored = first.sqlite.prepare("SELECT value FROM settings WHERE key = 'jwt_secret'").get() as { value: string }
-  t.equal(Buffer.from(stored.value, 'base64url').length, 32, 'a 256-bit secret')
+  const [stored] = await query(first)`SELECT value FROM settings WHERE key = 'jwt_secret'` as Array<{ value: string }>
+  t.equal(Buffer.from(stored?.value ?? '', 'base64url').length, 32, 'a 256-bit secret')
   await first.close()
 
   const second = await build(t, env)
   const me = await second.inject({ url: '/auth/me', headers: bearer(accessToken) })
   t.equal(me.statusCode, 200, 'a token from before the restart still works')
-  const again = second.sqlite.prepare("SELECT value FROM settings WHERE key = 'jwt_secret'").get() as { value: string }
-  t.equal(again.value, stored.value, 'the secret was not replaced')
+  const [again] = await query(second)`SELECT value FROM settings WHERE key = 'jwt_secret'`
+  t.equal(again?.value, stored?.value, 'the secret was not replaced')
 })
 
 t.test('tokens signed with another secret are refused after JWT_SECRET changes', async t => {

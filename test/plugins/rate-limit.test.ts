@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { MemorySignupCapacity } from '../../src/throttle.js'
-import { build, listen, newUser, PASSWORD } from '../helper.js'
+import { build, listen, newUser, PASSWORD, query } from '../helper.js'
 
 function postJson (url: string, body: unknown) {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -82,8 +82,8 @@ t.test('with TRUST_PROXY listing the proxy, X-Forwarded-For names the client', a
   const statuses = []
   for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.1']) statuses.push((await registerFrom(url, address)).status)
   t.strictSame(statuses, [201, 201, 429], 'one bucket per forwarded client')
-  const first = app.sqlite.prepare('SELECT ip FROM sessions ORDER BY created_at LIMIT 1').get() as { ip: string }
-  t.equal(first.ip, '198.51.100.1', 'sessions record the forwarded address')
+  const [first] = await query(app)`SELECT ip FROM sessions ORDER BY created_at LIMIT 1`
+  t.equal(first?.ip, '198.51.100.1', 'sessions record the forwarded address')
 })
 
 t.test('X-Forwarded-For from a proxy not listed in TRUST_PROXY is ignored', async t => {
@@ -110,8 +110,8 @@ t.test('SIGNUP_CAPACITY caps new accounts for everyone, from however many addres
   t.ok(Number(full.headers.get('retry-after')) > 0 && Number(full.headers.get('retry-after')) <= 60, 'Retry-After is the rest of the window')
   now += 60_000
   t.equal((await registerFrom(url, '198.51.100.100')).status, 201, 'the next window takes signups again')
-  const count = app.sqlite.prepare('SELECT count(*) AS n FROM users').get() as { n: number }
-  t.equal(count.n, 4)
+  const [count] = await query(app)`SELECT count(*) AS n FROM users`
+  t.equal(Number(count?.n), 4)
 })
 
 t.test('signups that lose a race for their email give their capacity back', async t => {

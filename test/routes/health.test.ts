@@ -10,7 +10,7 @@ t.test('GET /health answers ok while the database answers', async t => {
 
 t.test('GET /health answers 503 in the common shape when the database is gone', async t => {
   const app = await build(t)
-  app.sqlite.close()
+  await app.store.close()
   const response = await app.inject('/health')
   t.equal(response.statusCode, 503)
   t.strictSame(response.json(), {

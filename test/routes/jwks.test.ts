@@ -5,7 +5,7 @@
 import { createHmac, createPublicKey, generateKeyPairSync, type JsonWebKey, sign } from 'node:crypto'
 import { createRemoteJWKSet, decodeProtectedHeader, importJWK, jwtVerify } from 'jose'
 import t from 'tap'
-import { bearer, build, cli, fileDatabase, listen, login, register } from '../helper.js'
+import { bearer, build, cli, fileDatabase, listen, login, query, register } from '../helper.js'
 
 const ASYMMETRIC = { JWT_SECRET: '', JWT_ALGORITHM: 'EdDSA' }
 
@@ -147,7 +147,7 @@ t.test('JWT_PRIVATE_KEY signs without being stored; a new one takes over and the
   const [key] = await keySet(app) as [Jwk]
   const { accessToken } = await register(app)
   t.equal(decodeProtectedHeader(accessToken).kid, key.kid)
-  const stored = app.sqlite.prepare('SELECT private_key FROM signing_keys').all() as Array<{ private_key: string | null }>
+  const stored = await query(app)`SELECT private_key FROM signing_keys`
   t.strictSame(stored, [{ private_key: null }], 'the given key is never written to the database')
   t.equal((await cli(['rotate-keys'], { ...database, JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: first })).code, 2, 'rotate-keys refuses: the key is the operator\'s')
   await app.close()

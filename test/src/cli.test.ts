@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bearer, build, cli, fileDatabase as database, PASSWORD, post } from '../helper.js'
+import { bearer, build, cli, fileDatabase as database, PASSWORD, post, query } from '../helper.js'
 
 t.test('create-user makes an admin with the password from standard input, who can then use the admin API', async t => {
   const env = database(t)
@@ -55,7 +55,7 @@ t.test('prune deletes ended and expired sessions and expired tokens, and keeps l
   const ended = (await post(app, '/auth/register', { email: 'ended@example.com', password: PASSWORD })).json()
   await app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(ended.accessToken) })
   const expired = (await post(app, '/auth/register', { email: 'expired@example.com', password: PASSWORD })).json()
-  app.sqlite.prepare("UPDATE sessions SET expires_at = 1 WHERE user_id = (SELECT id FROM users WHERE email = 'expired@example.com')").run()
+  await query(app)`UPDATE sessions SET expires_at = ${new Date(1)} WHERE user_id = (SELECT id FROM users WHERE email = 'expired@example.com')`
   await app.close()
 
   const result = await cli(['prune'], env)

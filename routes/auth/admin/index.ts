@@ -30,7 +30,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
     }
   }, async function listUsers (request) {
     const { page, limit, search } = request.query
-    const result = admin.list({ page, limit, search })
+    const result = await admin.list({ page, limit, search })
     return { users: result.users.map(toAdminUser), page, limit, total: result.total }
   })
 
@@ -42,7 +42,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       response: { 200: ref(AdminUser, { description: 'The user.' }), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...COMMON_ERRORS }) }
     }
   }, async function getUser (request) {
-    return toAdminUser(admin.get(request.params.id))
+    return toAdminUser(await admin.get(request.params.id))
   })
 
   fastify.patch('/users/:id/role', {
@@ -55,7 +55,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       response: { 200: ref(AdminUser, { description: 'The user, with the new role.' }), ...errors({ ...BODY_ERRORS, ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
     }
   }, async function changeRole (request) {
-    return toAdminUser(admin.setRole(request.user.sub, request.params.id, request.body.role, clientInfo(request)))
+    return toAdminUser(await admin.setRole(request.user.sub, request.params.id, request.body.role, clientInfo(request)))
   })
 
   for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
@@ -70,7 +70,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
         response: { 200: ref(AdminUser, { description: 'The user.' }), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
       }
     }, async function setDisabled (request) {
-      return toAdminUser(admin.setDisabled(request.user.sub, request.params.id, disabled, clientInfo(request)))
+      return toAdminUser(await admin.setDisabled(request.user.sub, request.params.id, disabled, clientInfo(request)))
     })
   }
 
@@ -84,7 +84,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
     }
   }, async function listEvents (request) {
     const { page, limit, userId, type } = request.query
-    const { events, total } = fastify.events.list({ page, limit, userId, type })
+    const { events, total } = await fastify.events.list({ page, limit, userId, type })
     return { events: events.map(event => ({ ...event, createdAt: event.createdAt.toISOString() })), page, limit, total }
   })
 
@@ -97,7 +97,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       response: { 200: Message('The user is deleted.'), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
     }
   }, async function deleteUser (request) {
-    admin.delete(request.user.sub, request.params.id, clientInfo(request))
+    await admin.delete(request.user.sub, request.params.id, clientInfo(request))
     return { message: 'User deleted' }
   })
 }

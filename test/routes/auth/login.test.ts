@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { build, PASSWORD, post, register } from '../../helper.js'
+import { build, PASSWORD, post, query, register } from '../../helper.js'
 
 t.test('POST /auth/login with an email returns the user and a fresh session', async t => {
   const app = await build(t)
@@ -120,10 +120,10 @@ t.test('after BCRYPT_COST changes, an account moves to the new cost at its next 
   await before.close()
 
   const after = await build(t, { ...database, BCRYPT_COST: '11' })
-  const hashOf = () => (after.sqlite.prepare('SELECT password_hash AS hash FROM users WHERE id = ?').get(user.id) as { hash: string }).hash
-  t.match(hashOf(), /^\$2[aby]\$10\$/)
+  const hashOf = async () => (await query(after)`SELECT password_hash AS hash FROM users WHERE id = ${user.id}`)[0]?.hash as string
+  t.match(await hashOf(), /^\$2[aby]\$10\$/)
   t.equal((await post(after, '/auth/login', { email: user.email, password: PASSWORD })).statusCode, 200)
-  t.match(hashOf(), /^\$2[aby]\$11\$/, 'rehashed at the new cost')
+  t.match(await hashOf(), /^\$2[aby]\$11\$/, 'rehashed at the new cost')
   t.equal((await post(after, '/auth/login', { email: user.email, password: PASSWORD })).statusCode, 200, 'and the new hash works')
   t.equal((await post(after, '/auth/login', { email: user.email, password: 'a wrong password' })).statusCode, 401)
 })

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { bearer, build, listen, login, meStatus, post, register } from '../../helper.js'
+import { bearer, build, listen, login, meStatus, post, query, register } from '../../helper.js'
 
 t.test('logout with the access token ends the session at once: access and refresh tokens alike', async t => {
   const app = await build(t)
@@ -114,7 +114,7 @@ t.test('an old spent refresh token cannot log anyone out', async t => {
   const phone = await register(app)
   const laptop = await login(app, phone.user.email)
   const current = (await post(app, '/auth/refresh', { refreshToken: phone.refreshToken })).json()
-  app.sqlite.prepare('UPDATE refresh_tokens SET used_at = used_at - 11000 WHERE used_at IS NOT NULL').run()
+  await query(app)`UPDATE refresh_tokens SET used_at = ${new Date(Date.now() - 11_000)} WHERE used_at IS NOT NULL`
   const response = await post(app, '/auth/logout', { refreshToken: phone.refreshToken, all: true })
   t.equal(response.statusCode, 401)
   t.equal(await meStatus(app, current.accessToken), 200)

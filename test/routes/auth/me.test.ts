@@ -1,6 +1,6 @@
 import { createSigner } from 'fast-jwt'
 import t from 'tap'
-import { bearer, build, register, TEST_SECRET } from '../../helper.js'
+import { bearer, build, query, register, TEST_SECRET } from '../../helper.js'
 
 t.test('GET /auth/me and its alias /auth/profile return the signed-in user', async t => {
   const app = await build(t)
@@ -72,7 +72,7 @@ t.test('an access token stops working as soon as its session is revoked', async 
   const app = await build(t)
   const { accessToken } = await register(app)
   t.equal((await app.inject({ url: '/auth/me', headers: bearer(accessToken) })).statusCode, 200)
-  app.sqlite.prepare('UPDATE sessions SET revoked_at = ?').run(Date.now())
+  await query(app)`UPDATE sessions SET revoked_at = ${new Date()}`
   t.equal((await app.inject({ url: '/auth/me', headers: bearer(accessToken) })).statusCode, 401)
 })
 

@@ -1,7 +1,7 @@
 import { connect } from 'node:net'
 import t from 'tap'
 import type { App } from '../../helper.js'
-import { bearer, build, listen, login, meStatus, PASSWORD, post, register } from '../../helper.js'
+import { bearer, build, listen, login, meStatus, PASSWORD, post, query, register } from '../../helper.js'
 
 /** Runs `during` while the next password comparison is in progress: a change racing a login. */
 function duringNextPasswordCheck (app: App, during: () => unknown): void {
@@ -17,18 +17,18 @@ function duringNextPasswordCheck (app: App, during: () => unknown): void {
 t.test('an account disabled while its password is being checked does not get a session', async t => {
   const app = await build(t)
   const { user } = await register(app)
-  duringNextPasswordCheck(app, () => app.sqlite.prepare('UPDATE users SET disabled_at = ? WHERE id = ?').run(Date.now(), user.id))
+  duringNextPasswordCheck(app, () => query(app)`UPDATE users SET disabled_at = ${new Date()} WHERE id = ${user.id}`)
   const response = await post(app, '/auth/login', { email: user.email, password: PASSWORD })
   t.equal(response.statusCode, 401)
   t.equal(response.json().code, 'INVALID_CREDENTIALS')
-  t.equal((app.sqlite.prepare('SELECT count(*) AS n FROM sessions WHERE user_id = ? AND revoked_at IS NULL').get(user.id) as { n: number }).n, 1, 'only the session from registration')
+  t.equal(Number((await query(app)`SELECT count(*) AS n FROM sessions WHERE user_id = ${user.id} AND revoked_at IS NULL`)[0]?.n), 1, 'only the session from registration')
 })
 
 t.test('a password changed while a login checks the old one does not let the login in', async t => {
   const app = await build(t)
   const { user } = await register(app)
   duringNextPasswordCheck(app, async () => {
-    app.sqlite.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(await app.passwords.hash('the brand new password'), user.id)
+    await query(app)`UPDATE users SET password_hash = ${await app.passwords.hash('the brand new password')} WHERE id = ${user.id}`
   })
   const response = await post(app, '/auth/login', { email: user.email, password: PASSWORD })
   t.equal(response.statusCode, 401)
@@ -37,7 +37,7 @@ t.test('a password changed while a login checks the old one does not let the log
 t.test('an account deleted while its password is being checked is a 401, not a 500', async t => {
   const app = await build(t)
   const { user } = await register(app)
-  duringNextPasswordCheck(app, () => app.sqlite.prepare('DELETE FROM users WHERE id = ?').run(user.id))
+  duringNextPasswordCheck(app, () => query(app)`DELETE FROM users WHERE id = ${user.id}`)
   const response = await post(app, '/auth/login', { email: user.email, password: PASSWORD })
   t.equal(response.statusCode, 401)
 })
@@ -45,7 +45,7 @@ t.test('an account deleted while its password is being checked is a 401, not a 5
 t.test('a login signs the role the account has once the password is checked', async t => {
   const app = await build(t)
   const { user } = await register(app)
-  duringNextPasswordCheck(app, () => app.sqlite.prepare("UPDATE users SET role = 'support' WHERE id = ?").run(user.id))
+  duringNextPasswordCheck(app, () => query(app)`UPDATE users SET role = 'support' WHERE id = ${user.id}`)
   const response = await post(app, '/auth/login', { email: user.email, password: PASSWORD })
   const claims = (await post(app, '/auth/token/verify', { token: response.json().accessToken })).json().payload
   t.equal(claims.role, 'support')
@@ -55,7 +55,7 @@ t.test('a login signs the role the account has once the password is checked', as
 t.test('a password change from a session that ends meanwhile is refused', async t => {
   const app = await build(t)
   const { user, accessToken } = await register(app)
-  duringNextPasswordCheck(app, () => app.sqlite.prepare('UPDATE sessions SET revoked_at = ?').run(Date.now()))
+  duringNextPasswordCheck(app, () => query(app)`UPDATE sessions SET revoked_at = ${new Date()}`)
   const response = await app.inject({ method: 'PATCH', url: '/auth/password', headers: bearer(accessToken), payload: { currentPassword: PASSWORD, newPassword: 'a different passphrase' } })
   t.equal(response.statusCode, 401)
   t.equal((await post(app, '/auth/login', { email: user.email, password: PASSWORD })).statusCode, 200, 'the password is unchanged')
@@ -100,7 +100,7 @@ t.test('a request whose body arrives after a logout is refused', async t => {
   const pending = await slowRequest(url, 'PATCH', '/auth/me', bearer(accessToken), JSON.stringify({ name: 'After' }))
   t.equal((await fetch(`${url}/auth/logout`, { method: 'POST', headers: bearer(accessToken) })).status, 200)
   t.equal(await pending.send(), 401)
-  const name = (app.sqlite.prepare('SELECT name FROM users').get() as { name: string }).name
+  const name = (await query(app)`SELECT name FROM users`)[0]?.name
   t.equal(name, 'Before', 'nothing was changed')
 })
 
@@ -113,13 +113,13 @@ t.test('an admin request whose body arrives after the admin was disabled is refu
   const pending = await slowRequest(url, 'PATCH', `/auth/admin/users/${accomplice.user.id}/role`, bearer(rogue.accessToken), JSON.stringify({ role: 'admin' }))
   t.equal((await app.inject({ method: 'POST', url: `/auth/admin/users/${rogue.user.id}/disable`, headers: bearer(boss.accessToken) })).statusCode, 200)
   t.equal(await pending.send(), 401)
-  t.equal((app.sqlite.prepare('SELECT role FROM users WHERE id = ?').get(accomplice.user.id) as { role: string }).role, 'user')
+  t.equal((await query(app)`SELECT role FROM users WHERE id = ${accomplice.user.id}`)[0]?.role, 'user')
 })
 
 t.test('a live session of a disabled account does not verify', async t => {
   const app = await build(t)
   const { user, accessToken } = await register(app)
-  app.sqlite.prepare('UPDATE users SET disabled_at = ? WHERE id = ?').run(Date.now(), user.id)
+  await query(app)`UPDATE users SET disabled_at = ${new Date()} WHERE id = ${user.id}`
   t.equal((await post(app, '/auth/token/verify', { token: accessToken })).statusCode, 401)
   t.equal(await meStatus(app, accessToken), 401)
 })

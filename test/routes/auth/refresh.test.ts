@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bearer, build, listen, meStatus, post, register } from '../../helper.js'
+import { bearer, build, listen, meStatus, post, query, register } from '../../helper.js'
 
 const ROTATED = { accessToken: /^[\w-]+\.[\w-]+\.[\w-]+$/, refreshToken: /^[\w-]{43}$/, tokenType: 'Bearer', expiresIn: 900 }
 
@@ -46,8 +46,8 @@ t.test('twenty concurrent refreshes of one token advance the session exactly onc
   t.strictSame(responses.map(response => response.status), Array(20).fill(200))
   const tokens = new Set(await Promise.all(responses.map(async response => (await response.json()).refreshToken)))
   t.equal(tokens.size, 1, 'every caller got the same successor')
-  const rows = app.sqlite.prepare('SELECT count(*) AS n FROM refresh_tokens').get() as { n: number }
-  t.equal(rows.n, 2, 'one spent token and one successor: the session advanced once')
+  const [rows] = await query(app)`SELECT count(*) AS n FROM refresh_tokens`
+  t.equal(Number(rows?.n), 2, 'one spent token and one successor: the session advanced once')
 })
 
 t.test('a spent token presented after the grace window ends the whole session', async t => {
@@ -55,7 +55,7 @@ t.test('a spent token presented after the grace window ends the whole session', 
   const first = await register(app)
   const second = (await post(app, '/auth/refresh', { refreshToken: first.refreshToken })).json()
   // The refresh happened 11 s ago, past the default 10 s grace window.
-  app.sqlite.prepare('UPDATE refresh_tokens SET used_at = used_at - 11000 WHERE used_at IS NOT NULL').run()
+  await query(app)`UPDATE refresh_tokens SET used_at = ${new Date(Date.now() - 11_000)} WHERE used_at IS NOT NULL`
 
   const reuse = await post(app, '/auth/refresh', { refreshToken: first.refreshToken })
   t.equal(reuse.statusCode, 401)
@@ -89,16 +89,18 @@ t.test('a theft in one session leaves the user’s other sessions alone', async 
 t.test('refreshing slides the session but never past SESSION_MAX_AGE', async t => {
   const app = await build(t, { REFRESH_TOKEN_TTL: '1h', SESSION_MAX_AGE: '2h' })
   const { refreshToken, accessToken } = await register(app)
-  const expiresAt = () => (app.sqlite.prepare('SELECT expires_at AS e FROM sessions').get() as { e: number }).e
-  const initial = expiresAt()
+  const session = async () => (await app.store.db.select().from(app.store.tables.sessions))[0] as { createdAt: Date, expiresAt: Date, maxExpiresAt: Date }
+  const expiresAt = async () => (await session()).expiresAt.getTime()
+  const initial = await expiresAt()
   t.ok(Math.abs(initial - (Date.now() + 3_600_000)) < 5000, 'an idle session lives REFRESH_TOKEN_TTL')
 
   // As if 90 minutes had passed since login: the session may live 30 more minutes at most.
-  app.sqlite.prepare('UPDATE sessions SET created_at = created_at - 5400000, max_expires_at = max_expires_at - 5400000, expires_at = expires_at - 3000000').run()
+  const before = await session()
+  await query(app)`UPDATE sessions SET created_at = ${new Date(before.createdAt.getTime() - 5_400_000)}, max_expires_at = ${new Date(before.maxExpiresAt.getTime() - 5_400_000)}, expires_at = ${new Date(before.expiresAt.getTime() - 3_000_000)}`
   const refreshed = await post(app, '/auth/refresh', { refreshToken })
   t.equal(refreshed.statusCode, 200)
-  const max = (app.sqlite.prepare('SELECT max_expires_at AS m FROM sessions').get() as { m: number }).m
-  t.equal(expiresAt(), max, 'capped at the maximum age, not slid a full hour')
+  const max = (await session()).maxExpiresAt.getTime()
+  t.equal(await expiresAt(), max, 'capped at the maximum age, not slid a full hour')
   t.ok(max - Date.now() < 1_900_000)
 
   const sessions = (await app.inject({ url: '/auth/sessions', headers: bearer(accessToken) })).json().sessions
@@ -109,7 +111,7 @@ t.test('refresh tokens that are not live are refused', async t => {
   const app = await build(t)
   const { accessToken, refreshToken } = await register(app)
   const other = await register(app)
-  app.sqlite.prepare('UPDATE refresh_tokens SET expires_at = ? WHERE token_hash IN (SELECT token_hash FROM refresh_tokens JOIN sessions ON sessions.id = session_id WHERE sessions.user_id = ?)').run(Date.now() - 1, other.user.id)
+  await query(app)`UPDATE refresh_tokens SET expires_at = ${new Date(Date.now() - 1)} WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ${other.user.id})`
   const cases: Array<[string, string]> = [
     ['an access token', accessToken],
     ['an unknown token', 'x'.repeat(43)],
@@ -126,7 +128,7 @@ t.test('refresh tokens that are not live are refused', async t => {
 t.test('a disabled account cannot refresh', async t => {
   const app = await build(t)
   const { user, refreshToken } = await register(app)
-  app.sqlite.prepare('UPDATE users SET disabled_at = ? WHERE id = ?').run(Date.now(), user.id)
+  await query(app)`UPDATE users SET disabled_at = ${new Date()} WHERE id = ${user.id}`
   const response = await post(app, '/auth/refresh', { refreshToken })
   t.equal(response.statusCode, 401)
   t.equal(response.json().code, 'INVALID_REFRESH_TOKEN')
@@ -149,7 +151,7 @@ t.test('the grace window does not outlive the session', async t => {
   const { refreshToken } = await register(app)
   t.equal((await post(app, '/auth/refresh', { refreshToken })).statusCode, 200)
   // The session reached its end right after the refresh.
-  app.sqlite.prepare('UPDATE sessions SET expires_at = ?').run(Date.now() - 1)
+  await query(app)`UPDATE sessions SET expires_at = ${new Date(Date.now() - 1)}`
   const again = await post(app, '/auth/refresh', { refreshToken })
   t.equal(again.statusCode, 401)
   t.equal(again.json().code, 'INVALID_REFRESH_TOKEN')
@@ -160,8 +162,8 @@ t.test('pruning keeps spent tokens while their session lives, so reuse is still 
   const { refreshToken, accessToken } = await register(app)
   await post(app, '/auth/refresh', { refreshToken })
   // The spent token's own expiry passed (the session has slid beyond it), and the grace window too.
-  app.sqlite.prepare('UPDATE refresh_tokens SET expires_at = ?, used_at = used_at - 11000 WHERE used_at IS NOT NULL').run(Date.now() - 1)
-  t.strictSame(app.sessions.prune(), { sessions: 0, refreshTokens: 0 })
+  await query(app)`UPDATE refresh_tokens SET expires_at = ${new Date(Date.now() - 1)}, used_at = ${new Date(Date.now() - 11_000)} WHERE used_at IS NOT NULL`
+  t.strictSame(await app.sessions.prune(), { sessions: 0, refreshTokens: 0 })
   const reuse = await post(app, '/auth/refresh', { refreshToken })
   t.equal(reuse.json().code, 'REFRESH_TOKEN_REUSED')
   t.equal(await meStatus(app, accessToken), 401)

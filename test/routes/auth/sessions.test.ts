@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bearer, build, login, meStatus, register } from '../../helper.js'
+import { bearer, build, login, meStatus, query, register } from '../../helper.js'
 
 t.test('GET /auth/sessions lists the caller’s live sessions and marks the current one', async t => {
   const app = await build(t)
@@ -43,8 +43,8 @@ t.test('another user’s session, or an unknown one, is a 404', async t => {
     t.match(response.json(), { statusCode: 404, code: 'NOT_FOUND' })
   }
   t.equal(await meStatus(app, bob.accessToken), 200, 'bob is still signed in')
-  app.sqlite.prepare('UPDATE sessions SET expires_at = ? WHERE user_id = ?').run(Date.now() - 1, alice.user.id)
-  const aliceSession = (app.sqlite.prepare('SELECT id FROM sessions WHERE user_id = ?').get(alice.user.id) as { id: string }).id
+  await query(app)`UPDATE sessions SET expires_at = ${new Date(Date.now() - 1)} WHERE user_id = ${alice.user.id}`
+  const aliceSession = (await query(app)`SELECT id FROM sessions WHERE user_id = ${alice.user.id}`)[0]?.id as string
   const expired = await app.inject({ method: 'DELETE', url: `/auth/sessions/${aliceSession}`, headers: bearer(bob.accessToken) })
   t.equal(expired.statusCode, 404, 'nor is an expired session anyone’s to end')
   const malformed = await app.inject({ method: 'DELETE', url: '/auth/sessions/not-a-uuid', headers: bearer(alice.accessToken) })

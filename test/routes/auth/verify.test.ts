@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, post, register } from '../../helper.js'
+import { build, post, query, register } from '../../helper.js'
 
 t.test('POST /auth/token/verify returns the claims of a live access token', async t => {
   const app = await build(t)
@@ -43,7 +43,7 @@ t.test('a token of a revoked session is not valid', async t => {
   const app = await build(t)
   const { accessToken } = await register(app)
   t.equal((await post(app, '/auth/token/verify', { token: accessToken })).statusCode, 200)
-  app.sqlite.prepare('UPDATE sessions SET revoked_at = ?').run(Date.now())
+  await query(app)`UPDATE sessions SET revoked_at = ${new Date()}`
   const response = await post(app, '/auth/token/verify', { token: accessToken })
   t.equal(response.statusCode, 401)
   t.equal(response.json().code, 'INVALID_TOKEN')

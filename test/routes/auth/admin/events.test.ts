@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { App } from '../../../helper.js'
-import { bearer, build, login, PASSWORD, post, register } from '../../../helper.js'
+import { bearer, build, login, PASSWORD, post, query, register } from '../../../helper.js'
 
 async function admin (app: App) {
   const user = await app.accounts.createUser({ email: `admin.${Math.random()}@example.com`, password: PASSWORD, role: 'admin' })
@@ -55,7 +55,7 @@ t.test('the audit trail records what happens to an account, and never a secret',
   const unknown = (await events(app, root.accessToken, '&type=login_failure')).events.find(event => event.reason === 'unknown_account')
   t.match(unknown, { userId: null, ip: '127.0.0.1' }, 'a failed login for no account is recorded too')
 
-  const everything = JSON.stringify(app.sqlite.prepare('SELECT * FROM auth_events').all())
+  const everything = JSON.stringify(await query(app)`SELECT * FROM auth_events`)
   for (const secret of [PASSWORD, 'a wrong password', 'a new passphrase', registered.accessToken, registered.refreshToken, session.refreshToken, refreshed.refreshToken, refreshed.accessToken]) {
     t.notOk(everything.includes(secret), 'no password or token in the audit trail')
   }
@@ -105,7 +105,7 @@ t.test('events older than AUDIT_RETENTION are pruned', async t => {
   const app = await build(t, { AUDIT_RETENTION: '30d' })
   await register(app)
   await register(app)
-  app.sqlite.prepare('UPDATE auth_events SET created_at = ? WHERE id = (SELECT min(id) FROM auth_events)').run(Date.now() - 31 * 86_400_000)
-  t.equal(app.events.prune(app.config.auditRetention), 1)
-  t.equal((app.sqlite.prepare('SELECT count(*) AS n FROM auth_events').get() as { n: number }).n, 1)
+  await query(app)`UPDATE auth_events SET created_at = ${new Date(Date.now() - 31 * 86_400_000)} WHERE id = (SELECT min(id) FROM auth_events)`
+  t.equal(await app.events.prune(app.config.auditRetention), 1)
+  t.equal(Number((await query(app)`SELECT count(*) AS n FROM auth_events`)[0]?.n), 1)
 })

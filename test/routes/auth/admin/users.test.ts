@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { App } from '../../../helper.js'
-import { bearer, build, login, meStatus, PASSWORD, post, register } from '../../../helper.js'
+import { bearer, build, login, meStatus, PASSWORD, post, query, register } from '../../../helper.js'
 
 /** An admin signed in: created the only way admins are, through the same service the CLI uses. */
 async function admin (app: App) {
@@ -99,7 +99,7 @@ t.test('the role is read from the database, not trusted from the token', async t
   const app = await build(t)
   const root = await admin(app)
   // A demotion written straight to the database, without the admin API ending the sessions.
-  app.sqlite.prepare('UPDATE users SET role = ? WHERE id = ?').run('user', root.user.id)
+  await query(app)`UPDATE users SET role = 'user' WHERE id = ${root.user.id}`
   const response = await request(app, 'GET', '/auth/admin/users', root.accessToken)
   t.equal(response.statusCode, 403, 'the token still says admin, but the account no longer is')
 })

@@ -25,7 +25,7 @@ export const TEST_ENV: Record<string, string> = {
   RATE_LIMIT_ENABLED: 'false'
 }
 
-interface Teardown { teardown: (fn: () => unknown) => void }
+export interface Teardown { teardown: (fn: () => unknown) => void }
 
 export type App = Awaited<ReturnType<typeof buildApp>>
 

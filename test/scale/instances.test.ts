@@ -1,17 +1,25 @@
 /**
  * Two server processes behind one address, sharing one database and one Redis: what one instance
- * counts, ends or spends, the other knows. Runs when CI provides a Redis (TEST_REDIS_URL).
+ * counts, ends or spends, the other knows. On PostgreSQL, as instances on several machines run,
+ * and on one SQLite file, as they run on one machine. Runs when CI provides a Redis
+ * (TEST_REDIS_URL), and a PostgreSQL (TEST_DATABASE_URL) for the first.
  */
-import Sqlite from 'better-sqlite3'
+import { count, eq } from 'drizzle-orm'
 import t from 'tap'
-import { fileDatabase, listening, PASSWORD, redisEnv, startServer, TEST_REDIS_URL } from '../helper.js'
+import { openStore } from '../../src/db/index.js'
+import { fileDatabase, listening, PASSWORD, POSTGRES_SKIP, postgresDatabase, redisEnv, startServer, TEST_REDIS_URL, type Teardown } from '../helper.js'
 
-const skip = TEST_REDIS_URL === undefined ? 'TEST_REDIS_URL is not set: the multi-instance suite needs a Redis server (CI sets it to 127.0.0.1:6379)' : false
+const redisSkip = TEST_REDIS_URL === undefined ? 'TEST_REDIS_URL is not set: the multi-instance suite needs a Redis server (CI sets it to 127.0.0.1:6379)' : false
 
 interface Reply { status: number, body: Record<string, unknown> & { code?: string } }
 
-t.test('two instances on one database and one Redis', { skip }, async t => {
-  const database = fileDatabase(t)
+const ENGINES = [
+  { name: 'PostgreSQL', skip: redisSkip || POSTGRES_SKIP, database: postgresDatabase },
+  { name: 'one SQLite file', skip: redisSkip, database: async (t: Teardown) => fileDatabase(t) }
+]
+
+for (const engine of ENGINES) t.test(`two instances on ${engine.name} and one Redis`, { skip: engine.skip }, async t => {
+  const database = await engine.database(t)
   const env = {
     PORT: '0',
     ...database,
@@ -100,9 +108,10 @@ t.test('two instances on one database and one Redis', { skip }, async t => {
     const statuses = replies.map(reply => reply.status).sort()
     t.strictSame(statuses, [201, ...Array(19).fill(409)])
     t.ok(replies.filter(reply => reply.status === 409).every(reply => reply.body.code === 'EMAIL_TAKEN'))
-    const sqlite = new Sqlite(database.DATABASE_URL as string, { readonly: true })
-    t.teardown(() => sqlite.close())
-    t.strictSame(sqlite.prepare('SELECT count(*) AS n FROM users WHERE email_key = ?').get(email), { n: 1 })
+    const store = await openStore(database.DATABASE_URL as string)
+    t.teardown(() => store.close())
+    const { users } = store.tables
+    t.strictSame(await store.db.select({ n: count() }).from(users).where(eq(users.emailKey, email)), [{ n: 1 }], 'one row in the database')
     t.equal((await call(b, 'POST', '/auth/login', { email, password: PASSWORD })).status, 200)
   })
 })

@@ -142,6 +142,20 @@ t.test('REDIS_URL moves the shared limits to Redis, under REDIS_PREFIX', async t
   }
 })
 
+t.test('DATABASE_URL=postgres:// selects PostgreSQL; a malformed one is refused without being echoed', async t => {
+  t.equal(loadConfig({ DATABASE_URL: 'postgres://auth:pw@db.internal:5432/auth?sslmode=require' }).databaseUrl, 'postgres://auth:pw@db.internal:5432/auth?sslmode=require')
+  t.equal(loadConfig({ DATABASE_URL: ' postgresql://db.internal/auth ' }).databaseUrl, 'postgresql://db.internal/auth')
+  for (const url of ['postgres://', 'postgres://auth:se cret@db internal/auth']) {
+    try {
+      loadConfig({ DATABASE_URL: url })
+      t.fail('should throw')
+    } catch (error) {
+      t.match((error as Error).message, /DATABASE_URL must be a valid postgres:\/\/user:password@host:port\/database URL/, url)
+      t.notMatch((error as Error).message, /se cret|postgres:\/\/ /, 'a bad URL is not echoed: it may hold a password')
+    }
+  }
+})
+
 t.test('JWT_ALGORITHM selects the signing algorithm; JWT_PRIVATE_KEY gives its key', async t => {
   t.equal(loadConfig({}).jwtAlgorithm, 'HS256')
   t.match(loadConfig({ JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: p256 }), { jwtAlgorithm: 'ES256', jwtPrivateKey: p256, jwtSecret: undefined })
@@ -176,8 +190,8 @@ t.test('each bad variable is named, and all are reported at once', async t => {
     [{ SIGNUP_ROLES: 'User' }, /SIGNUP_ROLES: "User" is not a valid role name/],
     [{ SIGNUP_ROLES: ' , ' }, /SIGNUP_ROLES must name at least one role/],
     [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of/],
-    [{ DATABASE_URL: 'postgres://localhost/test' }, /DATABASE_URL must be a SQLite file path/],
-    [{ DATABASE_URL: 'file:/tmp/auth.db' }, /DATABASE_URL must be a SQLite file path/],
+    [{ DATABASE_URL: 'file:/tmp/auth.db' }, /DATABASE_URL must be a SQLite file path, :memory:, or a postgres:\/\/ URL/],
+    [{ DATABASE_URL: 'mysql://db.internal/auth' }, /DATABASE_URL must be a SQLite file path, :memory:, or a postgres:\/\/ URL/],
     [{ RATE_LIMIT_ENABLED: 'maybe' }, /RATE_LIMIT_ENABLED must be true or false/],
     [{ RATE_LIMIT_LOGIN: '10 per minute' }, /RATE_LIMIT_LOGIN must look like MAX\/WINDOW/],
     [{ RATE_LIMIT_REFRESH: '0/1m' }, /RATE_LIMIT_REFRESH must look like MAX\/WINDOW/],

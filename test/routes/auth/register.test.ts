@@ -185,6 +185,8 @@ t.test('invalid bodies are refused with a 400 naming each problem', async t => {
     ['nested metadata object', newUser({ metadata: { a: { b: 1 } } }), '/metadata/a', /^must be a string \(at most 500 characters\), number, boolean, null, or a list of up to 20 of these$/],
     ['metadata string too long', newUser({ metadata: { a: 'x'.repeat(501) } }), '/metadata/a', /must be a string \(at most 500/],
     ['metadata with an unpaired surrogate', newUser({ metadata: { a: 'x\ud800' } }), '/metadata/a', /must be a string/],
+    ['metadata with a NUL character, which no engine keeps alike', newUser({ metadata: { a: 'x\u0000y' } }), '/metadata/a', /must be a string/],
+    ['metadata list with a NUL character', newUser({ metadata: { a: ['ok', '\u0000'] } }), '/metadata/a', /must be a string/],
     ['metadata with a bad key', newUser({ metadata: { 'a b': 1 } }), '/metadata/a b', /not an allowed property/],
     ['metadata as an array', newUser({ metadata: [1] }), '/metadata', /must be an object/],
     ['too many metadata keys', newUser({ metadata: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, i])) }), '/metadata', /more than 20/]

@@ -4,6 +4,9 @@
  * database, seeds it, and loads it with autocannon from this process. In the same run it measures
  * the floor (a bare Fastify route, bench/bare.js) and the single-core bcryptjs compare rate.
  * Prints one table and writes bench/results.json. Not part of `npm test`: timings are noisy.
+ *
+ * With BENCH_DATABASE_URL=postgres://… the service runs on PostgreSQL instead, on new databases
+ * it creates on that server and drops at the end, and the table goes to bench/results.postgres.json.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -13,6 +16,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import bcrypt from 'bcryptjs'
+import pg from 'pg'
+import { isPostgresUrl } from '../src/config.js'
 import { openStore } from '../src/db/index.js'
 import { Sessions } from '../src/sessions.js'
 import { normalizeEmail } from '../src/users.js'
@@ -22,6 +27,9 @@ const COST = 10
 const PASSWORD = 'correct horse battery staple'
 const DURATION = Number(process.env.BENCH_DURATION ?? 8)
 const WORKERS = availableParallelism()
+const POSTGRES = process.env.BENCH_DATABASE_URL
+if (POSTGRES !== undefined && !isPostgresUrl(POSTGRES)) throw new Error('BENCH_DATABASE_URL must be a postgres:// URL')
+const ENGINE = POSTGRES === undefined ? 'SQLite' : 'PostgreSQL'
 
 interface Figure { name: string, value: number, unit: string, ratio?: { value: number, target: string, of: string } }
 const figures: Figure[] = []
@@ -148,15 +156,37 @@ async function main (): Promise<void> {
   console.error('Building…')
   execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' })
   const folder = mkdtempSync(join(tmpdir(), 'auth-bench-'))
+  const created: string[] = []
+  /** A new, empty database: a file in the temporary folder, or a database on the PostgreSQL server. */
+  async function database (name: string): Promise<string> {
+    if (POSTGRES === undefined) return join(folder, `${name}.db`)
+    const database = `auth_bench_${process.pid}_${name}`
+    await adminQuery(`CREATE DATABASE ${database}`)
+    created.push(database)
+    const url = new URL(POSTGRES)
+    url.pathname = `/${database}`
+    return url.href
+  }
   try {
-    await run(folder)
+    await run(database)
   } finally {
     rmSync(folder, { recursive: true, force: true })
+    for (const name of created) await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
   }
 }
 
-async function run (folder: string): Promise<void> {
-  console.error(`Machine: ${WORKERS} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ${DURATION} s per load.`)
+async function adminQuery (text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES })
+  await client.connect()
+  try {
+    await client.query(text)
+  } finally {
+    await client.end()
+  }
+}
+
+async function run (database: (name: string) => Promise<string>): Promise<void> {
+  console.error(`Machine: ${WORKERS} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ${DURATION} s per load; database: ${ENGINE}.`)
 
   // The single-core rate the hash pool is measured against: compares in this thread, nothing else running.
   const reference = bcrypt.hashSync(PASSWORD, COST)
@@ -180,11 +210,11 @@ async function run (folder: string): Promise<void> {
   record({ name: 'bare Fastify route', value: floor.requests.average, unit: 'req/s' })
 
   // Start-up on a fresh database, migrations included.
-  const fresh = await startService(join(folder, 'fresh.db'))
+  const fresh = await startService(await database('fresh'))
   await stop(fresh.child)
   record({ name: 'start-up to first /health answer, fresh database', value: fresh.startupMs, unit: 'ms' })
 
-  const databaseUrl = join(folder, 'bench.db')
+  const databaseUrl = await database('bench')
   const service = await startService(databaseUrl)
   const { base } = service
   await seedUsers(databaseUrl, 0, 1000, reference)
@@ -279,9 +309,10 @@ async function run (folder: string): Promise<void> {
     return `| ${figure.name} | ${round(figure.value)} ${figure.unit} | ${ratio} |`
   })].join('\n')
   console.log(table)
-  const machine = { cores: WORKERS, cpu: cpus()[0]?.model, node: process.version, durationSeconds: DURATION }
-  writeFileSync(join(ROOT, 'bench', 'results.json'), JSON.stringify({ date: new Date().toISOString(), machine, figures }, null, 2) + '\n')
-  console.error('Written: bench/results.json')
+  const machine = { cores: WORKERS, cpu: cpus()[0]?.model, node: process.version, durationSeconds: DURATION, database: ENGINE }
+  const file = POSTGRES === undefined ? 'results.json' : 'results.postgres.json'
+  writeFileSync(join(ROOT, 'bench', file), JSON.stringify({ date: new Date().toISOString(), machine, figures }, null, 2) + '\n')
+  console.error(`Written: bench/${file}`)
 }
 
 await main()

@@ -131,22 +131,29 @@ export class Sessions {
       if (row === undefined || !this.#sessionLive(row, now)) return 'invalid'
       const { session, account } = row
       const successor = childRefreshToken(this.#refreshKey, token)
-      if (row.token.usedAt !== null) {
-        if (this.#withinGrace(row.token.usedAt, now)) return { sessionId: session.id, account, refreshToken: successor }
+      const spentEarlier = async (usedAt: Date) => {
+        if (this.#withinGrace(usedAt, now)) return { sessionId: session.id, account, refreshToken: successor }
         await this.revoke(session.id, now, undefined, tx)
         return { reused: session }
       }
+      if (row.token.usedAt !== null) return await spentEarlier(row.token.usedAt)
       if (row.token.expiresAt.getTime() <= now) return 'invalid'
 
       const expiresAt = new Date(Math.min(now + this.#policy.refreshTokenTtl * 1000, session.maxExpiresAt.getTime()))
+      // The session's row first, then its tokens': the order in which a deletion cascades, so
+      // that a refresh and an admin's deletion of the user cannot deadlock each other.
+      await tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id))
       // The condition makes the spend happen once even when several processes share the database.
       const spent = this.#store.changes(await tx.update(refreshTokens).set({ usedAt: new Date(now) })
         .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))))
-      if (spent > 0) {
-        await tx.insert(refreshTokens).values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
-          .onConflictDoNothing()
-        await tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id))
+      if (spent === 0) {
+        // Spent meanwhile by a concurrent refresh (another instance, or another connection): the
+        // same rules as a token read as spent, on the time it was spent at.
+        const [spender] = await tx.select({ usedAt: refreshTokens.usedAt }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash))
+        return spender?.usedAt == null ? 'invalid' : await spentEarlier(spender.usedAt)
       }
+      await tx.insert(refreshTokens).values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
+        .onConflictDoNothing()
       return { sessionId: session.id, account, refreshToken: successor }
     })
     if (outcome === 'invalid') throw new InvalidRefreshToken()

@@ -185,6 +185,14 @@ export function fileDatabase (t: Teardown): Record<string, string> {
   return { DATABASE_URL: join(folder, 'auth.db') }
 }
 
+/**
+ * A database that several apps or processes of one test share (instances, restarts, the CLI): a
+ * SQLite file, or with the PostgreSQL engine a PostgreSQL database. Removed when the test ends.
+ */
+export async function sharedDatabase (t: Teardown): Promise<Record<string, string>> {
+  return process.env[ENGINE_VARIABLE] === 'postgres' ? await postgresDatabase(t) : fileDatabase(t)
+}
+
 /** The test Redis, set by CI (`.ci/run`); the Redis suites are skipped without it. */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL
 

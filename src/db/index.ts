@@ -17,7 +17,6 @@ import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
 import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres'
 import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator'
-import { sql } from 'drizzle-orm'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import pg from 'pg'
 import { isPostgresUrl } from '../config.js'
@@ -66,8 +65,12 @@ export interface Store {
   close: () => Promise<void>
 }
 
-/** Error codes of a database that cannot be reached: the network's, and PostgreSQL's connection and shutdown classes. */
-const UNREACHABLE = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN|08\w{3}|57P0[1-3])$/
+/**
+ * Error codes of a database that cannot be reached or does not answer in time: the network's,
+ * PostgreSQL's connection and shutdown classes, a statement or lock wait cancelled by its timeout,
+ * no connection slot left, and SQLite's file lock held past the busy timeout.
+ */
+const UNREACHABLE = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN|08\w{3}|57P0[1-3]|57014|55P03|53300|SQLITE_BUSY)$/
 
 /**
  * Whether a query failed because the database could not be reached (PostgreSQL down, the network
@@ -165,43 +168,88 @@ export function openSqlite (url: string): Store & { sqlite: Sqlite.Database } {
 
 /** The advisory lock that serializes migrations of instances starting together. */
 const MIGRATION_LOCK = 7_306_417_001
+/** A statement running longer is cancelled by the server, and a lock waited for longer is given up: a 503 for the request. */
+const STATEMENT_TIMEOUT_MS = 10_000
+const LOCK_TIMEOUT_MS = 5_000
+/** PostgreSQL's codes for a transaction aborted by a deadlock or a serialization failure: run again, once. */
+const RETRYABLE = new Set(['40P01', '40001'])
+
+/** The driver's error code of a failure, looked for through drizzle's wrapping. */
+function driverCode (error: unknown): string | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    const { code } = current as Error & { code?: unknown }
+    if (typeof code === 'string') return code
+  }
+  return undefined
+}
+
+/** Migrates on a connection of its own, without the pool's timeouts: an instance waits for another one's migration however long it takes. */
+async function migrateOnce (url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
+  await client.connect().catch((error: unknown) => {
+    throw new Error('DATABASE_URL: could not connect to PostgreSQL', { cause: error })
+  })
+  try {
+    // Instances starting together migrate one after the other, each seeing the last one's work.
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
+    await migratePostgres(drizzlePostgres(client), { migrationsFolder: migrationsFolder('postgres') })
+  } finally {
+    // Ending the session also releases the lock.
+    await client.end()
+  }
+}
 
 async function openPostgres (url: string, onIdleError: (error: Error) => void = () => {}): Promise<Store> {
+  await migrateOnce(url)
   const pool = new pg.Pool({
     connectionString: url,
-    // A database that does not answer fails the request with 503, rather than holding it.
+    // A database that does not answer fails the request with 503 rather than holding it: no
+    // connection within 5 s, or a statement or lock wait the server gives up on.
     connectionTimeoutMillis: 5000,
-    query_timeout: 10_000
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    lock_timeout: LOCK_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: 3 * STATEMENT_TIMEOUT_MS,
+    keepAlive: true
   })
   // A connection that breaks while idle is replaced at the next query; it must not end the process.
   pool.on('error', onIdleError)
-  try {
-    const client = await pool.connect().catch((error: unknown) => {
-      throw new Error('DATABASE_URL: could not connect to PostgreSQL', { cause: error })
-    })
-    try {
-      // Instances starting together migrate one after the other, each seeing the last one's work.
-      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
-      await migratePostgres(drizzlePostgres(client), { migrationsFolder: migrationsFolder('postgres') })
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {})
-      client.release()
-    }
-  } catch (error) {
-    await pool.end()
-    throw error
-  }
   const db = drizzlePostgres(pool, { schema: pgSchema })
+
+  /**
+   * One attempt on a connection of its own. A connection whose BEGIN or ROLLBACK failed is in an
+   * unknown state (or gone): it is discarded rather than given back to the pool.
+   */
+  async function attempt<T> (work: (tx: Executor) => Promise<T>, lock?: string): Promise<T> {
+    const client = await pool.connect()
+    let discard: Error | undefined
+    try {
+      await client.query('BEGIN').catch((error: Error) => { discard = error; throw error })
+      try {
+        // Serializes the transactions that take the same named lock, across every instance.
+        if (lock !== undefined) await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lock])
+        const result = await work(drizzlePostgres(client, { schema: pgSchema }) as unknown as Database)
+        await client.query('COMMIT')
+        return result
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => { discard = rollbackError })
+        throw error
+      }
+    } finally {
+      client.release(discard)
+    }
+  }
+
   return {
     dialect: 'postgres',
     db: db as unknown as Database,
     tables: pgSchema as unknown as Tables,
-    transaction (work, options = {}) {
-      return db.transaction(async tx => {
-        // Serializes the transactions that take the same named lock, across every instance.
-        if (options.lock !== undefined) await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${options.lock}))`)
-        return work(tx as unknown as Database)
-      })
+    async transaction (work, options = {}) {
+      try {
+        return await attempt(work, options.lock)
+      } catch (error) {
+        if (!RETRYABLE.has(driverCode(error) ?? '')) throw error
+        return await attempt(work, options.lock)
+      }
     },
     write: work => work(db as unknown as Database),
     prepare (name, query) {

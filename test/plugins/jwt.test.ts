@@ -1,13 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { bearer, build, query, register } from '../helper.js'
+import { bearer, build, query, register, sharedDatabase } from '../helper.js'
 
-t.test('without JWT_SECRET a secret is generated once, kept in the database, and tokens survive a restart', async t => {
+t.test('a SQLite file in a folder that does not exist yet: the folder is created', async t => {
   const folder = mkdtempSync(join(tmpdir(), 'auth-jwt-'))
   t.teardown(() => rmSync(folder, { recursive: true, force: true }))
-  const env = { JWT_SECRET: '', DATABASE_URL: join(folder, 'nested', 'auth.db') }
+  const app = await build(t, { DATABASE_URL: join(folder, 'nested', 'auth.db') })
+  await register(app)
+  t.ok(existsSync(join(folder, 'nested', 'auth.db')))
+})
+
+t.test('without JWT_SECRET a secret is generated once, kept in the database, and tokens survive a restart', async t => {
+  const env = { JWT_SECRET: '', ...await sharedDatabase(t) }
 
   const first = await build(t, env)
   const { accessToken } = await register(first)
@@ -24,9 +30,7 @@ t.test('without JWT_SECRET a secret is generated once, kept in the database, and
 })
 
 t.test('tokens signed with another secret are refused after JWT_SECRET changes', async t => {
-  const folder = mkdtempSync(join(tmpdir(), 'auth-jwt-'))
-  t.teardown(() => rmSync(folder, { recursive: true, force: true }))
-  const database = { DATABASE_URL: join(folder, 'auth.db') }
+  const database = await sharedDatabase(t)
   const first = await build(t, { ...database, JWT_SECRET: 'first-secret-that-is-at-least-32-bytes-long' })
   const { accessToken } = await register(first)
   await first.close()

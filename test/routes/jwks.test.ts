@@ -5,7 +5,7 @@
 import { createHmac, createPublicKey, generateKeyPairSync, type JsonWebKey, sign } from 'node:crypto'
 import { createRemoteJWKSet, decodeProtectedHeader, importJWK, jwtVerify } from 'jose'
 import t from 'tap'
-import { bearer, build, cli, fileDatabase, listen, login, query, register } from '../helper.js'
+import { bearer, build, cli, listen, login, query, register, sharedDatabase } from '../helper.js'
 
 const ASYMMETRIC = { JWT_SECRET: '', JWT_ALGORITHM: 'EdDSA' }
 
@@ -89,7 +89,7 @@ t.test('tokens that are not signed by a published key are refused', async t => {
 })
 
 t.test('another service verifies through the JWKS alone across a key rotation made by the CLI', async t => {
-  const env = { ...ASYMMETRIC, ...fileDatabase(t), ACCESS_TOKEN_TTL: '2m' }
+  const env = { ...ASYMMETRIC, ...(await sharedDatabase(t)), ACCESS_TOKEN_TTL: '2m' }
   const app = await build(t, env)
   // A second instance on the same database, as behind a load balancer.
   const other = await build(t, env)
@@ -126,7 +126,7 @@ t.test('another service verifies through the JWKS alone across a key rotation ma
 })
 
 t.test('the retired key leaves the JWKS once the tokens it signed have expired', async t => {
-  const env = { ...ASYMMETRIC, ...fileDatabase(t), ACCESS_TOKEN_TTL: '1s' }
+  const env = { ...ASYMMETRIC, ...(await sharedDatabase(t)), ACCESS_TOKEN_TTL: '1s' }
   const app = await build(t, env)
   const [old] = await keySet(app) as [Jwk]
   const { accessToken } = await register(app)
@@ -141,7 +141,7 @@ t.test('the retired key leaves the JWKS once the tokens it signed have expired',
 t.test('JWT_PRIVATE_KEY signs without being stored; a new one takes over and the old one stays published', async t => {
   const pem = (key: ReturnType<typeof generateKeyPairSync>['privateKey']) => key.export({ format: 'pem', type: 'pkcs8' }) as string
   const first = pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)
-  const database = fileDatabase(t)
+  const database = (await sharedDatabase(t))
   // As many .env files hold it: one line, with \n written out.
   const app = await build(t, { ...database, JWT_SECRET: '', JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: first.replaceAll('\n', '\\n') })
   const [key] = await keySet(app) as [Jwk]
@@ -164,13 +164,13 @@ t.test('JWT_PRIVATE_KEY signs without being stored; a new one takes over and the
 })
 
 t.test('rotate-keys explains itself when there is nothing to rotate', async t => {
-  const result = await cli(['rotate-keys'], { ...fileDatabase(t), JWT_ALGORITHM: 'HS256' })
+  const result = await cli(['rotate-keys'], { ...(await sharedDatabase(t)), JWT_ALGORITHM: 'HS256' })
   t.equal(result.code, 2)
   t.match(result.stderr, /rotate-keys needs JWT_ALGORITHM EdDSA, ES256 or RS256/)
 })
 
 t.test('after a change of JWT_ALGORITHM, tokens of the previous algorithm verify until they expire', async t => {
-  const database = fileDatabase(t)
+  const database = (await sharedDatabase(t))
   const first = await build(t, { ...database, ...ASYMMETRIC })
   const { accessToken } = await register(first)
   await first.close()
@@ -183,7 +183,7 @@ t.test('after a change of JWT_ALGORITHM, tokens of the previous algorithm verify
 
 t.test('during a rolling change of JWT_PRIVATE_KEY, an instance still on the old key keeps accepting its own tokens', async t => {
   const pem = () => generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string
-  const env = { ...fileDatabase(t), ...ASYMMETRIC, ACCESS_TOKEN_TTL: '1s' }
+  const env = { ...(await sharedDatabase(t)), ...ASYMMETRIC, ACCESS_TOKEN_TTL: '1s' }
   const old = await build(t, { ...env, JWT_PRIVATE_KEY: pem() })
   const [oldKey] = await keySet(old) as [Jwk]
   const updated = await build(t, { ...env, JWT_PRIVATE_KEY: pem() })

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { bearer, build, cli, fileDatabase as database, PASSWORD, post, query } from '../helper.js'
+import { bearer, build, cli, PASSWORD, post, query, sharedDatabase } from '../helper.js'
 
 t.test('create-user makes an admin with the password from standard input, who can then use the admin API', async t => {
-  const env = database(t)
+  const env = await sharedDatabase(t)
   const created = await cli(['create-user', '--email', 'Root@Example.com', '--role', 'admin', '--name', 'Root'], env, PASSWORD + '\n')
   t.equal(created.code, 0, created.stderr)
   t.match(created.stdout, /^Created admin Root@Example.com \(id [0-9a-f-]{36}\)\n$/)
@@ -16,7 +16,7 @@ t.test('create-user makes an admin with the password from standard input, who ca
 })
 
 t.test('create-user takes --password too, and refuses a taken email with exit status 1', async t => {
-  const env = database(t)
+  const env = await sharedDatabase(t)
   t.equal((await cli(['create-user', '--email', 'a@example.com', '--password', PASSWORD], env)).code, 0)
   const again = await cli(['create-user', '--email', 'A@example.com', '--password', PASSWORD], env)
   t.equal(again.code, 1)
@@ -24,7 +24,7 @@ t.test('create-user takes --password too, and refuses a taken email with exit st
 })
 
 t.test('bad arguments print a clear error and the usage, with exit status 2', async t => {
-  const env = database(t)
+  const env = await sharedDatabase(t)
   const cases: Array<[string[], RegExp]> = [
     [[], /Usage: npm run cli/],
     [['frobnicate'], /Unknown command "frobnicate"/],
@@ -49,7 +49,7 @@ t.test('bad arguments print a clear error and the usage, with exit status 2', as
 })
 
 t.test('prune deletes ended and expired sessions and expired tokens, and keeps live ones', async t => {
-  const env = database(t)
+  const env = await sharedDatabase(t)
   const app = await build(t, env)
   const live = (await post(app, '/auth/register', { email: 'live@example.com', password: PASSWORD })).json()
   const ended = (await post(app, '/auth/register', { email: 'ended@example.com', password: PASSWORD })).json()

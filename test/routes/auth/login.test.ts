@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
-import { build, PASSWORD, post, query, register } from '../../helper.js'
+import { build, PASSWORD, post, query, register, sharedDatabase } from '../../helper.js'
 
 t.test('POST /auth/login with an email returns the user and a fresh session', async t => {
   const app = await build(t)
@@ -98,9 +95,9 @@ t.test('an unknown account still pays for a full bcrypt comparison', async t => 
   const app = await build(t)
   const calls: Array<string | undefined> = []
   const verify = app.passwords.verify.bind(app.passwords)
-  app.passwords.verify = async (password, hash) => {
+  app.passwords.verify = async (password, hash, admission) => {
     calls.push(hash)
-    return verify(password, hash)
+    return verify(password, hash, admission)
   }
   const { user } = await register(app)
   await post(app, '/auth/login', { email: 'nobody@example.com', password: PASSWORD })
@@ -112,9 +109,7 @@ t.test('an unknown account still pays for a full bcrypt comparison', async t => 
 })
 
 t.test('after BCRYPT_COST changes, an account moves to the new cost at its next login', async t => {
-  const folder = mkdtempSync(join(tmpdir(), 'auth-cost-'))
-  t.teardown(() => rmSync(folder, { recursive: true, force: true }))
-  const database = { DATABASE_URL: join(folder, 'auth.db') }
+  const database = await sharedDatabase(t)
   const before = await build(t, database)
   const { user } = await register(before)
   await before.close()

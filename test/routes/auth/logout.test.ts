@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
-import { bearer, build, listen, login, meStatus, post, query, register } from '../../helper.js'
+import { bearer, build, listen, login, meStatus, post, query, register, sharedDatabase } from '../../helper.js'
 
 t.test('logout with the access token ends the session at once: access and refresh tokens alike', async t => {
   const app = await build(t)
@@ -97,9 +94,7 @@ t.test('logout and refresh racing on one session end with the session ended', as
 })
 
 t.test('a logout survives a restart', async t => {
-  const folder = mkdtempSync(join(tmpdir(), 'auth-logout-'))
-  t.teardown(() => rmSync(folder, { recursive: true, force: true }))
-  const env = { DATABASE_URL: join(folder, 'auth.db') }
+  const env = await sharedDatabase(t)
   const before = await build(t, env)
   const { accessToken, refreshToken } = await register(before)
   await post(before, '/auth/logout', {}, bearer(accessToken))

@@ -6,9 +6,9 @@ import { bearer, build, listen, login, meStatus, PASSWORD, post, query, register
 /** Runs `during` while the next password comparison is in progress: a change racing a login. */
 function duringNextPasswordCheck (app: App, during: () => unknown): void {
   const verify = app.passwords.verify.bind(app.passwords)
-  app.passwords.verify = async (password, hash) => {
+  app.passwords.verify = async (password, hash, admission) => {
     app.passwords.verify = verify
-    const result = await verify(password, hash)
+    const result = await verify(password, hash, admission)
     await during()
     return result
   }

@@ -50,6 +50,27 @@ t.test('twenty concurrent refreshes of one token advance the session exactly onc
   t.equal(Number(rows?.n), 2, 'one spent token and one successor: the session advanced once')
 })
 
+t.test('without a grace window, concurrent refreshes of one token are one success and the rest reuse', async t => {
+  const app = await build(t, { REFRESH_REUSE_GRACE: '0' })
+  const url = await listen(app)
+  const { refreshToken } = await register(app)
+  const responses = await Promise.all(Array.from({ length: 10 }, () => fetch(`${url}/auth/refresh`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refreshToken })
+  })))
+  const bodies = await Promise.all(responses.map(async response => ({ status: response.status, body: await response.json() })))
+  const succeeded = bodies.filter(reply => reply.status === 200)
+  t.equal(succeeded.length, 1, 'one refresh spent the token')
+  const others = bodies.filter(reply => reply.status !== 200)
+  t.ok(others.every(reply => reply.status === 401), 'every other one was refused')
+  // The first replay ends the session; those after it name a session that has ended.
+  t.ok(others.some(reply => reply.body.code === 'REFRESH_TOKEN_REUSED'), 'a replay was taken as theft')
+  t.ok(others.every(reply => ['REFRESH_TOKEN_REUSED', 'INVALID_REFRESH_TOKEN'].includes(reply.body.code)), others.map(reply => reply.body.code).join(', '))
+  const successor = await post(app, '/auth/refresh', { refreshToken: succeeded[0]?.body.refreshToken })
+  t.equal(successor.json().code, 'INVALID_REFRESH_TOKEN', 'and the session ended, its newest token with it')
+})
+
 t.test('a spent token presented after the grace window ends the whole session', async t => {
   const app = await build(t)
   const first = await register(app)

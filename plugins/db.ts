@@ -10,6 +10,7 @@ declare module 'fastify' {
 
 export default fp(async function db (fastify) {
   const store = await openStore(fastify.config.databaseUrl, {
+    poolSize: fastify.config.databasePoolSize,
     onIdleError: error => fastify.log.warn({ err: error }, 'a PostgreSQL connection broke while idle; it is replaced at the next query')
   })
   fastify.decorate('store', store)

@@ -18,6 +18,8 @@ export interface Config {
   host: string
   /** SQLite file path, `:memory:`, or a postgres:// URL. */
   databaseUrl: string
+  /** PostgreSQL: connections each instance may hold open. */
+  databasePoolSize: number
   /** HS256 (one secret) or an asymmetric algorithm whose public keys are published as a JWKS. */
   jwtAlgorithm: JwtAlgorithm
   /** HS256: undefined when the secret is to be generated and kept in the database. */
@@ -261,6 +263,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     port: integer('PORT', 3000, 0, 65535),
     host: read('HOST')?.trim() ?? '127.0.0.1',
     databaseUrl,
+    databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 1000),
     jwtAlgorithm,
     jwtSecret,
     jwtPrivateKey,

@@ -99,8 +99,8 @@ export function projectRoot (): string {
 export const migrationsFolder = (dialect: Dialect) => join(projectRoot(), 'drizzle', dialect)
 
 /** Opens the database DATABASE_URL names and brings its schema up to date. */
-export function openStore (url: string, options: { onIdleError?: (error: Error) => void } = {}): Promise<Store> {
-  return isPostgresUrl(url) ? openPostgres(url, options.onIdleError) : Promise.resolve(openSqlite(url))
+export function openStore (url: string, options: { poolSize?: number, onIdleError?: (error: Error) => void } = {}): Promise<Store> {
+  return isPostgresUrl(url) ? openPostgres(url, options.poolSize, options.onIdleError) : Promise.resolve(openSqlite(url))
 }
 
 export function openSqlite (url: string): Store & { sqlite: Sqlite.Database } {
@@ -199,17 +199,20 @@ async function migrateOnce (url: string): Promise<void> {
   }
 }
 
-async function openPostgres (url: string, onIdleError: (error: Error) => void = () => {}): Promise<Store> {
+async function openPostgres (url: string, poolSize = 10, onIdleError: (error: Error) => void = () => {}): Promise<Store> {
   await migrateOnce(url)
   const pool = new pg.Pool({
     connectionString: url,
+    max: poolSize,
     // A database that does not answer fails the request with 503 rather than holding it: no
     // connection within 5 s, or a statement or lock wait the server gives up on.
     connectionTimeoutMillis: 5000,
     statement_timeout: STATEMENT_TIMEOUT_MS,
     lock_timeout: LOCK_TIMEOUT_MS,
     idle_in_transaction_session_timeout: 3 * STATEMENT_TIMEOUT_MS,
-    keepAlive: true
+    // Probes an idle connection after 10 s, so a peer gone without a word is noticed.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000
   })
   // A connection that breaks while idle is replaced at the next query; it must not end the process.
   pool.on('error', onIdleError)

@@ -2,12 +2,12 @@
 import { randomUUID } from 'node:crypto'
 import type { Executor, Store } from './db/index.js'
 import type { Account, UserRow } from './db/schema.js'
-import { EmailTaken, InvalidCredentials, invalidInput, InvalidToken, LogoutUnidentified, RoleNotAllowed, UsernameTaken } from './errors.js'
+import { EmailTaken, InvalidCredentials, invalidInput, InvalidToken, LogoutUnidentified, NotFound, RoleNotAllowed, UsernameTaken } from './errors.js'
 import type { Passwords } from './passwords.js'
 import type { ClientInfo, Sessions } from './sessions.js'
 import type { AuthEvents } from './events.js'
 import type { LoginThrottle, SignupCapacity } from './throttle.js'
-import { normalizeEmail, normalizeUsername, toPublicUser, usernameKey, type Users } from './users.js'
+import { normalizeEmail, normalizeUsername, type ProfileChanges, toPublicUser, usernameKey, type Users } from './users.js'
 import type { LoginBody, RegisterBody } from '../schemas/auth.js'
 import type { User } from '../schemas/user.js'
 
@@ -185,15 +185,10 @@ export class Accounts {
   /** Exchanges a refresh token for a new pair: see Sessions.refresh for rotation and reuse. */
   async refresh (refreshToken: string, client: ClientInfo): Promise<TokenPair> {
     const { sessions, events } = this.#options
-    let refreshed
-    try {
-      refreshed = await sessions.refresh(refreshToken)
-    } catch (error) {
-      const reused = error as { code?: string, sessionId?: string, userId?: string }
-      if (reused.code === 'REFRESH_TOKEN_REUSED') await events.record({ type: 'refresh_reuse_detected', userId: reused.userId, sessionId: reused.sessionId, client })
-      throw error
-    }
-    await events.record({ type: 'refresh', userId: refreshed.account.id, sessionId: refreshed.sessionId, client })
+    // The audit event is written in the refresh's own transaction: both commit, or neither.
+    const refreshed = await sessions.refresh(refreshToken, (tx, outcome) => 'reused' in outcome
+      ? events.record({ type: 'refresh_reuse_detected', userId: outcome.reused.userId, sessionId: outcome.reused.id, client }, tx)
+      : events.record({ type: 'refresh', userId: outcome.account.id, sessionId: outcome.sessionId, client }, tx))
     return this.#tokens(refreshed.account, refreshed.sessionId, refreshed.refreshToken)
   }
 
@@ -203,17 +198,40 @@ export class Accounts {
    * that user. A refresh token sent beside an access token is ended too, if it is the same user's.
    */
   async logout (input: { session?: { sessionId: string, userId: string }, refreshToken?: string, all?: boolean }, client: ClientInfo): Promise<void> {
-    const { sessions, events } = this.#options
+    const { store, sessions, events } = this.#options
     const byRefreshToken = input.refreshToken === undefined ? undefined : await sessions.findByRefreshToken(input.refreshToken)
     const target = input.session ?? byRefreshToken
     if (target === undefined) throw new LogoutUnidentified()
-    if (input.all === true) {
-      await sessions.revokeAll(undefined, target.userId)
-    } else {
-      await sessions.revoke(target.sessionId)
-      if (byRefreshToken !== undefined && byRefreshToken.userId === target.userId) await sessions.revoke(byRefreshToken.sessionId)
-    }
-    await events.record({ type: 'logout', userId: target.userId, sessionId: target.sessionId, reason: input.all === true ? 'all_sessions' : null, client })
+    await store.transaction(async tx => {
+      if (input.all === true) {
+        await sessions.revokeAll(tx, target.userId)
+      } else {
+        await sessions.revoke(target.sessionId, undefined, undefined, tx)
+        if (byRefreshToken !== undefined && byRefreshToken.userId === target.userId) await sessions.revoke(byRefreshToken.sessionId, undefined, undefined, tx)
+      }
+      await events.record({ type: 'logout', userId: target.userId, sessionId: target.sessionId, reason: input.all === true ? 'all_sessions' : null, client }, tx)
+    })
+  }
+
+  /** Ends one of the user's own live sessions (from their list of devices); NOT_FOUND when there is no such live session. */
+  async endSession (userId: string, sessionId: string, client: ClientInfo): Promise<void> {
+    const { store, sessions, events } = this.#options
+    await store.transaction(async tx => {
+      if (!await sessions.revoke(sessionId, Date.now(), userId, tx)) throw new NotFound('Session')
+      await events.record({ type: 'session_revoked', userId, sessionId, client }, tx)
+    })
+  }
+
+  /** Changes the user's own profile fields, with the change's audit event in the same transaction. */
+  async updateProfile (userId: string, sessionId: string, changes: ProfileChanges, client: ClientInfo): Promise<User> {
+    const { store, users, events } = this.#options
+    const user = await store.transaction(async tx => {
+      const user = await users.updateProfile(userId, changes, tx)
+      if (user === undefined) throw new NotFound('User')
+      await events.record({ type: 'profile_change', userId, sessionId, reason: Object.keys(changes).sort().join(', '), client }, tx)
+      return user
+    })
+    return toPublicUser(user)
   }
 
   /**

@@ -35,6 +35,9 @@ export interface RefreshedSession extends StartedSession {
   account: Account
 }
 
+/** What a refresh came to: a new token, or the detection of a spent token's reuse (the session is then ended). */
+export type RefreshOutcome = RefreshedSession | { reused: { id: string, userId: string } }
+
 export interface SessionView {
   id: string
   createdAt: Date
@@ -121,44 +124,51 @@ export class Sessions {
    * maximum age). Within the grace window a spent token yields the same successor again, so
    * concurrent refreshes advance the session once; after it, reuse ends the session.
    */
-  async refresh (token: string, now = Date.now()): Promise<RefreshedSession> {
-    const { refreshTokens, sessions } = this.#store.tables
-    const tokenHash = hashRefreshToken(token)
-    // Read and write in one transaction, so a logout or a disable in between cannot be missed.
-    // The outcome is returned, not thrown, so that a theft's revocation is committed.
-    const outcome: 'invalid' | { reused: { id: string, userId: string } } | RefreshedSession = await this.#store.transaction(async tx => {
-      const [row] = await this.#tokenQuery(tx).where(eq(refreshTokens.tokenHash, tokenHash)).limit(1)
-      if (row === undefined || !this.#sessionLive(row, now)) return 'invalid'
-      const { session, account } = row
-      const successor = childRefreshToken(this.#refreshKey, token)
-      const spentEarlier = async (usedAt: Date) => {
-        if (this.#withinGrace(usedAt, now)) return { sessionId: session.id, account, refreshToken: successor }
-        await this.revoke(session.id, now, undefined, tx)
-        return { reused: session }
-      }
-      if (row.token.usedAt !== null) return await spentEarlier(row.token.usedAt)
-      if (row.token.expiresAt.getTime() <= now) return 'invalid'
-
-      const expiresAt = new Date(Math.min(now + this.#policy.refreshTokenTtl * 1000, session.maxExpiresAt.getTime()))
-      // The session's row first, then its tokens': the order in which a deletion cascades, so
-      // that a refresh and an admin's deletion of the user cannot deadlock each other.
-      await tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id))
-      // The condition makes the spend happen once even when several processes share the database.
-      const spent = this.#store.changes(await tx.update(refreshTokens).set({ usedAt: new Date(now) })
-        .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))))
-      if (spent === 0) {
-        // Spent meanwhile by a concurrent refresh (another instance, or another connection): the
-        // same rules as a token read as spent, on the time it was spent at.
-        const [spender] = await tx.select({ usedAt: refreshTokens.usedAt }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash))
-        return spender?.usedAt == null ? 'invalid' : await spentEarlier(spender.usedAt)
-      }
-      await tx.insert(refreshTokens).values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
-        .onConflictDoNothing()
-      return { sessionId: session.id, account, refreshToken: successor }
+  async refresh (token: string, record?: (tx: Executor, outcome: RefreshOutcome) => Promise<void>, now = Date.now()): Promise<RefreshedSession> {
+    // Read and write in one transaction, so a logout or a disable in between cannot be missed;
+    // `record` writes the audit event in it too. The outcome is returned, not thrown, so that a
+    // theft's revocation is committed.
+    const outcome = await this.#store.transaction(async tx => {
+      const exchanged = await this.#exchange(tx, token, now)
+      if (exchanged !== 'invalid') await record?.(tx, exchanged)
+      return exchanged
     })
     if (outcome === 'invalid') throw new InvalidRefreshToken()
     if ('reused' in outcome) throw RefreshTokenReused(outcome.reused.id, outcome.reused.userId)
     return outcome
+  }
+
+  async #exchange (tx: Executor, token: string, now: number): Promise<'invalid' | RefreshOutcome> {
+    const { refreshTokens, sessions } = this.#store.tables
+    const tokenHash = hashRefreshToken(token)
+    const [row] = await this.#tokenQuery(tx).where(eq(refreshTokens.tokenHash, tokenHash)).limit(1)
+    if (row === undefined || !this.#sessionLive(row, now)) return 'invalid'
+    const { session, account } = row
+    const successor = childRefreshToken(this.#refreshKey, token)
+    const spentEarlier = async (usedAt: Date) => {
+      if (this.#withinGrace(usedAt, now)) return { sessionId: session.id, account, refreshToken: successor }
+      await this.revoke(session.id, now, undefined, tx)
+      return { reused: session }
+    }
+    if (row.token.usedAt !== null) return await spentEarlier(row.token.usedAt)
+    if (row.token.expiresAt.getTime() <= now) return 'invalid'
+
+    const expiresAt = new Date(Math.min(now + this.#policy.refreshTokenTtl * 1000, session.maxExpiresAt.getTime()))
+    // The session's row first, then its tokens': the order in which a deletion cascades, so
+    // that a refresh and an admin's deletion of the user cannot deadlock each other.
+    await tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id))
+    // The condition makes the spend happen once even when several processes share the database.
+    const spent = this.#store.changes(await tx.update(refreshTokens).set({ usedAt: new Date(now) })
+      .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))))
+    if (spent === 0) {
+      // Spent meanwhile by a concurrent refresh (another instance, or another connection): the
+      // same rules as a token read as spent, on the time it was spent at.
+      const [spender] = await tx.select({ usedAt: refreshTokens.usedAt }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash))
+      return spender?.usedAt == null ? 'invalid' : await spentEarlier(spender.usedAt)
+    }
+    await tx.insert(refreshTokens).values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
+      .onConflictDoNothing()
+    return { sessionId: session.id, account, refreshToken: successor }
   }
 
   /**

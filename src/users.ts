@@ -64,6 +64,13 @@ export function uniqueViolation (error: unknown): unknown {
   return error
 }
 
+/** The fields of their own profile a user may change; null clears one. */
+export interface ProfileChanges {
+  name?: string | null
+  username?: string | null
+  metadata?: Record<string, unknown>
+}
+
 export class Users {
   readonly #store: Store
   readonly #byEmailKey: Prepared<UserRow>
@@ -104,8 +111,8 @@ export class Users {
     return this.#store.changes(executor === undefined ? await this.#store.write(set) : await set(executor)) > 0
   }
 
-  /** Changes a user's own profile fields; a taken username surfaces as USERNAME_TAKEN. */
-  async updateProfile (id: string, changes: { name?: string | null, username?: string | null, metadata?: Record<string, unknown> }): Promise<UserRow | undefined> {
+  /** Changes a user's own profile fields, inside the caller's transaction; a taken username surfaces as USERNAME_TAKEN. */
+  async updateProfile (id: string, changes: ProfileChanges, executor: Executor): Promise<UserRow | undefined> {
     const { users } = this.#store.tables
     const values: Partial<typeof users.$inferInsert> = { updatedAt: new Date() }
     if (changes.name !== undefined) {
@@ -120,7 +127,7 @@ export class Users {
     }
     if (changes.metadata !== undefined) values.metadata = changes.metadata
     try {
-      return (await this.#store.write(db => db.update(users).set(values).where(eq(users.id, id)).returning()))[0]
+      return (await executor.update(users).set(values).where(eq(users.id, id)).returning())[0]
     } catch (error) {
       throw uniqueViolation(error)
     }

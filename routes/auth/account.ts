@@ -1,6 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { NotFound } from '../../src/errors.js'
-import { toPublicUser } from '../../src/users.js'
 import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
 import { PasswordChangeBody, ProfileChangeBody } from '../../schemas/auth.js'
@@ -10,7 +8,7 @@ import { User } from '../../schemas/user.js'
 
 /** The signed-in user's changes to their own account. */
 const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (fastify) {
-  const { accounts, users, config } = fastify
+  const { accounts, config } = fastify
 
   fastify.patch('/password', {
     onRequest: fastify.endpointLimits.password,
@@ -52,10 +50,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
       }
     }
   }, async function updateProfile (request) {
-    const user = await users.updateProfile(request.user.sub, request.body)
-    if (user === undefined) throw new NotFound('User')
-    await fastify.events.record({ type: 'profile_change', userId: user.id, sessionId: request.user.sid, reason: Object.keys(request.body).sort().join(', '), client: clientInfo(request) })
-    return toPublicUser(user)
+    return await accounts.updateProfile(request.user.sub, request.user.sid, request.body, clientInfo(request))
   })
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { MissingRefreshToken, NotFound } from '../../src/errors.js'
+import { MissingRefreshToken } from '../../src/errors.js'
 import { clientInfo } from '../../plugins/auth.js'
 import { BEARER_SECURITY } from '../../plugins/swagger.js'
 import { BODY_ERRORS, COMMON_ERRORS, errors, UNAUTHORIZED_REASON } from '../../schemas/common.js'
@@ -113,8 +113,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       }
     }
   }, async function endSession (request) {
-    if (!await sessions.revoke(request.params.id, Date.now(), request.user.sub)) throw new NotFound('Session')
-    await fastify.events.record({ type: 'session_revoked', userId: request.user.sub, sessionId: request.params.id, client: clientInfo(request) })
+    await accounts.endSession(request.user.sub, request.params.id, clientInfo(request))
     return { message: 'Session ended' }
   })
 }

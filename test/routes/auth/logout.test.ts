@@ -123,3 +123,18 @@ t.test('within the grace window the spent token still logs its session out', asy
   t.equal((await post(app, '/auth/logout', { refreshToken })).statusCode, 200)
   t.equal(await meStatus(app, current.accessToken), 401)
 })
+
+t.test('a logout whose audit event cannot be written changes nothing, and says so', async t => {
+  const app = await build(t)
+  const { accessToken } = await register(app)
+  const record = app.events.record.bind(app.events)
+  app.events.record = async (event, executor, now) => {
+    if (event.type === 'logout') throw new Error('the audit trail is full')
+    return record(event, executor, now)
+  }
+  t.equal((await post(app, '/auth/logout', {}, bearer(accessToken))).statusCode, 500, 'the client is told the logout failed')
+  t.equal(await meStatus(app, accessToken), 200, 'and the session is as it was, not ended without a record')
+  app.events.record = record
+  t.equal((await post(app, '/auth/logout', {}, bearer(accessToken))).statusCode, 200)
+  t.equal(await meStatus(app, accessToken), 401)
+})

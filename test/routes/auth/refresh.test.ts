@@ -189,3 +189,19 @@ t.test('pruning keeps spent tokens while their session lives, so reuse is still 
   t.equal(reuse.json().code, 'REFRESH_TOKEN_REUSED')
   t.equal(await meStatus(app, accessToken), 401)
 })
+
+t.test('a refresh whose audit event cannot be written is not half-done: the token stays unspent', async t => {
+  const app = await build(t, { REFRESH_REUSE_GRACE: '0' })
+  const { refreshToken } = await register(app)
+  const record = app.events.record.bind(app.events)
+  app.events.record = async (event, executor, now) => {
+    if (event.type === 'refresh') throw new Error('the audit trail is full')
+    return record(event, executor, now)
+  }
+  t.equal((await post(app, '/auth/refresh', { refreshToken })).statusCode, 500)
+  app.events.record = record
+  const retried = await post(app, '/auth/refresh', { refreshToken })
+  t.equal(retried.statusCode, 200, 'the same token refreshes, not taken for a replay')
+  const events = await query(app)`SELECT type FROM auth_events WHERE type = 'refresh'`
+  t.equal(events.length, 1, 'one refresh, one event')
+})

@@ -15,13 +15,10 @@ import { fileURLToPath } from 'node:url'
 import Sqlite from 'better-sqlite3'
 import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
 import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator'
-import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres'
-import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
-import pg from 'pg'
+import type pg from 'pg'
 import { isPostgresUrl } from '../config.js'
 import * as schema from './schema.js'
-import * as pgSchema from './schema.pg.js'
 
 export type Tables = typeof schema
 /** A database or an open transaction, as the repositories see either engine. */
@@ -183,8 +180,20 @@ function driverCode (error: unknown): string | undefined {
   return undefined
 }
 
+/** PostgreSQL's driver and schema, loaded only when DATABASE_URL names PostgreSQL: a SQLite start does not pay for them. */
+async function postgresModules () {
+  const [{ default: pg }, { drizzle }, { migrate }, schema] = await Promise.all([
+    import('pg'),
+    import('drizzle-orm/node-postgres'),
+    import('drizzle-orm/node-postgres/migrator'),
+    import('./schema.pg.js')
+  ])
+  return { pg, drizzlePostgres: drizzle, migratePostgres: migrate, pgSchema: schema }
+}
+
 /** Migrates on a connection of its own, without the pool's timeouts: an instance waits for another one's migration however long it takes. */
 async function migrateOnce (url: string): Promise<void> {
+  const { pg, drizzlePostgres, migratePostgres } = await postgresModules()
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
   await client.connect().catch((error: unknown) => {
     throw new Error('DATABASE_URL: could not connect to PostgreSQL', { cause: error })
@@ -201,6 +210,7 @@ async function migrateOnce (url: string): Promise<void> {
 
 async function openPostgres (url: string, poolSize = 10, onIdleError: (error: Error) => void = () => {}): Promise<Store> {
   await migrateOnce(url)
+  const { pg, drizzlePostgres, pgSchema } = await postgresModules()
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,

@@ -100,7 +100,7 @@ export function openStore (url: string, options: { poolSize?: number, onIdleErro
   return isPostgresUrl(url) ? openPostgres(url, options.poolSize, options.onIdleError) : Promise.resolve(openSqlite(url))
 }
 
-export function openSqlite (url: string): Store & { sqlite: Sqlite.Database } {
+function openSqlite (url: string): Store {
   const memory = url === ':memory:'
   if (!memory) mkdirSync(dirname(resolve(url)), { recursive: true })
   const sqlite = new Sqlite(url)
@@ -115,9 +115,8 @@ export function openSqlite (url: string): Store & { sqlite: Sqlite.Database } {
     migrateSqlite(db, { migrationsFolder: migrationsFolder('sqlite') })
     const ping = sqlite.prepare('SELECT 1')
     let queue: Promise<unknown> = Promise.resolve()
-    const store: Store & { sqlite: Sqlite.Database } = {
+    const store: Store = {
       dialect: 'sqlite',
-      sqlite,
       // better-sqlite3 answers synchronously; awaiting its builders yields the same rows.
       db: db as unknown as Database,
       tables: schema,

@@ -34,15 +34,20 @@ t.test('within the grace window a repeated refresh gets the same new refresh tok
   t.equal((await post(app, '/auth/refresh', { refreshToken: a.refreshToken })).statusCode, 200, 'and it works')
 })
 
-t.test('twenty concurrent refreshes of one token advance the session exactly once', async t => {
-  const app = await build(t)
-  const url = await listen(app)
-  const { refreshToken } = await register(app)
-  const responses = await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/auth/refresh`, {
+/** `count` refreshes of one token sent at once over real sockets. */
+function refreshAtOnce (url: string, refreshToken: string, count: number): Promise<Response[]> {
+  return Promise.all(Array.from({ length: count }, () => fetch(`${url}/auth/refresh`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ refreshToken })
   })))
+}
+
+t.test('twenty concurrent refreshes of one token advance the session exactly once', async t => {
+  const app = await build(t)
+  const url = await listen(app)
+  const { refreshToken } = await register(app)
+  const responses = await refreshAtOnce(url, refreshToken, 20)
   t.strictSame(responses.map(response => response.status), Array(20).fill(200))
   const tokens = new Set(await Promise.all(responses.map(async response => (await response.json()).refreshToken)))
   t.equal(tokens.size, 1, 'every caller got the same successor')
@@ -54,11 +59,7 @@ t.test('without a grace window, concurrent refreshes of one token are one succes
   const app = await build(t, { REFRESH_REUSE_GRACE: '0' })
   const url = await listen(app)
   const { refreshToken } = await register(app)
-  const responses = await Promise.all(Array.from({ length: 10 }, () => fetch(`${url}/auth/refresh`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ refreshToken })
-  })))
+  const responses = await refreshAtOnce(url, refreshToken, 10)
   const bodies = await Promise.all(responses.map(async response => ({ status: response.status, body: await response.json() })))
   const succeeded = bodies.filter(reply => reply.status === 200)
   t.equal(succeeded.length, 1, 'one refresh spent the token')

@@ -100,6 +100,23 @@ export function openStore (url: string, options: { poolSize?: number, onIdleErro
   return isPostgresUrl(url) ? openPostgres(url, options.poolSize, options.onIdleError) : Promise.resolve(openSqlite(url))
 }
 
+/**
+ * Applies SQLite's migrations. Processes starting together on one new file may both find it
+ * unmigrated; the one that loses the race fails on a table the winner made. It then waits a
+ * moment and looks again, and finds the migrations applied (up to 5 s in all).
+ */
+function migrateSqliteOnce (db: Parameters<typeof migrateSqlite>[0]): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      migrateSqlite(db, { migrationsFolder: migrationsFolder('sqlite') })
+      return
+    } catch (error) {
+      if (attempt >= 50 || !/already exists/.test(String((error as Error).cause ?? error))) throw error
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+    }
+  }
+}
+
 function openSqlite (url: string): Store {
   const memory = url === ':memory:'
   if (!memory) mkdirSync(dirname(resolve(url)), { recursive: true })
@@ -112,7 +129,7 @@ function openSqlite (url: string): Store {
     sqlite.pragma('busy_timeout = 5000')
     sqlite.pragma('foreign_keys = ON')
     const db = drizzleSqlite(sqlite, { schema })
-    migrateSqlite(db, { migrationsFolder: migrationsFolder('sqlite') })
+    migrateSqliteOnce(db)
     const ping = sqlite.prepare('SELECT 1')
     let queue: Promise<unknown> = Promise.resolve()
     const store: Store = {

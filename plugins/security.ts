@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import cors from '@fastify/cors'
+import type { onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import helmet, { type HelmetOptions } from 'helmet'
 
@@ -20,14 +21,41 @@ export function securityHeaders (options: HelmetOptions): Record<string, string>
   return headers
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * An onRequest hook for the routes that serve browser pages (the pages, their assets, /docs):
+     * it gives them the browser's full set of security headers in place of the API's.
+     */
+    pageHeaders: onRequestHookHandler
+  }
+}
+
+/**
+ * The headers of every API answer, as OWASP's REST security guidance lists them: nothing may be
+ * cached (answers carry tokens and accounts: RFC 6749 requires `no-store` on token responses),
+ * no content of the answer may run or be framed, no sniffing, HTTPS for this host. The rest of
+ * helmet's set is for HTML, and goes to the pages only.
+ */
+export const API_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  // HTTPS for this host only: the service should not commit its sibling subdomains to HTTPS.
+  'strict-transport-security': 'max-age=31536000'
+}
+
 /**
  * Security headers on every response, and CORS for the web origins in CORS_ORIGINS.
- * The content security policy allows only the service's own scripts, styles and connections:
- * enough for Swagger UI at /docs, whose assets are served locally. Inline styles are allowed
- * because Swagger UI sets element styles; inline scripts are not.
+ * API answers get `API_HEADERS`. Pages get helmet's set, whose content security policy allows
+ * only the service's own scripts, styles and connections: enough for Swagger UI at /docs, whose
+ * assets are served locally. Inline styles are allowed because Swagger UI sets element styles;
+ * inline scripts are not.
  */
 export default fp(async function security (fastify) {
-  const headers = securityHeaders({
+  const pageHeaders = securityHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -46,13 +74,17 @@ export default fp(async function security (fastify) {
     },
     // No page of this service is meant to be framed anywhere.
     frameguard: { action: 'deny' },
-    // HTTPS for this host only: the service should not commit its sibling subdomains to HTTPS.
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: false }
   })
-  fastify.addHook('onRequest', function setSecurityHeaders (request, reply, done) {
-    reply.headers(headers)
+  fastify.addHook('onRequest', function setApiHeaders (request, reply, done) {
+    reply.headers(API_HEADERS)
     done()
   })
+  fastify.decorate('pageHeaders', function setPageHeaders (request, reply, done) {
+    // Pages set their own caching; the API's `no-store` would only slow them down.
+    reply.removeHeader('cache-control').headers(pageHeaders)
+    done()
+  } satisfies onRequestHookHandler)
 
   const origins = fastify.config.corsOrigins
   if (origins.length > 0) {

@@ -36,7 +36,9 @@ export default fp(async function docs (fastify) {
   })
   await fastify.register(swaggerUi, {
     routePrefix: '/docs',
+    // The UI is a page: the browser's headers, with the policy its assets need.
+    uiHooks: { onRequest: fastify.pageHeaders },
     // No validator badge: it would load an image from another site, which the CSP refuses.
     uiConfig: { persistAuthorization: true, displayRequestDuration: true, validatorUrl: null }
   })
-}, { name: 'swagger', dependencies: ['config'] })
+}, { name: 'swagger', dependencies: ['config', 'security'] })

@@ -9,7 +9,7 @@ import { errors } from '../schemas/common.js'
 const health: FastifyPluginAsyncTypebox = async function health (fastify) {
   fastify.get('/health', {
     // Load balancers probe often from one address; a 429 here would take a healthy instance out.
-    config: { rateLimit: false },
+    config: { rateLimit: false, routine: true },
     schema: {
       summary: 'Health check',
       description: 'Checks that the database answers, and Redis when it holds the shared limits (REDIS_URL). Suitable for load-balancer and orchestrator probes.',

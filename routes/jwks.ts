@@ -25,7 +25,7 @@ const Jwk = Type.Object({
 const jwks: FastifyPluginAsyncTypebox = async function jwks (fastify) {
   fastify.get('/.well-known/jwks.json', {
     // Verifiers behind one address fetch it; it is cached, and cheaper to serve than to count.
-    config: { rateLimit: false },
+    config: { rateLimit: false, routine: true },
     schema: {
       summary: 'Public signing keys (JWKS)',
       description: 'The public keys of the asymmetric `JWT_ALGORITHM` (EdDSA, ES256 or RS256), for services that verify access tokens themselves: ' +

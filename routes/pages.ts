@@ -11,6 +11,7 @@ import { projectRoot } from '../src/db/index.js'
  */
 const pages: FastifyPluginAsync = async function pages (fastify) {
   const root = join(projectRoot(), 'public')
+  fastify.addHook('onRequest', fastify.pageHeaders)
   await fastify.register(fastifyStatic, {
     root: join(root, 'assets'),
     prefix: '/assets/',

@@ -83,16 +83,30 @@ function serializeRequest (request: FastifyRequest) {
   }
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route is a routine check, called by clients and probes many times a second with no
+     * effect (a token check, /health, the JWKS): its successful answers are logged at debug,
+     * not info. Its failures are logged like any other request's.
+     */
+    routine?: boolean
+  }
+}
+
 /**
  * One log line per request, written when it ends: the request, its status and its duration.
  * Fastify's default also logs each request as it arrives; on the busiest routes that second
  * line cost more than the route itself. An error still gets its own line, at the error handler.
+ * A routine check that succeeds is logged at debug: at info, the token checks' lines would be
+ * most of the log and a quarter of their cost, and tell nothing the audit trail does not.
  */
 class AccessLog extends LogController {
   override incomingRequest (): void {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
+    else if (reply.statusCode < 400 && request.routeOptions.config.routine === true) reply.log.debug({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
     else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
   }
 }

@@ -9,6 +9,7 @@ import { and, desc, eq, gt, inArray, isNotNull, isNull, lte, ne, or, sql } from 
 import type { Executor, Prepared, Store } from './db/index.js'
 import { type Account, accountColumns } from './db/schema.js'
 import { InvalidRefreshToken, RefreshTokenReused } from './errors.js'
+import { LiveSessions } from './live-sessions.js'
 import { childRefreshToken, hashRefreshToken, newRefreshToken } from './tokens.js'
 
 /** Who started a session, for the user's list of their devices. */
@@ -50,6 +51,9 @@ export interface SessionView {
 /** Stored user agents are capped: they are informational, and headers can be long. */
 const USER_AGENT_MAX = 512
 
+/** How many live sessions the guard keeps in memory (SQLite): a few megabytes at most. */
+export const LIVE_SESSIONS_KEPT = 10_000
+
 interface TokenRow {
   token: { usedAt: Date | null, expiresAt: Date }
   session: { id: string, userId: string, revokedAt: Date | null, expiresAt: Date, maxExpiresAt: Date }
@@ -61,9 +65,10 @@ export class Sessions {
   readonly #policy: SessionPolicy
   /** The key that derives each refresh token's successor. */
   readonly #refreshKey: string
-  readonly #liveUser: Prepared<Account>
-  readonly #isLive: Prepared<{ live: number }>
+  readonly #liveSession: Prepared<{ account: Account, expiresAt: Date }>
   readonly #byRefreshToken: Prepared<TokenRow>
+  /** The live sessions recently looked up; undefined on PostgreSQL, where every look-up reads the database. */
+  readonly #kept?: LiveSessions
 
   constructor (store: Store, policy: SessionPolicy, refreshKey: string) {
     this.#store = store
@@ -78,9 +83,9 @@ export class Sessions {
       isNull(users.disabledAt)
     )
     // The guard's only query: one primary-key look-up joined to its user's public columns.
-    this.#liveUser = store.prepare('live_user', db.select(accountColumns(users)).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live))
-    // Token verification needs only a yes or no.
-    this.#isLive = store.prepare('session_is_live', db.select({ live: sql<number>`1` }).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live))
+    this.#liveSession = store.prepare('live_session', db.select({ account: accountColumns(users), expiresAt: sessions.expiresAt })
+      .from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live))
+    if (store.watch !== undefined) this.#kept = new LiveSessions(store.watch, LIVE_SESSIONS_KEPT)
     this.#byRefreshToken = store.prepare('session_by_refresh_token', this.#tokenQuery(db).where(eq(this.#store.tables.refreshTokens.tokenHash, sql.placeholder('tokenHash'))))
   }
 
@@ -191,14 +196,27 @@ export class Sessions {
     return now - usedAt.getTime() < this.#policy.refreshReuseGrace * 1000
   }
 
-  /** The user of a live session, or undefined when the session is unknown, revoked or expired. */
+  /**
+   * The user of a live session, or undefined when the session is unknown, revoked or expired.
+   * On SQLite, a live session found is kept in memory until a change to its row or its user's
+   * (see LiveSessions), so a client's next requests skip the query.
+   */
   async liveUser (sessionId: string, userId: string, now = Date.now()): Promise<Account | undefined> {
-    return (await this.#liveUser({ sessionId, userId, now: this.#store.time(now) }))[0]
+    const kept = this.#kept?.get(sessionId, userId, now)
+    if (kept !== undefined) return kept
+    const rows = this.#liveSession({ sessionId, userId, now: this.#store.time(now) })
+    // SQLite answers synchronously: the session is kept in the same run as it was read, before any change can slip in.
+    if (Array.isArray(rows)) {
+      const [row] = rows
+      if (row !== undefined) this.#kept?.keep(sessionId, row.expiresAt.getTime(), row.account)
+      return row?.account
+    }
+    return (await rows)[0]?.account
   }
 
   /** Whether the session exists, belongs to the user, and is neither revoked nor expired; with an executor, read inside that transaction. */
   async isLive (sessionId: string, userId: string, now = Date.now(), executor?: Executor): Promise<boolean> {
-    if (executor === undefined) return (await this.#isLive({ sessionId, userId, now: this.#store.time(now) })).length > 0
+    if (executor === undefined) return await this.liveUser(sessionId, userId, now) !== undefined
     const { sessions, users } = this.#store.tables
     const rows = await executor.select({ id: sessions.id }).from(sessions).innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date(now)), isNull(users.disabledAt)))

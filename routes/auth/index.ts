@@ -103,6 +103,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   for (const [url, summary] of [['/me', 'The signed-in user'], ['/profile', 'The signed-in user (alias of /auth/me)']]) {
     fastify.get(url as string, {
       preHandler: [fastify.authenticate],
+      config: { routine: true },
       schema: { ...meSchema, summary }
     }, async function me (request) {
       return toPublicUser(request.account)
@@ -110,6 +111,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   }
 
   fastify.post('/token/verify', {
+    config: { routine: true },
     schema: {
       summary: 'Verify an access token',
       description: 'Answers 200 with the token’s claims while the token is valid and its session live; 401 otherwise. A refresh token is not an access token.',

@@ -60,6 +60,28 @@ export interface Store {
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping: () => Promise<void>
   close: () => Promise<void>
+  /**
+   * What lets rows be kept in memory without going stale (SQLite only; see `RowWatch`). Undefined
+   * on PostgreSQL: other instances commit there, and nothing would tell this one in time.
+   */
+  readonly watch?: RowWatch
+}
+
+/** A change to a user's or a session's row, by its id; `*` for a commit of another process, which could have changed any row. */
+export type RowChange = { table: 'users' | 'sessions', id: string } | { table: '*' }
+
+/**
+ * The changes to the users and sessions tables, told by the data layer itself: temporary
+ * triggers on this connection report every row it updates or deletes, as the statement runs,
+ * whichever code ran it; `PRAGMA data_version` tells of commits made on other connections
+ * (another process on the same file, the CLI).
+ */
+export interface RowWatch {
+  listen: (listener: (change: RowChange) => void) => void
+  /** Tells the listeners `*` when another connection has committed since the last call. */
+  catchUp: () => void
+  /** Whether a row read now is committed: no transaction is open on this connection, whose uncommitted writes its reads would see. */
+  settled: () => boolean
 }
 
 /**
@@ -117,6 +139,36 @@ function migrateSqliteOnce (db: Parameters<typeof migrateSqlite>[0]): void {
   }
 }
 
+/** The tables whose rows a cache may hold: a user's account, and the sessions that are live. */
+const WATCHED_TABLES = ['users', 'sessions'] as const
+
+function watchRows (sqlite: Sqlite.Database): RowWatch {
+  const listeners: Array<(change: RowChange) => void> = []
+  const tell = (change: RowChange) => { for (const listener of listeners) listener(change) }
+  sqlite.function('auth_row_changed', { deterministic: false }, (table: unknown, id: unknown) => {
+    tell({ table: table as 'users' | 'sessions', id: String(id) })
+    return null
+  })
+  // TEMP triggers belong to this connection alone and leave the database file as it was.
+  for (const table of WATCHED_TABLES) {
+    for (const event of ['UPDATE', 'DELETE']) {
+      sqlite.exec(`CREATE TEMP TRIGGER "${table}_${event.toLowerCase()}_watch" AFTER ${event} ON main."${table}" BEGIN SELECT auth_row_changed('${table}', OLD.id); END`)
+    }
+  }
+  const dataVersion = sqlite.prepare('PRAGMA data_version').pluck()
+  let seen = dataVersion.get()
+  return {
+    listen: listener => { listeners.push(listener) },
+    catchUp () {
+      const version = dataVersion.get()
+      if (version === seen) return
+      seen = version
+      tell({ table: '*' })
+    },
+    settled: () => !sqlite.inTransaction
+  }
+}
+
 function openSqlite (url: string): Store {
   const memory = url === ':memory:'
   if (!memory) mkdirSync(dirname(resolve(url)), { recursive: true })
@@ -131,6 +183,7 @@ function openSqlite (url: string): Store {
     const db = drizzleSqlite(sqlite, { schema })
     migrateSqliteOnce(db)
     const ping = sqlite.prepare('SELECT 1')
+    const watch = watchRows(sqlite)
     let queue: Promise<unknown> = Promise.resolve()
     const store: Store = {
       dialect: 'sqlite',
@@ -170,7 +223,8 @@ function openSqlite (url: string): Store {
       },
       async close () {
         if (sqlite.open) sqlite.close()
-      }
+      },
+      watch
     }
     return store
   } catch (error) {

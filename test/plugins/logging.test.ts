@@ -37,11 +37,40 @@ t.test('one line per request, when it ends, with the request, the status and the
   const app = await build(t, {}, {
     overrides: { logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } }
   })
-  const response = await app.inject({ url: '/health?probe=1' })
+  const response = await app.inject({ url: '/docs/json?probe=1' })
   const entries = lines.map(line => JSON.parse(line)).filter(entry => entry.reqId === response.headers['x-request-id'])
   t.equal(entries.length, 1)
-  t.match(entries[0], { msg: 'request completed', req: { method: 'GET', url: '/health' }, res: { statusCode: 200 }, responseTime: Number })
+  t.match(entries[0], { level: 30, msg: 'request completed', req: { method: 'GET', url: '/docs/json' }, res: { statusCode: 200 }, responseTime: Number })
   t.notOk(JSON.stringify(entries[0]).includes('probe'), 'no query string')
+})
+
+t.test('a routine check that succeeds is logged at debug; one that fails, and every other request, at info', async t => {
+  const lines: string[] = []
+  const app = await build(t, {}, {
+    overrides: { logger: { level: 'debug', stream: { write: (line: string) => { lines.push(line) } } } }
+  })
+  const { accessToken } = await register(app)
+  const levels: Record<string, number> = {}
+  for (const [name, request] of [
+    ['token check', { url: '/auth/me', headers: bearer(accessToken) }],
+    ['token verification', { method: 'POST' as const, url: '/auth/token/verify', payload: { token: accessToken } }],
+    ['health', { url: '/health' }],
+    ['refused token check', { url: '/auth/me', headers: bearer('not.a.token') }],
+    ['refused token verification', { method: 'POST' as const, url: '/auth/token/verify', payload: { token: 'not.a.token' } }],
+    ['a login', { method: 'POST' as const, url: '/auth/login', payload: { email: 'nobody@example.com', password: PASSWORD } }]
+  ] as const) {
+    const response = await app.inject(request)
+    const entry = lines.map(line => JSON.parse(line)).find(entry => entry.reqId === response.headers['x-request-id'] && entry.msg === 'request completed')
+    levels[name] = entry?.level
+  }
+  t.strictSame(levels, {
+    'token check': 20,
+    'token verification': 20,
+    health: 20,
+    'refused token check': 30,
+    'refused token verification': 30,
+    'a login': 30
+  })
 })
 
 t.test('a secret field in any logged object is redacted, however deep it sits', async t => {

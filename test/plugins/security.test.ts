@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from '../helper.js'
+import { build, newUser, post } from '../helper.js'
 
 t.test('responses carry security headers, and /docs a policy that allows only its own assets', async t => {
   const app = await build(t)
@@ -11,13 +11,32 @@ t.test('responses carry security headers, and /docs a policy that allows only it
   t.notMatch(csp, /upgrade-insecure-requests/, 'plain-HTTP deployments on localhost keep working')
   t.notMatch(docs.body, /<script>(?!\s*<\/script>)/, 'the page itself has no inline script the policy would block')
 
-  const api = await app.inject('/health')
-  t.match(api.headers, {
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
-    'strict-transport-security': 'max-age=31536000'
-  })
+  t.not(docs.headers['cache-control'], 'no-store', 'a page is not held to the API\'s caching')
+  const page = await app.inject('/login')
+  t.equal(page.headers['content-security-policy'], csp, 'the pages have the policy of /docs')
+  t.equal(page.headers['cache-control'], 'no-cache')
+  t.equal(page.headers['x-permitted-cross-domain-policies'], 'none', 'and the rest of the browser set')
+
+  for (const url of ['/health', '/auth/me', '/no/such/route']) {
+    const api = await app.inject(url)
+    t.match(api.headers, {
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000'
+    }, `${url}: the API's headers, whatever the status`)
+    t.equal(api.headers['x-permitted-cross-domain-policies'], undefined, `${url}: none of the headers meant for pages`)
+  }
+})
+
+t.test('an answer with tokens in it may not be stored by any cache (RFC 6749, section 5.1)', async t => {
+  const app = await build(t)
+  const response = await post(app, '/auth/register', newUser())
+  t.equal(response.statusCode, 201)
+  t.type(response.json().refreshToken, 'string')
+  t.equal(response.headers['cache-control'], 'no-store')
 })
 
 t.test('without CORS_ORIGINS no other origin may call the API from a browser', async t => {

@@ -20,6 +20,20 @@ t.test('ACCESS_TOKEN_TTL sets the lifetime and expiresIn', async t => {
   t.equal(payload.exp - payload.iat, 7200)
 })
 
+t.test('a token verified before is refused once it expires, though its session lives on', async t => {
+  const app = await build(t, { ACCESS_TOKEN_TTL: '1m' })
+  const { accessToken } = await register(app)
+  t.equal((await post(app, '/auth/token/verify', { token: accessToken })).statusCode, 200)
+  t.equal((await post(app, '/auth/token/verify', { token: accessToken })).statusCode, 200, 'again: it is now known to be valid')
+  const now = Date.now
+  Date.now = () => now() + 61_000
+  t.teardown(() => { Date.now = now })
+  const late = await post(app, '/auth/token/verify', { token: accessToken })
+  Date.now = now
+  t.equal(late.statusCode, 401, 'a minute later')
+  t.match(late.json(), { code: 'INVALID_TOKEN' })
+})
+
 t.test('a refresh token or garbage is not a valid access token', async t => {
   const app = await build(t)
   const { refreshToken } = await register(app)

@@ -7,8 +7,12 @@ import type { AccessTokenClaims } from '../schemas/auth.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The claims of a valid access token of a live session; throws INVALID_TOKEN (401) otherwise. */
-    verifyAccessToken: (token: string) => Promise<AccessTokenClaims>
+    /**
+     * The claims of a valid access token of a live session; throws (or rejects with)
+     * INVALID_TOKEN (401) otherwise. Synchronous when the token and its session are already
+     * known to be good, as for a client's repeated calls: see `authenticate`.
+     */
+    verifyAccessToken: (token: string) => AccessTokenClaims | Promise<AccessTokenClaims>
     /**
      * Route guard: requires `Authorization: Bearer <access token>` of a live session. Use it as
      * `preHandler: [fastify.authenticate]`. Not earlier: a client may hold back its body for as
@@ -16,7 +20,7 @@ declare module 'fastify' {
      * the handler run after a logout or a demotion. Not in `onRequest` either: the rate limiter
      * appends itself there and must count unauthenticated requests too.
      */
-    authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    authenticate: (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void
     /**
      * Route guard for roles, used after `authenticate`: `preHandler: [fastify.authenticate,
      * fastify.requireRole('admin')]`. The role is the account's as read from the database for
@@ -41,15 +45,37 @@ const BEARER = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i
 
 /**
  * The auth guard. A token is honoured only while its signature, type, lifetime and session all
- * hold: the session look-up is one indexed query, and it is what makes logout take effect at once.
+ * hold: the session look-up is one indexed query (on SQLite, a session found live is kept in
+ * memory until its row or its user's changes), and it is what makes logout take effect at once.
  */
 export default fp(async function auth (fastify) {
   fastify.decorateRequest('account', null as unknown as Account)
 
-  fastify.decorate('verifyAccessToken', async function verifyAccessToken (token: string) {
-    const claims = await fastify.accessTokens.verify(token)
-    if (!await fastify.sessions.isLive(claims.sid, claims.sub)) throw new InvalidToken()
-    return claims
+  const { accessTokens, sessions } = fastify
+
+  interface Found { claims: AccessTokenClaims, account: Account }
+
+  async function withSession (claims: AccessTokenClaims): Promise<Found> {
+    const account = await sessions.liveUser(claims.sid, claims.sub)
+    if (account === undefined || account.disabledAt !== null) throw new InvalidToken()
+    return { claims, account }
+  }
+
+  /**
+   * The token's claims and its session's account, or INVALID_TOKEN. The busiest path of the
+   * service: when the token was verified before and its session is kept live (a client's
+   * repeated calls), the answer is synchronous and costs no promise; otherwise a promise.
+   */
+  function check (token: string): Found | Promise<Found> {
+    const claims = accessTokens.verify(token)
+    if (claims instanceof Promise) return claims.then(withSession)
+    const account = sessions.keptUser(claims.sid, claims.sub)
+    return account === undefined ? withSession(claims) : { claims, account }
+  }
+
+  fastify.decorate('verifyAccessToken', function verifyAccessToken (token: string) {
+    const found = check(token)
+    return found instanceof Promise ? found.then(({ claims }) => claims) : found.claims
   })
 
   fastify.decorate('requireRole', function requireRole (...roles: string[]) {
@@ -70,21 +96,30 @@ export default fp(async function auth (fastify) {
     }
   })
 
-  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest, reply: FastifyReply) {
+  fastify.decorate('authenticate', function authenticate (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) {
     const match = BEARER.exec(request.headers.authorization ?? '')
     if (match === null) {
       reply.header('www-authenticate', 'Bearer')
-      throw new MissingToken()
+      done(new MissingToken())
+      return
     }
-    try {
-      const claims = await fastify.accessTokens.verify(match[1] as string)
-      const account = await fastify.sessions.liveUser(claims.sid, claims.sub)
-      if (account === undefined || account.disabledAt !== null) throw new InvalidToken()
-      request.user = claims
-      request.account = account
-    } catch (error) {
+    const signIn = (found: Found) => {
+      request.user = found.claims
+      request.account = found.account
+      done()
+    }
+    const refuse = (error: Error) => {
       reply.header('www-authenticate', 'Bearer error="invalid_token"')
-      throw error
+      done(error)
     }
+    let found
+    try {
+      found = check(match[1] as string)
+    } catch (error) {
+      refuse(error as Error)
+      return
+    }
+    if (found instanceof Promise) found.then(signIn, refuse)
+    else signIn(found)
   })
 }, { name: 'auth', dependencies: ['jwt', 'services'] })

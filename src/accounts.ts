@@ -265,7 +265,7 @@ export class Accounts {
     await store.transaction(async tx => {
       if (!await users.setPasswordHash(user.id, passwordHash, tx, user.passwordHash)) throw new InvalidCredentials()
       // After the compare-and-set, which holds the account row: a session that began or ended meanwhile is seen.
-      if (!await sessions.isLive(sessionId, userId, undefined, tx)) throw new InvalidToken()
+      if (!await sessions.isLive(tx, sessionId, userId)) throw new InvalidToken()
       await sessions.revokeAll(tx, user.id, sessionId)
       await events.record({ type: 'password_change', userId, sessionId, client }, tx)
     })

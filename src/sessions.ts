@@ -196,6 +196,11 @@ export class Sessions {
     return now - usedAt.getTime() < this.#policy.refreshReuseGrace * 1000
   }
 
+  /** The user of a live session kept in memory (see `liveUser`); undefined when none is kept, live or not. */
+  keptUser (sessionId: string, userId: string, now = Date.now()): Account | undefined {
+    return this.#kept?.get(sessionId, userId, now)
+  }
+
   /**
    * The user of a live session, or undefined when the session is unknown, revoked or expired.
    * On SQLite, a live session found is kept in memory until a change to its row or its user's
@@ -214,9 +219,8 @@ export class Sessions {
     return (await rows)[0]?.account
   }
 
-  /** Whether the session exists, belongs to the user, and is neither revoked nor expired; with an executor, read inside that transaction. */
-  async isLive (sessionId: string, userId: string, now = Date.now(), executor?: Executor): Promise<boolean> {
-    if (executor === undefined) return await this.liveUser(sessionId, userId, now) !== undefined
+  /** Whether the session exists, belongs to the user, and is neither revoked nor expired, as read inside the caller's transaction. */
+  async isLive (executor: Executor, sessionId: string, userId: string, now = Date.now()): Promise<boolean> {
     const { sessions, users } = this.#store.tables
     const rows = await executor.select({ id: sessions.id }).from(sessions).innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date(now)), isNull(users.disabledAt)))

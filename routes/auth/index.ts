@@ -18,13 +18,15 @@ const PASSWORD_FIELDS = ['password', 'confirmPassword', 'currentPassword', 'newP
  * Passwords are NFC-normalized before validation, so their length limits, the equality of
  * `confirmPassword`, and the hash all see the same text, however the accents were typed.
  */
-async function normalizePasswords (request: FastifyRequest): Promise<void> {
-  const body = request.body as Record<string, unknown> | null
-  if (body === null || typeof body !== 'object') return
-  for (const field of PASSWORD_FIELDS) {
-    const value = body[field]
-    if (typeof value === 'string') body[field] = value.normalize('NFC')
+function normalizePasswords (request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  const body = request.body as Record<string, unknown> | null | undefined
+  if (body !== null && typeof body === 'object') {
+    for (const field of PASSWORD_FIELDS) {
+      const value = body[field]
+      if (typeof value === 'string') body[field] = value.normalize('NFC')
+    }
   }
+  done()
 }
 
 const UNAUTHORIZED = { 401: UNAUTHORIZED_REASON }
@@ -105,7 +107,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       preHandler: [fastify.authenticate],
       config: { routine: true },
       schema: { ...meSchema, summary }
-    }, async function me (request) {
+    }, function me (request) {
       return toPublicUser(request.account)
     })
   }
@@ -122,8 +124,9 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
         ...errors({ ...BODY_ERRORS, 401: 'The token is invalid, expired, revoked or not an access token (code INVALID_TOKEN).', ...COMMON_ERRORS })
       }
     }
-  }, async function verify (request) {
-    return { valid: true as const, payload: await fastify.verifyAccessToken(request.body.token) }
+  }, function verify (request) {
+    const claims = fastify.verifyAccessToken(request.body.token)
+    return claims instanceof Promise ? claims.then(payload => ({ valid: true as const, payload })) : { valid: true as const, payload: claims }
   })
 
   // Children of this plugin, so the password normalization above applies to them too.

@@ -34,11 +34,14 @@ export default fp(async function docs (fastify) {
       buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
     }
   })
-  await fastify.register(swaggerUi, {
-    routePrefix: '/docs',
-    // The UI is a page: the browser's headers, with the policy its assets need.
-    uiHooks: { onRequest: fastify.pageHeaders },
-    // No validator badge: it would load an image from another site, which the CSP refuses.
-    uiConfig: { persistAuthorization: true, displayRequestDuration: true, validatorUrl: null }
+  // The UI is a page: its routes and its static files (which `uiHooks` would not reach) get the
+  // browser's headers, with the policy its assets need, from a context of their own.
+  await fastify.register(async function docsPages (pages) {
+    pages.addHook('onRequest', fastify.pageHeaders)
+    await pages.register(swaggerUi, {
+      routePrefix: '/docs',
+      // No validator badge: it would load an image from another site, which the CSP refuses.
+      uiConfig: { persistAuthorization: true, displayRequestDuration: true, validatorUrl: null }
+    })
   })
 }, { name: 'swagger', dependencies: ['config', 'security'] })

@@ -214,6 +214,10 @@ export class AccessTokens {
       verifiers.set(this.#givenKey.jwk.kid, this.#verifier(publicPem(this.#givenKey.jwk)))
       published.push(this.#givenKey.jwk)
     }
+    // A key gone from the database (deleted by hand, say after a compromise) takes the tokens it verified with it.
+    for (const kid of this.#verifiers.keys()) {
+      if (!verifiers.has(kid)) this.#verified.clear()
+    }
     this.#verifiers = verifiers
     this.#published = published
   }

@@ -51,8 +51,9 @@ export interface SessionView {
 /** Stored user agents are capped: they are informational, and headers can be long. */
 const USER_AGENT_MAX = 512
 
-/** How many live sessions the guard keeps in memory (SQLite): a few megabytes at most. */
+/** How many live sessions the guard keeps in memory (SQLite), and about how many bytes their accounts may take. */
 export const LIVE_SESSIONS_KEPT = 10_000
+export const LIVE_SESSIONS_BYTES = 16 * 1024 * 1024
 
 interface TokenRow {
   token: { usedAt: Date | null, expiresAt: Date }
@@ -85,7 +86,7 @@ export class Sessions {
     // The guard's only query: one primary-key look-up joined to its user's public columns.
     this.#liveSession = store.prepare('live_session', db.select({ account: accountColumns(users), expiresAt: sessions.expiresAt })
       .from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live))
-    if (store.watch !== undefined) this.#kept = new LiveSessions(store.watch, LIVE_SESSIONS_KEPT)
+    if (store.watch !== undefined) this.#kept = new LiveSessions(store.watch, LIVE_SESSIONS_KEPT, LIVE_SESSIONS_BYTES)
     this.#byRefreshToken = store.prepare('session_by_refresh_token', this.#tokenQuery(db).where(eq(this.#store.tables.refreshTokens.tokenHash, sql.placeholder('tokenHash'))))
   }
 

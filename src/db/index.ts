@@ -149,6 +149,8 @@ function watchRows (sqlite: Sqlite.Database): RowWatch {
     tell({ table: table as 'users' | 'sessions', id: String(id) })
     return null
   })
+  // A row replaced by INSERT OR REPLACE is deleted: with this, that deletion fires the triggers too.
+  sqlite.pragma('recursive_triggers = ON')
   // TEMP triggers belong to this connection alone and leave the database file as it was.
   for (const table of WATCHED_TABLES) {
     for (const event of ['UPDATE', 'DELETE']) {

@@ -11,11 +11,14 @@ t.test('responses carry security headers, and /docs a policy that allows only it
   t.notMatch(csp, /upgrade-insecure-requests/, 'plain-HTTP deployments on localhost keep working')
   t.notMatch(docs.body, /<script>(?!\s*<\/script>)/, 'the page itself has no inline script the policy would block')
 
-  t.not(docs.headers['cache-control'], 'no-store', 'a page is not held to the API\'s caching')
-  const page = await app.inject('/login')
-  t.equal(page.headers['content-security-policy'], csp, 'the pages have the policy of /docs')
-  t.equal(page.headers['cache-control'], 'no-cache')
-  t.equal(page.headers['x-permitted-cross-domain-policies'], 'none', 'and the rest of the browser set')
+  for (const url of ['/docs/', '/docs/static/swagger-ui-bundle.js', '/docs/json', '/login', '/assets/app.js']) {
+    const page = await app.inject(url)
+    t.equal(page.statusCode, 200, url)
+    t.equal(page.headers['content-security-policy'], csp, `${url}: the policy of /docs`)
+    t.equal(page.headers['x-permitted-cross-domain-policies'], 'none', `${url}: and the rest of the browser set`)
+    t.not(page.headers['cache-control'], 'no-store', `${url}: not held to the API's caching`)
+  }
+  t.equal((await app.inject('/login')).headers['cache-control'], 'no-cache')
 
   for (const url of ['/health', '/auth/me', '/no/such/route']) {
     const api = await app.inject(url)

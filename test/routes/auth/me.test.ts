@@ -84,6 +84,11 @@ async function me (app: Awaited<ReturnType<typeof build>>, accessToken: string) 
 // The checks below run each token twice before the change: the second answer comes from what
 // the first one found (on SQLite, sessions found live are kept in memory), which the change
 // must not leave stale.
+/** The session id an access token names. */
+function sessionOf (accessToken: string): string {
+  return JSON.parse(Buffer.from(accessToken.split('.')[1] as string, 'base64url').toString()).sid
+}
+
 t.test('a change to the account or the session is seen by the very next token check', async t => {
   const app = await build(t)
   const { user, accessToken } = await register(app, { name: 'Ada' })
@@ -91,6 +96,8 @@ t.test('a change to the account or the session is seen by the very next token ch
   const twice = async () => [await me(app, accessToken), await me(app, accessToken)]
 
   t.strictSame(await twice(), [{ status: 200, name: 'Ada' }, { status: 200, name: 'Ada' }])
+  // What the checks below are about: on SQLite the session is now kept in memory.
+  t.equal(app.sessions.keptUser(sessionOf(accessToken), user.id)?.name, app.store.dialect === 'sqlite' ? 'Ada' : undefined)
   t.equal((await app.inject({ method: 'PATCH', url: '/auth/me', payload: { name: 'Ada L.' }, headers: bearer(accessToken) })).statusCode, 200)
   t.strictSame(await me(app, accessToken), { status: 200, name: 'Ada L.' }, 'a profile change')
 
@@ -115,6 +122,28 @@ t.test('a change to the account or the session is seen by the very next token ch
   t.equal((await me(app, other.accessToken)).status, 401, 'a deleted account')
 })
 
+t.test('a demotion is seen by the very next request that needs the role', async t => {
+  const app = await build(t)
+  const { user, accessToken } = await register(app)
+  await query(app)`UPDATE users SET role = 'admin' WHERE id = ${user.id}`
+  const users = async () => (await app.inject({ url: '/auth/admin/users', headers: bearer(accessToken) })).statusCode
+  t.strictSame([await users(), await users()], [200, 200])
+  await query(app)`UPDATE users SET role = 'user' WHERE id = ${user.id}`
+  t.equal(await users(), 403)
+})
+
+t.test('a session kept live is refused once it expires, though nothing changed its row', async t => {
+  const app = await build(t, { REFRESH_TOKEN_TTL: '1m' })
+  const { accessToken } = await register(app)
+  t.strictSame([(await me(app, accessToken)).status, (await me(app, accessToken)).status], [200, 200])
+  const now = Date.now
+  Date.now = () => now() + 61_000
+  t.teardown(() => { Date.now = now })
+  const late = await me(app, accessToken)
+  Date.now = now
+  t.equal(late.status, 401, 'a minute later the session has expired; its access token has not')
+})
+
 t.test('a session ended through another instance on the same database is refused by this one at once', async t => {
   const env = await sharedDatabase(t)
   const [one, two] = [await build(t, env), await build(t, env)]
@@ -130,7 +159,7 @@ t.test('a session ended through another instance on the same database is refused
   t.equal(verified.statusCode, 401)
 })
 
-t.test('a change rolled back is never seen, even by a check made while it was pending', async t => {
+t.test('a change rolled back is not seen afterwards, even when a check read it while it was pending', async t => {
   const app = await build(t)
   const { accessToken } = await register(app, { name: 'Ada' })
   const record = app.events.record.bind(app.events)

@@ -56,8 +56,9 @@ export default fp(async function auth (fastify) {
   interface Found { claims: AccessTokenClaims, account: Account }
 
   async function withSession (claims: AccessTokenClaims): Promise<Found> {
+    // The query finds live sessions of enabled accounts only.
     const account = await sessions.liveUser(claims.sid, claims.sub)
-    if (account === undefined || account.disabledAt !== null) throw new InvalidToken()
+    if (account === undefined) throw new InvalidToken()
     return { claims, account }
   }
 

@@ -37,7 +37,7 @@ declare module 'fastify' {
  * no content of the answer may run or be framed, no sniffing, HTTPS for this host. The rest of
  * helmet's set is for HTML, and goes to the pages only.
  */
-export const API_HEADERS: Readonly<Record<string, string>> = {
+const API_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',

@@ -215,9 +215,7 @@ export class AccessTokens {
       published.push(this.#givenKey.jwk)
     }
     // A key gone from the database (deleted by hand, say after a compromise) takes the tokens it verified with it.
-    for (const kid of this.#verifiers.keys()) {
-      if (!verifiers.has(kid)) this.#verified.clear()
-    }
+    if ([...this.#verifiers.keys()].some(kid => !verifiers.has(kid))) this.#verified.clear()
     this.#verifiers = verifiers
     this.#published = published
   }

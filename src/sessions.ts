@@ -52,8 +52,8 @@ export interface SessionView {
 const USER_AGENT_MAX = 512
 
 /** How many live sessions the guard keeps in memory (SQLite), and about how many bytes their accounts may take. */
-export const LIVE_SESSIONS_KEPT = 10_000
-export const LIVE_SESSIONS_BYTES = 16 * 1024 * 1024
+const LIVE_SESSIONS_KEPT = 10_000
+const LIVE_SESSIONS_BYTES = 16 * 1024 * 1024
 
 interface TokenRow {
   token: { usedAt: Date | null, expiresAt: Date }
@@ -197,19 +197,17 @@ export class Sessions {
     return now - usedAt.getTime() < this.#policy.refreshReuseGrace * 1000
   }
 
-  /** The user of a live session kept in memory (see `liveUser`); undefined when none is kept, live or not. */
+  /** The user of a live session kept in memory (see `liveUser`); undefined when none is kept, live or not: then ask `liveUser`. */
   keptUser (sessionId: string, userId: string, now = Date.now()): Account | undefined {
     return this.#kept?.get(sessionId, userId, now)
   }
 
   /**
-   * The user of a live session, or undefined when the session is unknown, revoked or expired.
-   * On SQLite, a live session found is kept in memory until a change to its row or its user's
-   * (see LiveSessions), so a client's next requests skip the query.
+   * The user of a live session, as the database has it now, or undefined when the session is
+   * unknown, revoked or expired, or its user disabled. On SQLite, a live session found is kept
+   * in memory until a change to its row or its user's (see LiveSessions), for `keptUser`.
    */
   async liveUser (sessionId: string, userId: string, now = Date.now()): Promise<Account | undefined> {
-    const kept = this.#kept?.get(sessionId, userId, now)
-    if (kept !== undefined) return kept
     const rows = this.#liveSession({ sessionId, userId, now: this.#store.time(now) })
     // SQLite answers synchronously: the session is kept in the same run as it was read, before any change can slip in.
     if (Array.isArray(rows)) {

@@ -56,6 +56,21 @@ for (const [algorithm, kty] of [['EdDSA', 'OKP'], ['ES256', 'EC'], ['RS256', 'RS
   })
 }
 
+t.test('a key removed from the database takes the tokens it signed with it, even ones verified before', async t => {
+  const app = await build(t, ASYMMETRIC)
+  const { accessToken } = await register(app)
+  const verify = async (token: string) => (await app.inject({ method: 'POST', url: '/auth/token/verify', payload: { token } })).statusCode
+  t.strictSame([await verify(accessToken), await verify(accessToken)], [200, 200])
+  const { kid } = decodeProtectedHeader(accessToken)
+  await app.accessTokens.rotate()
+  // An operator deletes the previous key by hand (after a compromise, say); the next re-read sees it gone.
+  await query(app)`DELETE FROM signing_keys WHERE kid = ${kid}`
+  await app.accessTokens.reload()
+  t.equal(await verify(accessToken), 401)
+  const { accessToken: fresh } = await register(app)
+  t.equal(await verify(fresh), 200, 'the new key signs and verifies')
+})
+
 t.test('tokens that are not signed by a published key are refused', async t => {
   const app = await build(t, ASYMMETRIC)
   const { accessToken } = await register(app)

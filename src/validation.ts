@@ -7,6 +7,7 @@
  */
 import { Buffer } from 'node:buffer'
 import AjvCompiler from '@fastify/ajv-compiler'
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import type { FastifySchemaValidationError, FastifyServerOptions } from 'fastify'
 import type { ErrorDetail } from './errors.js'
 
@@ -42,6 +43,26 @@ const common = {
 
 type RouteContext = { schema: unknown, method: string, url: string, httpPart: string }
 
+type Serializers = ReturnType<ReturnType<typeof SerializerSelector>>
+
+/**
+ * Fastify's response serializers, with one serializer per shared schema named by reference
+ * (`{ $ref, description }`): most responses are the error shape, with a description of their
+ * own, and compiling it again for every status of every route took a tenth of the start-up time.
+ */
+function sharedSerializers (externalSchemas: unknown, options: Parameters<ReturnType<typeof SerializerSelector>>[1]): Serializers {
+  const compile = SerializerSelector()(externalSchemas, options)
+  const byReference = new Map<string, ReturnType<Serializers>>()
+  return route => {
+    const schema = route.schema as Record<string, unknown>
+    // A description changes the documentation only, not what is written.
+    if (typeof schema.$ref !== 'string' || !Object.keys(schema).every(key => key === '$ref' || key === 'description')) return compile(route)
+    let serializer = byReference.get(schema.$ref)
+    if (serializer === undefined) byReference.set(schema.$ref, serializer = compile(route))
+    return serializer
+  }
+}
+
 /**
  * Fastify's `schemaController`: one strict compiler for bodies, one coercing compiler for the
  * rest. `validateSchema` checks every schema against the meta-schema as it is compiled.
@@ -49,6 +70,7 @@ type RouteContext = { schema: unknown, method: string, url: string, httpPart: st
 export function createSchemaController (validateSchema = false): NonNullable<FastifyServerOptions['schemaController']> {
   return {
     compilersFactory: {
+      buildSerializer: sharedSerializers as never,
       buildValidator (externalSchemas: Record<string, unknown>) {
         const factory = AjvCompiler()
         const options = (coerceTypes: boolean | 'array') => ({ customOptions: { ...common, validateSchema, coerceTypes }, onCreate: addKeywords })

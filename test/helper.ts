@@ -110,6 +110,18 @@ export function query (app: App) {
   }
 }
 
+/**
+ * `performance.now`, the monotonic clock, under the test's control until the test ends: it
+ * stands still but when advanced. The SQLite store looks for other processes' commits by it.
+ */
+export function fakeMonotonicClock (t: Teardown): { advance: (ms: number) => void } {
+  const real = performance.now
+  let now = real.call(performance)
+  performance.now = () => now
+  t.teardown(() => { performance.now = real })
+  return { advance: ms => { now += ms } }
+}
+
 /** Listens on a random loopback port and returns its base URL. */
 export async function listen (app: App): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' })

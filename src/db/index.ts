@@ -78,7 +78,11 @@ export type RowChange = { table: 'users' | 'sessions', id: string } | { table: '
  */
 export interface RowWatch {
   listen: (listener: (change: RowChange) => void) => void
-  /** Tells the listeners `*` when another connection has committed since the last call. */
+  /**
+   * Tells the listeners `*` when another connection has committed since it last looked, which it
+   * does at most once every `OTHER_COMMITS_CHECK_MS`: a commit by another process is told to the
+   * calls made that long after it, and to later ones.
+   */
   catchUp: () => void
   /** Whether a row read now is committed: no transaction is open on this connection, whose uncommitted writes its reads would see. */
   settled: () => boolean
@@ -139,6 +143,14 @@ function migrateSqliteOnce (db: Parameters<typeof migrateSqlite>[0]): void {
   }
 }
 
+/**
+ * How often, at most, `catchUp` reads `PRAGMA data_version` (milliseconds). The read opens a
+ * read transaction, whose file locks cost more than the rest of a token check; once a
+ * millisecond, it costs next to nothing, and a commit made by another process (the CLI, a second
+ * instance on the same file) is seen within a millisecond, sooner than any client could learn of it.
+ */
+export const OTHER_COMMITS_CHECK_MS = 1
+
 /** The tables whose rows a cache may hold: a user's account, and the sessions that are live. */
 const WATCHED_TABLES = ['users', 'sessions'] as const
 
@@ -159,9 +171,13 @@ function watchRows (sqlite: Sqlite.Database): RowWatch {
   }
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck()
   let seen = dataVersion.get()
+  let lookedAt = performance.now()
   return {
     listen: listener => { listeners.push(listener) },
     catchUp () {
+      const now = performance.now()
+      if (now - lookedAt < OTHER_COMMITS_CHECK_MS) return
+      lookedAt = now
       const version = dataVersion.get()
       if (version === seen) return
       seen = version

@@ -97,10 +97,15 @@ function startLoader () {
   const child = spawn(process.execPath, ['bench/loader.js'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const pending = new Map<number, (reply: { result?: LoadResult, used: number, error?: string }) => void>()
   child.on('message', (reply: { id: number, result?: LoadResult, used: number, error?: string }) => pending.get(reply.id)?.(reply))
+  // A loader that dies fails the loads it was running, rather than leaving the run waiting forever.
+  child.once('exit', code => { for (const fail of pending.values()) fail({ used: 0, error: `the loader exited (${code})` }) })
   let ids = 0
   return {
     child,
-    /** Runs a load against `base`; `used` is how many bodies of `each` it took. */
+    /**
+     * Runs a load against `base`; `used` is how many bodies of `each` it took (autocannon prepares
+     * a request per connection ahead, so up to `connections` of them may not have been sent).
+     */
     async run (base: string, { path, each, ...options }: LoadOptions): Promise<LoadResult & { used: number }> {
       const id = ++ids
       const reply = await new Promise<{ result?: LoadResult, used: number, error?: string }>(resolve => {
@@ -170,7 +175,8 @@ async function settle (databaseUrl: string): Promise<void> {
     const sqlite = new Sqlite(databaseUrl)
     try {
       sqlite.pragma('busy_timeout = 5000')
-      sqlite.pragma('wal_checkpoint(TRUNCATE)')
+      const [checkpoint] = sqlite.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
+      if (checkpoint?.busy !== 0) console.error('    (the seed could not be checkpointed: a reader held the database)')
     } finally {
       sqlite.close()
     }

@@ -2,9 +2,10 @@
  * The live sessions the guard has recently looked up, with their users' accounts: what spares
  * an authenticated request its query. A revocation must take effect at once, so an entry goes
  * when the data layer reports a change to its session's or its user's row (see `RowWatch`), the
- * moment the statement runs, and everything goes when another process commits to the database;
- * otherwise an entry goes only when its session expires, or to make room. Only live sessions
- * are kept; a refused token is looked up again every time.
+ * moment the statement runs; everything goes when another process has committed to the
+ * database, seen within `OTHER_COMMITS_CHECK_MS`. Otherwise an entry goes only when its session
+ * expires, or to make room. Only live sessions are kept; a refused token is looked up again
+ * every time.
  */
 import type { RowChange, RowWatch } from './db/index.js'
 import type { Account } from './db/schema.js'

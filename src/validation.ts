@@ -70,6 +70,7 @@ function sharedSerializers (externalSchemas: unknown, options: Parameters<Return
 export function createSchemaController (validateSchema = false): NonNullable<FastifyServerOptions['schemaController']> {
   return {
     compilersFactory: {
+      // Fastify types the factory's options loosely (`unknown`); fast-json-stringify's are what it passes.
       buildSerializer: sharedSerializers as never,
       buildValidator (externalSchemas: Record<string, unknown>) {
         const factory = AjvCompiler()

@@ -80,8 +80,8 @@ export interface RowWatch {
   listen: (listener: (change: RowChange) => void) => void
   /**
    * Tells the listeners `*` when another connection has committed since it last looked, which it
-   * does at most once every `OTHER_COMMITS_CHECK_MS`: a commit by another process is told to the
-   * calls made that long after it, and to later ones.
+   * does at most once every `OTHER_COMMITS_CHECK_MS`: a call made that long or longer after a
+   * commit by another process finds it told.
    */
   catchUp: () => void
   /** Whether a row read now is committed: no transaction is open on this connection, whose uncommitted writes its reads would see. */
@@ -145,9 +145,10 @@ function migrateSqliteOnce (db: Parameters<typeof migrateSqlite>[0]): void {
 
 /**
  * How often, at most, `catchUp` reads `PRAGMA data_version` (milliseconds). The read opens a
- * read transaction, whose file locks cost more than the rest of a token check; once a
- * millisecond, it costs next to nothing, and a commit made by another process (the CLI, a second
- * instance on the same file) is seen within a millisecond, sooner than any client could learn of it.
+ * read transaction, whose file locks cost about a fifth of a token check under load; once a
+ * millisecond, it costs next to nothing. The price: a commit made by another process (the CLI, a
+ * second instance on the same file) is seen up to a millisecond late, so a fast client on
+ * loopback can still be served by the state before it within that window.
  */
 export const OTHER_COMMITS_CHECK_MS = 1
 
@@ -177,8 +178,9 @@ function watchRows (sqlite: Sqlite.Database): RowWatch {
     catchUp () {
       const now = performance.now()
       if (now - lookedAt < OTHER_COMMITS_CHECK_MS) return
-      lookedAt = now
       const version = dataVersion.get()
+      // Only a look that succeeded counts: after a failed one (the file busy), the next call looks again.
+      lookedAt = now
       if (version === seen) return
       seen = version
       tell({ table: '*' })

@@ -171,12 +171,22 @@ export async function meStatus (app: App, accessToken: string): Promise<number> 
 
 const root = join(import.meta.dirname, '..')
 
+/**
+ * The environment of a process a test starts: this one's, without tap's loader hooks
+ * (`NODE_OPTIONS`). The child loads TypeScript through tsx itself; under tap's hooks as well,
+ * Node 20 has crashed while loading an ES module from CommonJS (`loadESMFromCJS`).
+ */
+function childEnv (): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _hooks, ...env } = process.env
+  return env
+}
+
 /** Runs the CLI as its own process, as `npm run cli --` does, with `input` on standard input. */
 export function cli (args: string[], env: Record<string, string>, input = ''): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
       cwd: root,
-      env: { ...process.env, JWT_SECRET: '', LOG_LEVEL: 'silent', ...env },
+      env: { ...childEnv(), JWT_SECRET: '', LOG_LEVEL: 'silent', ...env },
       stdio: ['pipe', 'pipe', 'pipe']
     })
     let stdout = ''
@@ -235,7 +245,7 @@ export const STORES: Array<{ name: string, skip: string | false, env: (t: Teardo
  * suites that must not race another suite's build). JWT_SECRET and DATABASE_URL come only from `env`.
  */
 export function startServer (env: Record<string, string>, entry: 'build' | 'source' = 'build'): ChildProcess {
-  const { JWT_SECRET: _secret, DATABASE_URL: _url, ...inherited } = process.env
+  const { JWT_SECRET: _secret, DATABASE_URL: _url, ...inherited } = childEnv()
   const args = entry === 'build' ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts']
   return spawn(process.execPath, args, {
     cwd: root,

@@ -1,4 +1,4 @@
-import cookie from '@fastify/cookie'
+import { parseCookie, type SetCookie, stringifySetCookie } from 'cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CrossSiteRequest } from '../src/errors.js'
@@ -36,10 +36,20 @@ export const REFRESH_COOKIE_PATHS = ['/auth/refresh', '/auth/logout']
  * The cookie is always `Secure`: browsers accept such cookies over plain HTTP from `localhost`
  * and `127.0.0.1` for development, and deciding from the `Host` header would drop the flag
  * behind a reverse proxy that forwards to a loopback address.
+ *
+ * The cookie is read and written by the routes that use it, with the `cookie` package, rather
+ * than by @fastify/cookie: that plugin parses the cookies of every request and runs an onSend
+ * hook on every answer, the token checks included, for one cookie that four routes use.
  */
 export default fp(async function refreshCookie (fastify) {
-  await fastify.register(cookie)
   const maxAge = fastify.config.refreshTokenTtl
+
+  /** Adds the refresh cookie for each of its paths to the answer's Set-Cookie headers. */
+  function setCookies (reply: FastifyReply, value: string, attributes: Omit<SetCookie, 'name' | 'value' | 'path'>): void {
+    for (const path of REFRESH_COOKIE_PATHS) {
+      reply.header('set-cookie', stringifySetCookie({ name: REFRESH_COOKIE, value, path, httpOnly: true, secure: true, sameSite: 'strict', ...attributes }))
+    }
+  }
 
   function sameOrigin (request: FastifyRequest): boolean {
     const origin = request.headers.origin
@@ -55,7 +65,8 @@ export default fp(async function refreshCookie (fastify) {
   }
 
   fastify.decorate('refreshCookie', function refreshCookie (request: FastifyRequest) {
-    const token = request.cookies[REFRESH_COOKIE]
+    const header = request.headers.cookie
+    const token = header === undefined ? undefined : parseCookie(header)[REFRESH_COOKIE]
     if (token === undefined || token === '') return undefined
     if (!sameOrigin(request)) throw new CrossSiteRequest()
     return token
@@ -63,15 +74,11 @@ export default fp(async function refreshCookie (fastify) {
 
   fastify.decorate('withRefreshCookie', function withRefreshCookie<T extends { refreshToken?: string }> (reply: FastifyReply, tokens: T) {
     const { refreshToken, ...rest } = tokens
-    for (const path of REFRESH_COOKIE_PATHS) {
-      reply.setCookie(REFRESH_COOKIE, refreshToken as string, { path, httpOnly: true, secure: true, sameSite: 'strict', maxAge })
-    }
+    setCookies(reply, refreshToken as string, { maxAge })
     return rest
   })
 
   fastify.decorate('clearRefreshCookie', function clearRefreshCookie (reply: FastifyReply) {
-    for (const path of REFRESH_COOKIE_PATHS) {
-      reply.clearCookie(REFRESH_COOKIE, { path, httpOnly: true, secure: true, sameSite: 'strict' })
-    }
+    setCookies(reply, '', { maxAge: 0, expires: new Date(0) })
   })
 }, { name: 'refresh-cookie', dependencies: ['config'] })

@@ -54,6 +54,20 @@ t.test('the new password follows the password rules', async t => {
   t.equal(anonymous.statusCode, 401)
 })
 
+t.test('the password change sees its three passwords after NFC normalization, as login does', async t => {
+  const app = await build(t)
+  const composed = 'crème brûlée à la carte'
+  const { user, accessToken } = await register(app, { password: composed })
+  const renewed = 'une toute nouvelle crème'
+  const response = await patch(app, '/auth/password', {
+    currentPassword: composed.normalize('NFD'),
+    newPassword: renewed.normalize('NFD'),
+    confirmNewPassword: renewed
+  }, accessToken)
+  t.equal(response.statusCode, 200, 'a decomposed current password matches, and a decomposed confirmation its composed twin')
+  t.equal((await post(app, '/auth/login', { email: user.email, password: renewed })).statusCode, 200, 'the new password was stored normalized')
+})
+
 t.test('PATCH /auth/me updates the name, username and metadata', async t => {
   const app = await build(t)
   const { user, accessToken } = await register(app, { name: 'Old Name' })

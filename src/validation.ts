@@ -43,29 +43,41 @@ const common = {
 
 type RouteContext = { schema: unknown, method: string, url: string, httpPart: string }
 
+/**
+ * Compiles each distinct schema once: routes that share one (an alias and its route, a GET and
+ * its HEAD, the routes that take the same path parameters or answer the same errors) share the
+ * compiled function, which depends on the schema's content alone: `key` names that content.
+ */
+function once<Route, Compiled> (compile: (route: Route) => Compiled, key: (route: Route) => string): (route: Route) => Compiled {
+  const compiled = new Map<string, Compiled>()
+  return route => {
+    const name = key(route)
+    let result = compiled.get(name)
+    if (result === undefined) compiled.set(name, result = compile(route))
+    return result
+  }
+}
+
 type Serializers = ReturnType<ReturnType<typeof SerializerSelector>>
 
 /**
- * Fastify's response serializers, with one serializer per shared schema named by reference
- * (`{ $ref, description }`): most responses are the error shape, with a description of their
- * own, and compiling it again for every status of every route took a tenth of the start-up time.
+ * Fastify's response serializers, one per distinct response schema. A schema's own description
+ * changes the documentation only, not what is written: most responses are the error shape with
+ * a description of their own, and compiling it again for every status of every route took a
+ * tenth of the start-up time.
  */
 function sharedSerializers (externalSchemas: unknown, options: Parameters<ReturnType<typeof SerializerSelector>>[1]): Serializers {
   const compile = SerializerSelector()(externalSchemas, options)
-  const byReference = new Map<string, ReturnType<Serializers>>()
-  return route => {
-    const schema = route.schema as Record<string, unknown>
-    // A description changes the documentation only, not what is written.
-    if (typeof schema.$ref !== 'string' || !Object.keys(schema).every(key => key === '$ref' || key === 'description')) return compile(route)
-    let serializer = byReference.get(schema.$ref)
-    if (serializer === undefined) byReference.set(schema.$ref, serializer = compile(route))
-    return serializer
-  }
+  return once(compile, route => {
+    const { description: _documentation, ...content } = route.schema as Record<string, unknown>
+    return JSON.stringify(content)
+  })
 }
 
 /**
  * Fastify's `schemaController`: one strict compiler for bodies, one coercing compiler for the
- * rest. `validateSchema` checks every schema against the meta-schema as it is compiled.
+ * rest, each compiling a distinct schema once. `validateSchema` checks every schema against the
+ * meta-schema as it is compiled.
  */
 export function createSchemaController (validateSchema = false): NonNullable<FastifyServerOptions['schemaController']> {
   return {
@@ -75,8 +87,8 @@ export function createSchemaController (validateSchema = false): NonNullable<Fas
       buildValidator (externalSchemas: Record<string, unknown>) {
         const factory = AjvCompiler()
         const options = (coerceTypes: boolean | 'array') => ({ customOptions: { ...common, validateSchema, coerceTypes }, onCreate: addKeywords })
-        const strict = factory(externalSchemas as never, options(false)) as unknown as (route: RouteContext) => unknown
-        const lenient = factory(externalSchemas as never, options('array')) as unknown as (route: RouteContext) => unknown
+        const strict = once(factory(externalSchemas as never, options(false)) as unknown as (route: RouteContext) => unknown, route => JSON.stringify(route.schema))
+        const lenient = once(factory(externalSchemas as never, options('array')) as unknown as (route: RouteContext) => unknown, route => JSON.stringify(route.schema))
         return ((route: RouteContext) => route.httpPart === 'body' ? strict(route) : lenient(route)) as never
       }
     }

@@ -1,5 +1,5 @@
 /** Builds the app for tests: in-memory database, fixed secret, the lowest allowed bcrypt cost. */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn, type SpawnOptions } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -172,23 +172,24 @@ export async function meStatus (app: App, accessToken: string): Promise<number> 
 const root = join(import.meta.dirname, '..')
 
 /**
- * The environment of a process a test starts: this one's, without tap's loader hooks
- * (`NODE_OPTIONS`). The child loads TypeScript through tsx itself; under tap's hooks as well,
- * Node 20 has crashed while loading an ES module from CommonJS (`loadESMFromCJS`).
+ * Starts `node` with `args` as a process of its own, without tap's loader hooks. Under them,
+ * Node 20 has crashed while a child loaded an ES module from CommonJS (`loadESMFromCJS`), before
+ * any of the service's code ran. Tap's process tracker puts its hook back into `NODE_OPTIONS` on
+ * every spawn, whatever environment is given, so `env -u` takes it out as the child starts;
+ * `env` then becomes node (same pid). The child loads TypeScript through tsx itself.
  */
-function childEnv (): NodeJS.ProcessEnv {
-  const { NODE_OPTIONS: _hooks, ...env } = process.env
-  return env
+export function spawnNode (args: string[], options: SpawnOptions): ChildProcess {
+  return spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], options)
 }
 
 /** Runs the CLI as its own process, as `npm run cli --` does, with `input` on standard input. */
 export function cli (args: string[], env: Record<string, string>, input = ''): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    const child = spawnNode(['--import', 'tsx', 'src/cli.ts', ...args], {
       cwd: root,
-      env: { ...childEnv(), JWT_SECRET: '', LOG_LEVEL: 'silent', ...env },
+      env: { ...process.env, JWT_SECRET: '', LOG_LEVEL: 'silent', ...env },
       stdio: ['pipe', 'pipe', 'pipe']
-    })
+    }) as ChildProcessWithoutNullStreams // piped above
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', chunk => { stdout += String(chunk) })
@@ -245,9 +246,9 @@ export const STORES: Array<{ name: string, skip: string | false, env: (t: Teardo
  * suites that must not race another suite's build). JWT_SECRET and DATABASE_URL come only from `env`.
  */
 export function startServer (env: Record<string, string>, entry: 'build' | 'source' = 'build'): ChildProcess {
-  const { JWT_SECRET: _secret, DATABASE_URL: _url, ...inherited } = childEnv()
+  const { JWT_SECRET: _secret, DATABASE_URL: _url, ...inherited } = process.env
   const args = entry === 'build' ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts']
-  return spawn(process.execPath, args, {
+  return spawnNode(args, {
     cwd: root,
     env: { ...inherited, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -66,6 +66,13 @@ t.test('the password change sees its three passwords after NFC normalization, as
   }, accessToken)
   t.equal(response.statusCode, 200, 'a decomposed current password matches, and a decomposed confirmation its composed twin')
   t.equal((await post(app, '/auth/login', { email: user.email, password: renewed })).statusCode, 200, 'the new password was stored normalized')
+
+  // 16 code points as sent, 8 after NFC: too short, which only the normalized text shows.
+  const short = 'é'.repeat(8).normalize('NFD')
+  t.equal(short.length, 16)
+  const refused = await patch(app, '/auth/password', { currentPassword: renewed, newPassword: short }, accessToken)
+  t.equal(refused.statusCode, 400)
+  t.match(refused.json(), { details: [{ path: '/newPassword', message: /fewer than 12/ }] })
 })
 
 t.test('PATCH /auth/me updates the name, username and metadata', async t => {

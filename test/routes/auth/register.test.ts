@@ -124,9 +124,11 @@ t.test('passwords are measured and compared after NFC normalization', async t =>
   // 12 code points as sent, 4 after NFC: too short.
   const short = 'u\u0308\u0304'.repeat(4)
   t.equal(short.length, 12)
-  const response = await post(app, '/auth/register', newUser({ password: short }))
-  t.equal(response.statusCode, 400)
-  t.match(response.json(), { details: [{ path: '/password', message: /fewer than 12/ }] })
+  for (const url of ['/auth/register', '/auth/signup']) {
+    const response = await post(app, url, newUser({ password: short }))
+    t.equal(response.statusCode, 400, url)
+    t.match(response.json(), { details: [{ path: '/password', message: /fewer than 12/ }] }, url)
+  }
 })
 
 t.test('confirmPassword must equal password when present', async t => {

@@ -58,6 +58,17 @@ function once<Route, Compiled> (compile: (route: Route) => Compiled, key: (route
   }
 }
 
+/**
+ * A schema's content as text, to tell two schemas alike. A value JSON would drop or change
+ * (a function, a RegExp, a BigInt) stops the start rather than make two schemas look alike.
+ */
+function schemaText (schema: unknown): string {
+  return JSON.stringify(schema, (key: string, value: unknown) => {
+    if (typeof value === 'function' || typeof value === 'bigint' || value instanceof RegExp) throw new Error(`schema: "${key}" has no JSON form`)
+    return value
+  })
+}
+
 type Serializers = ReturnType<ReturnType<typeof SerializerSelector>>
 
 /**
@@ -70,7 +81,7 @@ function sharedSerializers (externalSchemas: unknown, options: Parameters<Return
   const compile = SerializerSelector()(externalSchemas, options)
   return once(compile, route => {
     const { description: _documentation, ...content } = route.schema as Record<string, unknown>
-    return JSON.stringify(content)
+    return schemaText(content)
   })
 }
 
@@ -87,8 +98,8 @@ export function createSchemaController (validateSchema = false): NonNullable<Fas
       buildValidator (externalSchemas: Record<string, unknown>) {
         const factory = AjvCompiler()
         const options = (coerceTypes: boolean | 'array') => ({ customOptions: { ...common, validateSchema, coerceTypes }, onCreate: addKeywords })
-        const strict = once(factory(externalSchemas as never, options(false)) as unknown as (route: RouteContext) => unknown, route => JSON.stringify(route.schema))
-        const lenient = once(factory(externalSchemas as never, options('array')) as unknown as (route: RouteContext) => unknown, route => JSON.stringify(route.schema))
+        const strict = once(factory(externalSchemas as never, options(false)) as unknown as (route: RouteContext) => unknown, route => schemaText(route.schema))
+        const lenient = once(factory(externalSchemas as never, options('array')) as unknown as (route: RouteContext) => unknown, route => schemaText(route.schema))
         return ((route: RouteContext) => route.httpPart === 'body' ? strict(route) : lenient(route)) as never
       }
     }

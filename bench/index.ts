@@ -39,7 +39,7 @@ interface Figure { name: string, value: number, unit: string, ratio?: { value: n
 const figures: Figure[] = []
 function record (figure: Figure): void {
   figures.push(figure)
-  const ratio = figure.ratio === undefined ? '' : `  (${ratioText(figure.ratio)})`
+  const ratio = figure.ratio === undefined ? '' : `, ${ratioText(figure.ratio)}`
   console.error(`  ${figure.name}: ${round(figure.value)} ${figure.unit}${ratio}`)
 }
 

@@ -39,8 +39,13 @@ interface Figure { name: string, value: number, unit: string, ratio?: { value: n
 const figures: Figure[] = []
 function record (figure: Figure): void {
   figures.push(figure)
-  const ratio = figure.ratio === undefined ? '' : `, ${ratioText(figure.ratio)}`
-  console.error(`  ${figure.name}: ${round(figure.value)} ${figure.unit}${ratio}`)
+  console.error(`  ${figure.name}: ${[valueText(figure), figure.ratio === undefined ? '' : ratioText(figure.ratio)].filter(Boolean).join(', ')}`)
+}
+
+/** A figure's value with its unit; none for a bare ratio, which its ratio column states. */
+function valueText ({ value, unit, ratio }: Figure): string {
+  if (unit === '' && ratio !== undefined) return ''
+  return `${round(value)} ${unit}`.trim()
 }
 
 /** Whether `value` meets a target written `≥ x`, `≤ x` or `a–b`; undefined for none (`—`). */
@@ -427,7 +432,7 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
 
   const table = ['| Figure | Value | Ratio (target) |', '|---|---:|---|', ...figures.map(figure => {
     const ratio = figure.ratio === undefined ? '' : ratioText(figure.ratio)
-    return `| ${figure.name} | ${round(figure.value)} ${figure.unit} | ${ratio} |`
+    return `| ${figure.name} | ${valueText(figure)} | ${ratio} |`
   })].join('\n')
   console.log(table)
   const machine = { cores: WORKERS, cpu: cpus()[0]?.model, node: process.version, durationSeconds: DURATION, database: ENGINE }

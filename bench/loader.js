@@ -16,13 +16,29 @@ function bodies ({ template, modulo, list, fallback }) {
   return { requests: [{ setupRequest: request => ({ ...request, body: body() }) }], used: () => next }
 }
 
+/**
+ * The 99th percentile of the successful answers' latencies, in milliseconds to the microsecond.
+ * autocannon's own histogram counts whole milliseconds, truncated: a p99 of 0.8 ms read as 0 and
+ * one of 25.9 ms as 25.
+ */
+function p99 (latencies) {
+  if (latencies.length === 0) return 0
+  const sorted = Float64Array.from(latencies).sort()
+  return sorted[Math.ceil(sorted.length * 0.99) - 1]
+}
+
 process.on('message', async ({ id, options, each }) => {
   const perRequest = each === undefined ? undefined : bodies(each)
+  const latencies = []
   try {
-    const result = await autocannon({ ...options, ...(perRequest === undefined ? {} : { requests: perRequest.requests }) })
+    const instance = autocannon({ ...options, ...(perRequest === undefined ? {} : { requests: perRequest.requests }) })
+    instance.on('response', (client, status, bytes, milliseconds) => {
+      if (Number(status) >= 200 && Number(status) < 300) latencies.push(milliseconds)
+    })
+    const result = await instance
     process.send({
       id,
-      result: { ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, duration: result.duration, p99: result.latency.p99 },
+      result: { ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, duration: result.duration, p99: p99(latencies) },
       used: perRequest?.used() ?? 0
     })
   } catch (error) {

@@ -29,8 +29,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const COST = 10
 const PASSWORD = 'correct horse battery staple'
 const DURATION = Number(process.env.BENCH_DURATION ?? 8)
-/** The token checks and their floors take turns in this many rounds, of DURATION / ROUNDS seconds each. */
-const ROUNDS = 8
 /** Start-up is the median of this many starts. */
 const STARTS = 5
 const WORKERS = availableParallelism()
@@ -82,8 +80,10 @@ async function freePort (): Promise<number> {
   })
 }
 
-async function waitForHealth (base: string, path = '/health'): Promise<void> {
+/** Waits for `path` to answer 200; throws if `child` exits first (a failed migration, say). */
+async function waitForHealth (child: ChildProcess, base: string, path = '/health'): Promise<void> {
   for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${base}${path}: the process exited (${child.exitCode ?? child.signalCode}) before answering`)
     try {
       if ((await fetch(base + path)).ok) return
     } catch {}
@@ -117,6 +117,8 @@ interface LoadOptions {
   overallRate?: number
   /** Each request's own body (see bench/loader.js): a template with `{n}`, or a list taken in turn. */
   each?: { template: string, modulo: number } | { list: string[], fallback: string }
+  /** Loads naming the same pool report one p99, over all their answers so far. */
+  pool?: string
 }
 
 /** The load generator, started once per run (see bench/loader.js). */
@@ -133,11 +135,11 @@ function startLoader () {
      * Runs a load against `base`; `used` is how many bodies of `each` it took (autocannon prepares
      * a request per connection ahead, so up to `connections` of them may not have been sent).
      */
-    async run (base: string, { path, each, ...options }: LoadOptions): Promise<LoadResult & { used: number }> {
+    async run (base: string, { path, each, pool, ...options }: LoadOptions): Promise<LoadResult & { used: number }> {
       const id = ++ids
       const reply = await new Promise<{ result?: LoadResult, used: number, error?: string }>(resolve => {
         pending.set(id, resolve)
-        child.send({ id, options: { url: base + path, duration: DURATION, connections: 10, ...options }, each })
+        child.send({ id, options: { url: base + path, duration: DURATION, connections: 10, ...options }, each, pool })
       })
       pending.delete(id)
       if (reply.result === undefined) throw new Error(`load of ${path} failed: ${reply.error}`)
@@ -145,8 +147,11 @@ function startLoader () {
     }
   }
 }
+/** Every process the run starts, killed when it ends, however it ends. */
+const children = new Set<ChildProcess>()
+process.once('exit', () => { for (const child of children) child.kill() })
 const loader = startLoader()
-process.once('exit', () => loader.child.kill())
+children.add(loader.child)
 const load = loader.run
 
 /** Successful answers per second: errors and non-2xx answers do not count. */
@@ -246,7 +251,8 @@ async function startService (databaseUrl: string): Promise<Server & { startupMs:
     stdio: ['ignore', 'ignore', 'inherit', 'ipc']
   })
   const base = `http://127.0.0.1:${port}`
-  await waitForHealth(base)
+  children.add(child)
+  await waitForHealth(child, base)
   const startupMs = performance.now() - started
   const eventLoop = async (message: 'reset' | 'report') => await new Promise<Record<string, number>>(resolve => {
     child.once('message', reply => resolve(reply as Record<string, number>))
@@ -274,7 +280,9 @@ async function main (): Promise<void> {
     await run(database)
   } finally {
     rmSync(folder, { recursive: true, force: true })
-    for (const name of created) await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    for (const name of created) {
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((error: unknown) => console.error(`    (could not drop ${name}: ${String(error)})`))
+    }
   }
 }
 
@@ -307,9 +315,9 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
   // machine weighs on both sides of a ratio alike.
   const barePort = await freePort()
   const bare = spawn(process.execPath, ['bench/bare.js'], { cwd: ROOT, env: { ...process.env, PORT: String(barePort) }, stdio: 'inherit' })
-  process.once('exit', () => bare.kill())
+  children.add(bare)
   const bareBase = `http://127.0.0.1:${barePort}`
-  await waitForHealth(bareBase, '/')
+  await waitForHealth(bare, bareBase, '/')
   // A body the size of a verification's: an access token is about 330 characters.
   const verification = { path: '/', ...json({ token: 'x'.repeat(330) }) }
 
@@ -340,9 +348,9 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
   const large = await seeded('100,000 users', 100_000)
 
   /**
-   * The token checks of both services and their floors, in ROUNDS rounds of DURATION / ROUNDS
-   * seconds each, after a second's warm-up of each: rates are the rounds' medians, ratios the
-   * medians of each round's ratio, p99s the worst round's.
+   * The token checks of both services and their floors, in rounds of 1 s each (two for each load,
+   * twelve in all), after a second's warm-up of each: rates are the rounds' medians, ratios the
+   * medians of each round's ratio, p99s over all the rounds' answers.
    */
   const loads: Record<string, LoadOptions & { base: string }> = {
     bare: { base: bareBase, path: '/' },
@@ -355,19 +363,25 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
   const rounds: Array<Record<string, LoadResult>> = []
   for (const { base, ...options } of Object.values(loads)) await load(base, { ...options, duration: 1 })
   const names = Object.keys(loads)
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < 2 * names.length; round++) {
     const results: Record<string, LoadResult> = {}
-    // Each round starts one load later than the one before, so no load always follows the same one.
-    for (const name of [...names.slice(round % names.length), ...names.slice(0, round % names.length)]) {
+    // Round pairs start one load later than the pair before, the second of a pair in reverse: over
+    // the run, each load comes first as often as the others, and any two come in either order
+    // equally often.
+    const shift = (round >> 1) % names.length
+    const order = [...names.slice(shift), ...names.slice(0, shift)]
+    if (round % 2 === 1) order.reverse()
+    for (const name of order) {
       const { base, ...options } = loads[name] as LoadOptions & { base: string }
-      results[name] = await load(base, { ...options, duration: DURATION / ROUNDS })
+      results[name] = await load(base, { ...options, duration: 1, pool: name })
     }
     rounds.push(results)
   }
   const perRound = (name: string) => rounds.map(round => okPerSecond(round[name] as LoadResult))
   const rate = (name: string) => median(perRound(name))
   const ratio = (name: string, floor: string) => median(rounds.map(round => okPerSecond(round[name] as LoadResult) / okPerSecond(round[floor] as LoadResult)))
-  const p99 = (name: string) => Math.max(...rounds.map(round => (round[name] as LoadResult).p99))
+  // The last round's p99 is over every round's answers: each load's rounds share a pool.
+  const p99 = (name: string) => (rounds.at(-1)?.[name] as LoadResult).p99
   record({ name: 'bare Fastify route', value: rate('bare'), unit: 'req/s' })
   record({ name: 'bare Fastify POST route (a verification\'s body and reply)', value: rate('barePost'), unit: 'req/s', ratio: { value: ratio('barePost', 'bare'), of: 'of the bare route', target: '—' } })
   for (const { users, label } of [small, large]) {
@@ -441,9 +455,11 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
   record({ name: 'login 401 median, unknown account (30 tries)', value: median(unknown), unit: 'ms' })
   record({ name: 'login 401 median, wrong password (30 tries)', value: median(wrong), unit: 'ms', ratio: { value: median(wrong) / median(unknown), of: 'of the unknown-account median', target: '0.85–1.15' } })
 
-  // Each service's peak: the 1,000-user one also took the refreshes and registrations.
-  const rss = Math.max(peakRssMb(small.child.pid as number), peakRssMb(large.child.pid as number))
-  record({ name: 'server peak RSS (the larger of the two services\')', value: rss, unit: 'MB', ratio: { value: rss / 200, of: 'of 200 MB', target: '≤ 1' } })
+  // Each service's peak: the 1,000-user one also took the refreshes, registrations and timed logins.
+  for (const { child, label } of [small, large]) {
+    const rss = peakRssMb(child.pid as number)
+    record({ name: `server peak RSS, ${label}`, value: rss, unit: 'MB', ratio: { value: rss / 200, of: 'of 200 MB', target: '≤ 1' } })
+  }
   await stop(small.child)
   await stop(large.child)
   await stop(bare)

@@ -27,13 +27,24 @@ function p99 (latencies) {
   return sorted[Math.ceil(sorted.length * 0.99) - 1]
 }
 
-process.on('message', async ({ id, options, each }) => {
+/** Latencies kept across loads that name the same `pool`, so that rounds of one load give one p99. */
+const pools = new Map()
+
+process.on('message', async ({ id, options, each, pool }) => {
   const perRequest = each === undefined ? undefined : bodies(each)
-  const latencies = []
+  const latencies = pool === undefined ? [] : pools.get(pool) ?? []
+  if (pool !== undefined) pools.set(pool, latencies)
+  // A paced load's answers are meant to leave every `interval` ms: an answer that took longer held
+  // back the ones due meanwhile, which are counted as the waits they would have had (the
+  // correction for coordinated omission that autocannon's own histogram makes, and HdrHistogram's
+  // recordValueWithExpectedInterval).
+  const interval = options.overallRate === undefined ? Infinity : 1000 * (options.connections ?? 10) / options.overallRate
   try {
     const instance = autocannon({ ...options, ...(perRequest === undefined ? {} : { requests: perRequest.requests }) })
     instance.on('response', (client, status, bytes, milliseconds) => {
-      if (Number(status) >= 200 && Number(status) < 300) latencies.push(milliseconds)
+      if (Number(status) < 200 || Number(status) >= 300) return
+      latencies.push(milliseconds)
+      for (let held = milliseconds - interval; held >= interval; held -= interval) latencies.push(held)
     })
     const result = await instance
     process.send({

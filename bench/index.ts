@@ -24,6 +24,7 @@ import { isPostgresUrl } from '../src/config.js'
 import { openStore } from '../src/db/index.js'
 import { Sessions } from '../src/sessions.js'
 import { normalizeEmail } from '../src/users.js'
+import { p99 as percentile99 } from './percentile.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const COST = 10
@@ -92,7 +93,7 @@ async function waitForHealth (child: ChildProcess, base: string, path = '/health
 }
 
 async function stop (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return
+  if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise(resolve => child.once('exit', resolve))
   child.kill('SIGTERM')
   await exited
@@ -114,7 +115,6 @@ interface LoadOptions {
   body?: string
   duration?: number
   connections?: number
-  overallRate?: number
   /** Each request's own body (see bench/loader.js): a template with `{n}`, or a list taken in turn. */
   each?: { template: string, modulo: number } | { list: string[], fallback: string }
   /** Loads naming the same pool report one p99, over all their answers so far. */
@@ -150,9 +150,31 @@ function startLoader () {
 /** Every process the run starts, killed when it ends, however it ends. */
 const children = new Set<ChildProcess>()
 process.once('exit', () => { for (const child of children) child.kill() })
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code))
 const loader = startLoader()
 children.add(loader.child)
 const load = loader.run
+
+/**
+ * GET `url` every `interval` ms for `duration` ms, one request at a time, and the p99 of the
+ * successful answers' latencies. Each is timed from when its request was due, not from when it
+ * left: an answer that came late holds back the requests due meanwhile, and their waits count
+ * (a load that sent each request only after the last answer would not count them: coordinated
+ * omission). autocannon's `overallRate` sends each second's requests in a burst at its start, so
+ * this load is paced here.
+ */
+async function paced (url: string, interval: number, duration: number): Promise<{ p99: number }> {
+  const latencies: number[] = []
+  const start = performance.now()
+  for (let due = start; due < start + duration; due += interval) {
+    const wait = due - performance.now()
+    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+    const response = await fetch(url)
+    await response.arrayBuffer()
+    if (response.ok) latencies.push(performance.now() - due)
+  }
+  return { p99: percentile99(latencies) }
+}
 
 /** Successful answers per second: errors and non-2xx answers do not count. */
 function okPerSecond (result: LoadResult): number {
@@ -401,10 +423,9 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
       each: { template: JSON.stringify({ email: 'user{n}@example.com', password: PASSWORD }), modulo: service.users }
     }
     await service.eventLoop('reset')
-    // /health sampled at a steady pace while the logins saturate the hashing threads.
     const [result, health] = await Promise.all([
       load(service.base, login),
-      load(service.base, { path: '/health', connections: 1, overallRate: 50 })
+      paced(`${service.base}/health`, 20, DURATION * 1000)
     ])
     const delay = await service.eventLoop('report')
     const perSecond = okPerSecond(result)

@@ -3,6 +3,7 @@
 // tokens) cannot slow the client, and every load of a run starts from the same client.
 // It runs the loads `npm run bench` sends over IPC and answers with their figures.
 import autocannon from 'autocannon'
+import { p99 } from './percentile.js'
 
 /**
  * A load's bodies, when each request needs its own: `{n}` in `template` replaced by a counter
@@ -16,17 +17,6 @@ function bodies ({ template, modulo, list, fallback }) {
   return { requests: [{ setupRequest: request => ({ ...request, body: body() }) }], used: () => next }
 }
 
-/**
- * The 99th percentile of the successful answers' latencies, in milliseconds to the microsecond.
- * autocannon's own histogram counts whole milliseconds, truncated: a p99 of 0.8 ms read as 0 and
- * one of 25.9 ms as 25.
- */
-function p99 (latencies) {
-  if (latencies.length === 0) return 0
-  const sorted = Float64Array.from(latencies).sort()
-  return sorted[Math.ceil(sorted.length * 0.99) - 1]
-}
-
 /** Latencies kept across loads that name the same `pool`, so that rounds of one load give one p99. */
 const pools = new Map()
 
@@ -34,17 +24,10 @@ process.on('message', async ({ id, options, each, pool }) => {
   const perRequest = each === undefined ? undefined : bodies(each)
   const latencies = pool === undefined ? [] : pools.get(pool) ?? []
   if (pool !== undefined) pools.set(pool, latencies)
-  // A paced load's answers are meant to leave every `interval` ms: an answer that took longer held
-  // back the ones due meanwhile, which are counted as the waits they would have had (the
-  // correction for coordinated omission that autocannon's own histogram makes, and HdrHistogram's
-  // recordValueWithExpectedInterval).
-  const interval = options.overallRate === undefined ? Infinity : 1000 * (options.connections ?? 10) / options.overallRate
   try {
     const instance = autocannon({ ...options, ...(perRequest === undefined ? {} : { requests: perRequest.requests }) })
     instance.on('response', (client, status, bytes, milliseconds) => {
-      if (Number(status) < 200 || Number(status) >= 300) return
-      latencies.push(milliseconds)
-      for (let held = milliseconds - interval; held >= interval; held -= interval) latencies.push(held)
+      if (Number(status) >= 200 && Number(status) < 300) latencies.push(milliseconds)
     })
     const result = await instance
     process.send({

@@ -24,7 +24,7 @@ import { isPostgresUrl } from '../src/config.js'
 import { openStore } from '../src/db/index.js'
 import { Sessions } from '../src/sessions.js'
 import { normalizeEmail } from '../src/users.js'
-import { p99 as percentile99 } from './percentile.js'
+import { paced } from './paced.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const COST = 10
@@ -154,34 +154,6 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) proce
 const loader = startLoader()
 children.add(loader.child)
 const load = loader.run
-
-/**
- * GET `url` every `interval` ms for `duration` ms, one request at a time, and the p99 of the
- * successful answers' latencies, each timed from when its request left. An answer slower than
- * `interval` held back the requests due meanwhile, which are not sent late but counted as the
- * waits they would have had (the correction for coordinated omission, as HdrHistogram's
- * recordValueWithExpectedInterval makes it). autocannon's `overallRate` sends each second's
- * requests in a burst at its start, so this load is paced here.
- */
-async function paced (url: string, interval: number, duration: number): Promise<{ p99: number }> {
-  const latencies: number[] = []
-  const start = performance.now()
-  for (let due = start; due < start + duration;) {
-    const wait = due - performance.now()
-    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
-    const sent = performance.now()
-    const response = await fetch(url)
-    await response.arrayBuffer()
-    const latency = performance.now() - sent
-    if (response.ok) {
-      latencies.push(latency)
-      for (let held = latency - interval; held >= interval; held -= interval) latencies.push(held)
-    }
-    // The next request is the first one due after this answer: those due before it were counted above.
-    due = start + interval * (Math.floor((performance.now() - start) / interval) + 1)
-  }
-  return { p99: percentile99(latencies) }
-}
 
 /** Successful answers per second: errors and non-2xx answers do not count. */
 function okPerSecond (result: LoadResult): number {
@@ -449,13 +421,14 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
       await service.eventLoop('reset')
       const [result, health] = await Promise.all([
         load(service.base, login),
-        paced(`${service.base}/health`, 20, DURATION * 1000)
+        paced(Number(new URL(service.base).port), '/health', 20, DURATION * 1000)
       ])
       return [result, health, await service.eventLoop('report')] as const
     }, ([result]) => okPerSecond(result))
     const perSecond = okPerSecond(result)
     record({ name: `POST /auth/login, ${service.label}`, value: perSecond, unit: 'logins/s', ratio: { value: ratio, of: ofCompares, target: '≥ 0.85' } })
     if (result.non2xx > 0 || result.errors > 0) console.error(`    (${result.non2xx} non-2xx answers, ${result.errors} errors)`)
+    if (health.failed > 0) console.error(`    (/health: ${health.failed} answers other than 2xx)`)
     record({ name: `GET /health p99 while logins saturate the pool, ${service.label}`, value: health.p99, unit: 'ms', ratio: { value: health.p99 / 25, of: 'of 25 ms', target: '≤ 1' } })
     record({ name: `event-loop delay p99 over the same window (1 ms sampling), ${service.label}`, value: delay.p99 as number, unit: 'ms' })
     return perSecond

@@ -422,8 +422,8 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
     const perSecond = okPerSecond(result)
     record({ name: `POST /auth/login, ${service.label}`, value: perSecond, unit: 'logins/s', ratio: { value: ratio, of: ofCompares, target: '≥ 0.85' } })
     if (result.non2xx > 0 || result.errors > 0) console.error(`    (${result.non2xx} non-2xx answers, ${result.errors} errors)`)
-    // Then /health, sampled while the same logins saturate the hashing threads again. Apart, as
-    // the sampling itself lowered the logins' rate (see README, Performance).
+    // Then /health, sampled while the same logins saturate the hashing threads again: apart, so
+    // that the rate above is the logins' alone; the ratio below shows what the sampling changes.
     await service.eventLoop('reset')
     const [sampled, health] = await Promise.all([
       load(service.base, login),

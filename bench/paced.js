@@ -12,6 +12,7 @@ import { p99 } from './percentile.js'
  * which are not sent late but counted as the waits they would have had (the correction for
  * coordinated omission, as HdrHistogram's recordValueWithExpectedInterval makes it).
  * autocannon's `overallRate` sends each second's requests in a burst at its start, hence this.
+ * Answers are framed by their Content-Length, which Fastify sets on every JSON answer.
  * @param {number} port
  * @param {string} path
  * @param {number} interval

@@ -12,7 +12,7 @@
  * it creates on that server and drops at the end, and the table goes to bench/results.postgres.json.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -37,17 +37,17 @@ const POSTGRES = process.env.BENCH_DATABASE_URL
 if (POSTGRES !== undefined && !isPostgresUrl(POSTGRES)) throw new Error('BENCH_DATABASE_URL must be a postgres:// URL')
 const ENGINE = POSTGRES === undefined ? 'SQLite' : 'PostgreSQL'
 
-interface Figure { name: string, value: number, unit: string, ratio?: { value: number, target: string, of: string } }
+interface Figure { name: string, value: number, unit: string, detail?: string, ratio?: { value: number, target: string, of: string } }
 const figures: Figure[] = []
 function record (figure: Figure): void {
   figures.push(figure)
   console.error(`  ${figure.name}: ${[valueText(figure), figure.ratio === undefined ? '' : ratioText(figure.ratio)].filter(Boolean).join(', ')}`)
 }
 
-/** A figure's value with its unit; none for a bare ratio, which its ratio column states. */
-function valueText ({ value, unit, ratio }: Figure): string {
+/** A figure's value with its unit and detail; none for a bare ratio, which its ratio column states. */
+function valueText ({ value, unit, detail, ratio }: Figure): string {
   if (unit === '' && ratio !== undefined) return ''
-  return `${round(value)} ${unit}`.trim()
+  return `${round(value)} ${unit}${detail === undefined ? '' : ` (${detail})`}`.trim()
 }
 
 /** Whether `value` meets a target written `≥ x`, `≤ x` or `a–b`; undefined for none (`—`). */
@@ -103,6 +103,61 @@ async function stop (child: ChildProcess): Promise<void> {
 function peakRssMb (pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return Number(match?.[1]) / 1024
+}
+
+/** CPU time, in seconds, that each thread of process `pid` has run, from the kernel's scheduler, with its nice value. */
+function threadTimes (pid: number): Map<number, { nice: number, seconds: number }> {
+  const threads = new Map<number, { nice: number, seconds: number }>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      // The fields after the command name's closing parenthesis start at the 3rd (state); nice is the 19th.
+      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+      const seconds = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9
+      threads.set(Number(tid), { nice, seconds })
+    } catch {} // a thread that ended between the listing and the read
+  }
+  return threads
+}
+
+/** The whole machine's busy and stolen CPU time so far, in seconds, from /proc/stat (in 1/100 s ticks). */
+function machineTimes (): { busy: number, steal: number } {
+  // cpu user nice system idle iowait irq softirq steal: idle and waiting for I/O are not busy.
+  const [user, nice, system, , , irq, softirq, steal] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string)
+    .split(/\s+/).slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number]
+  return { busy: (user + nice + system + irq + softirq) / 100, steal: steal / 100 }
+}
+
+/** Where the machine's cores went over a window, in cores: the service's threads by role, the load generator, and the rest. */
+interface CpuUse { hashing: number, eventLoop: number, otherThreads: number, loader: number, rest: number, steal: number, hashingThreads: number }
+
+/**
+ * Starts measuring the CPU of `service` (its threads told apart: the event loop's thread has the
+ * process's id, the hashing threads run at a raised nice value) and of the load generator; the
+ * returned function ends the window. Linux only: elsewhere it measures nothing.
+ */
+function cpuWindow (service: number, loaderPid: number): () => CpuUse | undefined {
+  if (!existsSync('/proc/self/schedstat')) return () => undefined
+  const sum = (threads: Map<number, { seconds: number }>) => [...threads.values()].reduce((total, { seconds }) => total + seconds, 0)
+  const began = { at: performance.now(), service: threadTimes(service), loader: sum(threadTimes(loaderPid)), machine: machineTimes() }
+  return () => {
+    const seconds = (performance.now() - began.at) / 1000
+    const use = { hashing: 0, eventLoop: 0, otherThreads: 0, loader: (sum(threadTimes(loaderPid)) - began.loader) / seconds, rest: 0, steal: 0, hashingThreads: 0 }
+    for (const [tid, { nice, seconds: ran }] of threadTimes(service)) {
+      // A thread started during the window ran all its time within it.
+      const cores = (ran - (began.service.get(tid)?.seconds ?? 0)) / seconds
+      if (tid === service) use.eventLoop += cores
+      else if (nice > 0) {
+        use.hashing += cores
+        use.hashingThreads++
+      } else use.otherThreads += cores
+    }
+    const machine = machineTimes()
+    use.steal = (machine.steal - began.machine.steal) / seconds
+    // The machine's ticks are counted in hundredths of a second: the rest is good to about ±0.01 core.
+    use.rest = Math.max(0, (machine.busy - began.machine.busy) / seconds - use.hashing - use.eventLoop - use.otherThreads - use.loader)
+    return use
+  }
 }
 
 /** What bench/loader.js reports of a load. */
@@ -318,12 +373,12 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
    * compare rate, and returns its rate as a ratio to cores × their mean: both sides of the ratio
    * are measured within seconds of each other, as a shared machine's speed drifts over minutes.
    */
-  async function hashing<T> (work: () => Promise<T>, perSecond: (result: T) => number): Promise<{ result: T, ratio: number }> {
+  async function hashing<T> (work: () => Promise<T>, perSecond: (result: T) => number): Promise<{ result: T, ratio: number, compareRate: number }> {
     const before = compareRate(2000)
     const result = await work()
     const after = compareRate(2000)
     besideRates.push(before, after)
-    return { result, ratio: perSecond(result) / (WORKERS * (before + after) / 2) }
+    return { result, ratio: perSecond(result) / (WORKERS * (before + after) / 2), compareRate: (before + after) / 2 }
   }
   const ofCompares = `of ${WORKERS} cores × the single-core compare rate measured before and after`
 
@@ -417,11 +472,30 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
       connections: 2 * WORKERS,
       each: { template: JSON.stringify({ email: 'user{n}@example.com', password: PASSWORD }), modulo: service.users }
     }
-    // The logins' rate, with nothing else sent to the service meanwhile.
-    const { result, ratio } = await hashing(async () => await load(service.base, login), okPerSecond)
+    // The logins' rate, with nothing else sent to the service meanwhile, and where the cores went.
+    const { result: { result, cpu }, ratio, compareRate } = await hashing(async () => {
+      const cpuUse = cpuWindow(service.child.pid as number, loader.child.pid as number)
+      const result = await load(service.base, login)
+      return { result, cpu: cpuUse() }
+    }, ({ result }) => okPerSecond(result))
     const perSecond = okPerSecond(result)
     record({ name: `POST /auth/login, ${service.label}`, value: perSecond, unit: 'logins/s', ratio: { value: ratio, of: ofCompares, target: '≥ 0.85' } })
     if (result.non2xx > 0 || result.errors > 0) console.error(`    (${result.non2xx} non-2xx answers, ${result.errors} errors)`)
+    if (cpu !== undefined) {
+      // The logins' ratio is the product of the two below: the share of the cores the hashing
+      // threads ran on, and how many compares they made per second of it against the single-core rate.
+      if (cpu.hashingThreads === 0) console.error('    (no thread of the service runs at a raised nice value: the hashing threads cannot be told apart)')
+      const parts = [['event loop', cpu.eventLoop], ['the service\'s other threads', cpu.otherThreads], ['load generator', cpu.loader], ['everything else', cpu.rest], ['stolen by the host', cpu.steal]] as const
+      record({
+        name: `cores the ${cpu.hashingThreads} hashing threads ran on over those logins, ${service.label}`,
+        value: cpu.hashing,
+        unit: 'cores',
+        detail: parts.map(([part, cores]) => `${part} ${cores.toFixed(2)}`).join(', '),
+        ratio: { value: cpu.hashing / WORKERS, of: `of ${WORKERS} cores`, target: '—' }
+      })
+      const pace = perSecond / cpu.hashing / compareRate
+      record({ name: `logins per second of the hashing threads' CPU ÷ the single-core compare rate, ${service.label}`, value: pace, unit: '', ratio: { value: pace, of: '', target: '—' } })
+    }
     // Then /health, sampled while the same logins saturate the hashing threads again: apart, so
     // that the rate above is the logins' alone; the ratio below shows what the sampling changes.
     await service.eventLoop('reset')

@@ -191,6 +191,7 @@ function startLoader () {
      * a request per connection ahead, so up to `connections` of them may not have been sent).
      */
     async run (base: string, { path, each, pool, ...options }: LoadOptions): Promise<LoadResult & { used: number }> {
+      going()
       const id = ++ids
       const reply = await new Promise<{ result?: LoadResult, used: number, error?: string }>(resolve => {
         pending.set(id, resolve)
@@ -205,7 +206,25 @@ function startLoader () {
 /** Every process the run starts, killed when it ends, however it ends. */
 const children = new Set<ChildProcess>()
 process.once('exit', () => { for (const child of children) child.kill() })
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code))
+/**
+ * Set by SIGINT or SIGTERM. The run's processes are stopped at once, and the run itself stops at
+ * its next step, through main's cleanup, so that its temporary databases are removed (a second
+ * signal exits at once, leaving them).
+ */
+let interrupted = false
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    interrupted = true
+    process.exitCode = code
+    console.error(`${signal}: stopping; the temporary databases are removed first (${signal} again to exit at once)`)
+    for (const child of children) child.kill()
+    process.once(signal, () => process.exit(code))
+  })
+}
+/** Throws once the run is interrupted: no process starts, and no message goes to one that was stopped. */
+function going (): void {
+  if (interrupted) throw new Error('interrupted')
+}
 const loader = startLoader()
 children.add(loader.child)
 const load = loader.run
@@ -300,6 +319,7 @@ interface Server { child: ChildProcess, base: string, databaseUrl: string, event
 
 async function startService (databaseUrl: string): Promise<Server & { startupMs: number }> {
   const port = await freePort()
+  going()
   const started = performance.now()
   const child = spawn(process.execPath, ['--import', './bench/probe.js', 'dist/src/server.js'], {
     cwd: ROOT,
@@ -310,8 +330,14 @@ async function startService (databaseUrl: string): Promise<Server & { startupMs:
   children.add(child)
   await waitForHealth(child, base)
   const startupMs = performance.now() - started
-  const eventLoop = async (message: 'reset' | 'report') => await new Promise<Record<string, number>>(resolve => {
-    child.once('message', reply => resolve(reply as Record<string, number>))
+  const eventLoop = async (message: 'reset' | 'report') => await new Promise<Record<string, number>>((resolve, reject) => {
+    going()
+    const exited = () => reject(new Error('the service exited'))
+    child.once('exit', exited)
+    child.once('message', reply => {
+      child.off('exit', exited)
+      resolve(reply as Record<string, number>)
+    })
     child.send(message)
   })
   return { child, base, databaseUrl, eventLoop, startupMs }
@@ -386,6 +412,7 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
   // short rounds, and each ratio is the median of the rounds', so a slow spell of this shared
   // machine weighs on both sides of a ratio alike.
   const barePort = await freePort()
+  going()
   const bare = spawn(process.execPath, ['bench/bare.js'], { cwd: ROOT, env: { ...process.env, PORT: String(barePort) }, stdio: 'inherit' })
   children.add(bare)
   const bareBase = `http://127.0.0.1:${barePort}`
@@ -575,4 +602,9 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
   console.error(`Written: bench/${file}`)
 }
 
-await main()
+try {
+  await main()
+} catch (error) {
+  // Interrupted: the signal's exit code is set, and the error is only the step that stopped.
+  if (!interrupted) throw error
+}

@@ -37,17 +37,18 @@ const POSTGRES = process.env.BENCH_DATABASE_URL
 if (POSTGRES !== undefined && !isPostgresUrl(POSTGRES)) throw new Error('BENCH_DATABASE_URL must be a postgres:// URL')
 const ENGINE = POSTGRES === undefined ? 'SQLite' : 'PostgreSQL'
 
-interface Figure { name: string, value: number, unit: string, detail?: string, ratio?: { value: number, target: string, of: string } }
+interface Figure { name: string, value: number, unit: string, parts?: Record<string, number>, ratio?: { value: number, target: string, of: string } }
 const figures: Figure[] = []
 function record (figure: Figure): void {
   figures.push(figure)
   console.error(`  ${figure.name}: ${[valueText(figure), figure.ratio === undefined ? '' : ratioText(figure.ratio)].filter(Boolean).join(', ')}`)
 }
 
-/** A figure's value with its unit and detail; none for a bare ratio, which its ratio column states. */
-function valueText ({ value, unit, detail, ratio }: Figure): string {
+/** A figure's value with its unit and parts; none for a bare ratio, which its ratio column states. */
+function valueText ({ value, unit, parts, ratio }: Figure): string {
   if (unit === '' && ratio !== undefined) return ''
-  return `${round(value)} ${unit}${detail === undefined ? '' : ` (${detail})`}`.trim()
+  const detail = parts === undefined ? '' : ` (${Object.entries(parts).map(([part, share]) => `${part} ${share.toFixed(2)}`).join(', ')})`
+  return `${round(value)} ${unit}${detail}`.trim()
 }
 
 /** Whether `value` meets a target written `≥ x`, `≤ x` or `a–b`; undefined for none (`—`). */
@@ -120,16 +121,19 @@ function threadTimes (pid: number): Map<number, { nice: number, seconds: number 
   return threads
 }
 
-/** The whole machine's busy and stolen CPU time so far, in seconds, from /proc/stat (in 1/100 s ticks). */
-function machineTimes (): { busy: number, steal: number } {
-  // cpu user nice system idle iowait irq softirq steal: idle and waiting for I/O are not busy.
-  const [user, nice, system, , , irq, softirq, steal] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string)
+/** The whole machine's CPU time so far, in seconds, from /proc/stat (in 1/100 s ticks): busy, idle, and taken by the host. */
+function machineTimes (): { busy: number, idle: number, steal: number } {
+  // cpu user nice system idle iowait irq softirq steal: waiting for I/O is idle too.
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string)
     .split(/\s+/).slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number]
-  return { busy: (user + nice + system + irq + softirq) / 100, steal: steal / 100 }
+  return { busy: (user + nice + system + irq + softirq) / 100, idle: (idle + iowait) / 100, steal: steal / 100 }
 }
 
-/** Where the machine's cores went over a window, in cores: the service's threads by role, the load generator, and the rest. */
-interface CpuUse { hashing: number, eventLoop: number, otherThreads: number, loader: number, rest: number, steal: number, hashingThreads: number }
+/**
+ * Where the machine's cores went over a window: the hashing threads' CPU in cores and in
+ * seconds, and the rest by part, in cores, adding up to the machine's cores.
+ */
+interface CpuUse { hashing: number, hashingSeconds: number, hashingThreads: number, parts: Record<string, number> }
 
 /**
  * Starts measuring the CPU of `service` (its threads told apart: the event loop's thread has the
@@ -142,21 +146,39 @@ function cpuWindow (service: number, loaderPid: number): () => CpuUse | undefine
   const began = { at: performance.now(), service: threadTimes(service), loader: sum(threadTimes(loaderPid)), machine: machineTimes() }
   return () => {
     const seconds = (performance.now() - began.at) / 1000
-    const use = { hashing: 0, eventLoop: 0, otherThreads: 0, loader: (sum(threadTimes(loaderPid)) - began.loader) / seconds, rest: 0, steal: 0, hashingThreads: 0 }
+    const loader = sum(threadTimes(loaderPid)) - began.loader
+    let hashingSeconds = 0
+    let hashingThreads = 0
+    let eventLoop = 0
+    let otherThreads = 0
     for (const [tid, { nice, seconds: ran }] of threadTimes(service)) {
       // A thread started during the window ran all its time within it.
-      const cores = (ran - (began.service.get(tid)?.seconds ?? 0)) / seconds
-      if (tid === service) use.eventLoop += cores
+      const within = ran - (began.service.get(tid)?.seconds ?? 0)
+      if (tid === service) eventLoop += within
       else if (nice > 0) {
-        use.hashing += cores
-        use.hashingThreads++
-      } else use.otherThreads += cores
+        hashingSeconds += within
+        hashingThreads++
+      } else otherThreads += within
     }
     const machine = machineTimes()
-    use.steal = (machine.steal - began.machine.steal) / seconds
-    // The machine's ticks are counted in hundredths of a second: the rest is good to about ±0.01 core.
-    use.rest = Math.max(0, (machine.busy - began.machine.busy) / seconds - use.hashing - use.eventLoop - use.otherThreads - use.loader)
-    return use
+    const busy = machine.busy - began.machine.busy
+    const cores = (time: number) => time / seconds
+    // The machine's times are counted in hundredths of a second: everything else is good to
+    // about ±0.01 core, and may show a hair below zero.
+    const rest = busy - hashingSeconds - eventLoop - otherThreads - loader
+    return {
+      hashing: cores(hashingSeconds),
+      hashingSeconds,
+      hashingThreads,
+      parts: {
+        'event loop': cores(eventLoop),
+        'the service\'s other threads': cores(otherThreads),
+        'load generator': cores(loader),
+        'everything else': cores(rest),
+        idle: cores(machine.idle - began.machine.idle),
+        'taken by the host': cores(machine.steal - began.machine.steal)
+      }
+    }
   }
 }
 
@@ -194,8 +216,11 @@ function startLoader () {
       going()
       const id = ++ids
       const reply = await new Promise<{ result?: LoadResult, used: number, error?: string }>(resolve => {
+        if (!child.connected) return resolve({ used: 0, error: 'the loader has exited' })
         pending.set(id, resolve)
-        child.send({ id, options: { url: base + path, duration: DURATION, connections: 10, ...options }, each, pool })
+        child.send({ id, options: { url: base + path, duration: DURATION, connections: 10, ...options }, each, pool }, error => {
+          if (error !== null) resolve({ used: 0, error: String(error) })
+        })
       })
       pending.delete(id)
       if (reply.result === undefined) throw new Error(`load of ${path} failed: ${reply.error}`)
@@ -209,16 +234,16 @@ process.once('exit', () => { for (const child of children) child.kill() })
 /**
  * Set by SIGINT or SIGTERM. The run's processes are stopped at once, and the run itself stops at
  * its next step, through main's cleanup, so that its temporary databases are removed (a second
- * signal exits at once, leaving them).
+ * signal, of either kind, exits at once, leaving them).
  */
 let interrupted = false
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (interrupted) process.exit(code)
     interrupted = true
     process.exitCode = code
-    console.error(`${signal}: stopping; the temporary databases are removed first (${signal} again to exit at once)`)
+    console.error(`${signal}: stopping; the temporary databases are removed first (a second signal exits at once)`)
     for (const child of children) child.kill()
-    process.once(signal, () => process.exit(code))
   })
 }
 /** Throws once the run is interrupted: no process starts, and no message goes to one that was stopped. */
@@ -258,6 +283,7 @@ async function seedUsers (databaseUrl: string, from: number, to: number, passwor
   const now = new Date()
   await store.transaction(async tx => {
     for (let start = from; start < to; start += 500) {
+      going()
       const batch = []
       for (let i = start; i < Math.min(start + 500, to); i++) {
         const email = normalizeEmail(`user${i}@example.com`)
@@ -307,7 +333,10 @@ async function seedSessions (databaseUrl: string, count: number): Promise<string
   const ids = (await store.db.select({ id: users.id }).from(users).limit(1000)).map(row => row.id)
   const tokens = await store.transaction(async tx => {
     const started: string[] = []
-    for (let i = 0; i < count; i++) started.push((await sessions.start(tx, ids[i % ids.length] as string, { ip: '127.0.0.1' })).refreshToken)
+    for (let i = 0; i < count; i++) {
+      if (i % 1000 === 0) going()
+      started.push((await sessions.start(tx, ids[i % ids.length] as string, { ip: '127.0.0.1' })).refreshToken)
+    }
     return started
   })
   await store.close()
@@ -332,13 +361,16 @@ async function startService (databaseUrl: string): Promise<Server & { startupMs:
   const startupMs = performance.now() - started
   const eventLoop = async (message: 'reset' | 'report') => await new Promise<Record<string, number>>((resolve, reject) => {
     going()
+    if (!child.connected) return reject(new Error('the service has exited'))
     const exited = () => reject(new Error('the service exited'))
     child.once('exit', exited)
     child.once('message', reply => {
       child.off('exit', exited)
       resolve(reply as Record<string, number>)
     })
-    child.send(message)
+    child.send(message, error => {
+      if (error !== null) reject(error)
+    })
   })
   return { child, base, databaseUrl, eventLoop, startupMs }
 }
@@ -350,6 +382,7 @@ async function main (): Promise<void> {
   const created: string[] = []
   /** A new, empty database: a file in the temporary folder, or a database on the PostgreSQL server. */
   async function database (name: string): Promise<string> {
+    going()
     if (POSTGRES === undefined) return join(folder, `${name}.db`)
     const database = `auth_bench_${process.pid}_${name}`
     await adminQuery(`CREATE DATABASE ${database}`)
@@ -508,20 +541,21 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
     const perSecond = okPerSecond(result)
     record({ name: `POST /auth/login, ${service.label}`, value: perSecond, unit: 'logins/s', ratio: { value: ratio, of: ofCompares, target: '≥ 0.85' } })
     if (result.non2xx > 0 || result.errors > 0) console.error(`    (${result.non2xx} non-2xx answers, ${result.errors} errors)`)
-    if (cpu !== undefined) {
-      // The logins' ratio is the product of the two below: the share of the cores the hashing
-      // threads ran on, and how many compares they made per second of it against the single-core rate.
-      if (cpu.hashingThreads === 0) console.error('    (no thread of the service runs at a raised nice value: the hashing threads cannot be told apart)')
-      const parts = [['event loop', cpu.eventLoop], ['the service\'s other threads', cpu.otherThreads], ['load generator', cpu.loader], ['everything else', cpu.rest], ['stolen by the host', cpu.steal]] as const
+    if (cpu !== undefined && cpu.hashingThreads > 0 && cpu.hashingSeconds > 0) {
+      // The logins' ratio is about the product of these two: the share of the cores the hashing
+      // threads ran on, and the compares (one per login) they made per second of their CPU time
+      // against the single-core rate. The window is the load's, give or take its start and end.
       record({
-        name: `cores the ${cpu.hashingThreads} hashing threads ran on over those logins, ${service.label}`,
+        name: `CPU of the ${cpu.hashingThreads} hashing threads over those logins, in cores, ${service.label}`,
         value: cpu.hashing,
         unit: 'cores',
-        detail: parts.map(([part, cores]) => `${part} ${cores.toFixed(2)}`).join(', '),
+        parts: cpu.parts,
         ratio: { value: cpu.hashing / WORKERS, of: `of ${WORKERS} cores`, target: '—' }
       })
-      const pace = perSecond / cpu.hashing / compareRate
-      record({ name: `logins per second of the hashing threads' CPU ÷ the single-core compare rate, ${service.label}`, value: pace, unit: '', ratio: { value: pace, of: '', target: '—' } })
+      const pace = result.ok / cpu.hashingSeconds / compareRate
+      record({ name: `logins per second of the hashing threads' CPU time ÷ the single-core compare rate, ${service.label}`, value: pace, unit: '', ratio: { value: pace, of: '', target: '—' } })
+    } else if (cpu !== undefined) {
+      console.error('    (no thread of the service ran at a raised nice value: the hashing threads cannot be told apart)')
     }
     // Then /health, sampled while the same logins saturate the hashing threads again: apart, so
     // that the rate above is the logins' alone; the ratio below shows what the sampling changes.
@@ -605,6 +639,10 @@ async function run (database: (name: string) => Promise<string>): Promise<void> 
 try {
   await main()
 } catch (error) {
-  // Interrupted: the signal's exit code is set, and the error is only the step that stopped.
+  // A signal that also reached a child the run was waiting for synchronously (the build, `sync`)
+  // failed that step before the signal's handler above could run: it runs first.
+  await new Promise(resolve => setTimeout(resolve, 100))
   if (!interrupted) throw error
+  // Interrupted: the signal's exit code is set; the error is where the run stopped.
+  console.error(`stopped at: ${error instanceof Error ? error.message : String(error)}`)
 }

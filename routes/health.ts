@@ -1,8 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { Redis } from 'ioredis'
-import { DatabaseUnavailable } from '../src/errors.js'
-import { shared } from '../src/throttle.js'
 import { errors } from '../schemas/common.js'
 
 /** Readiness: answers ok only when the database answers, and Redis too when REDIS_URL is set. */
@@ -20,12 +17,7 @@ const health: FastifyPluginAsyncTypebox = async function health (fastify) {
       }
     }
   }, async function check () {
-    try {
-      await fastify.store.ping()
-    } catch {
-      throw new DatabaseUnavailable()
-    }
-    if (fastify.redis !== undefined) await shared(() => (fastify.redis as Redis).ping())
+    await fastify.checkHealth()
     return { status: 'ok' as const }
   })
 }

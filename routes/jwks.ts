@@ -1,25 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
-import { NotFound } from '../src/errors.js'
 import { errors } from '../schemas/common.js'
+import { Jwks } from '../schemas/keys.js'
 
 /**
  * Verifiers (and caches between them and the service) keep the set this long. A rotated key signs
  * at once, so this is short; verifiers also re-fetch the set when a token names a key they do not know.
  */
 export const JWKS_MAX_AGE = 60
-
-const Jwk = Type.Object({
-  kty: Type.String({ description: '`OKP` (EdDSA), `EC` (ES256) or `RSA` (RS256).' }),
-  kid: Type.String({ description: 'The key id that access tokens name in their `kid` header (RFC 7638 thumbprint).' }),
-  alg: Type.String({ examples: ['EdDSA'] }),
-  use: Type.Literal('sig'),
-  crv: Type.Optional(Type.String()),
-  x: Type.Optional(Type.String()),
-  y: Type.Optional(Type.String()),
-  n: Type.Optional(Type.String()),
-  e: Type.Optional(Type.String())
-}, { additionalProperties: false })
 
 /** The public keys that verify access tokens, for other services (RFC 7517). */
 const jwks: FastifyPluginAsyncTypebox = async function jwks (fastify) {
@@ -35,13 +22,12 @@ const jwks: FastifyPluginAsyncTypebox = async function jwks (fastify) {
         'A verified token does not mean its session is still live: call `POST /auth/token/verify` for that. 404 with HS256, which has no public key.',
       tags: ['keys'],
       response: {
-        200: Type.Object({ keys: Type.Array(Jwk) }, { description: 'The JSON Web Key Set.' }),
+        200: Jwks,
         ...errors({ 404: 'Tokens are signed with HS256 (a shared secret): there is no public key.', 500: 'Unexpected failure.' })
       }
     }
   }, async function publicKeys (_request, reply) {
     const set = fastify.accessTokens.jwks()
-    if (set === undefined) throw new NotFound('Public key set (JWT_ALGORITHM is HS256)')
     reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE}`)
     return set
   })

@@ -1,16 +1,14 @@
 import { join } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsync } from 'fastify'
-import { projectRoot } from '../src/db/index.js'
 
 /**
  * The browser pages: home (/), /login and /register, with their one stylesheet and one script
  * under /assets/. They are not part of the API, so /docs does not list them. Every file is
  * revalidated on each use (`no-cache` with an ETag): a new version of the service is picked up
- * at once, and an unchanged file costs a 304.
+ * at once, and an unchanged file costs a 304. `root` is the folder of the files (public/).
  */
-const pages: FastifyPluginAsync = async function pages (fastify) {
-  const root = join(projectRoot(), 'public')
+const pages: FastifyPluginAsync<{ root: string }> = async function pages (fastify, { root }) {
   fastify.addHook('onRequest', fastify.pageHeaders)
   await fastify.register(fastifyStatic, {
     root: join(root, 'assets'),

@@ -1,6 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { Email, Name, NewPassword, NullableString, ref, Role, STORABLE, Username, Uuid } from './common.js'
-import { EVENT_TYPES, type EventType } from '../src/events.js'
 import { User } from './user.js'
 
 /** A user as admins see them: the public fields and whether the account is disabled. */
@@ -41,29 +40,3 @@ export function CreateUserInput (passwordMinLength: number) {
     role: Role
   }, { additionalProperties: false })
 }
-
-export const AuthEventView = Type.Object({
-  id: Type.Integer(),
-  type: Type.Unsafe<EventType>({ type: 'string', enum: [...EVENT_TYPES] }),
-  userId: NullableString({ description: 'The account concerned, when known (a failed login for an unknown account has none).' }),
-  sessionId: NullableString(),
-  actorId: NullableString({ description: 'The admin who acted, for admin actions.' }),
-  ip: NullableString(),
-  userAgent: NullableString(),
-  reason: NullableString({ description: 'Why a login failed, the new role, or whether a logout ended every session.' }),
-  createdAt: Type.String({ format: 'date-time' })
-}, { $id: 'AuthEvent', title: 'AuthEvent' })
-
-export const EventListQuery = Type.Object({
-  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  userId: Type.Optional(Uuid),
-  type: Type.Optional(Type.Unsafe<EventType>({ type: 'string', enum: [...EVENT_TYPES] }))
-}, { additionalProperties: false })
-
-export const EventList = Type.Object({
-  events: Type.Array(ref(AuthEventView)),
-  page: Type.Integer(),
-  limit: Type.Integer(),
-  total: Type.Integer()
-}, { description: 'One page of the audit trail, newest first.' })

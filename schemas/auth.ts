@@ -77,6 +77,13 @@ export const AccessTokenClaims = Type.Object({
   aud: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())]))
 }, { $id: 'AccessTokenClaims', title: 'AccessTokenClaims' })
 export type AccessTokenClaims = Static<typeof AccessTokenClaims>
+/** The claims this service puts in a token; the signer adds `iat`, `exp`, `iss` and `aud`. */
+export type AccessClaims = Pick<AccessTokenClaims, 'sub' | 'role' | 'sid' | 'jti'>
+
+/** A new access token with the session's refresh token, as the services hand them out (the body may omit the refresh token). */
+export type TokenPair = Omit<Required<Static<typeof LoginReply>>, 'user'>
+/** A signed-in user with a new session's tokens: the answer of signup and login. */
+export type AuthResult = TokenPair & { user: User }
 
 export const VerifyBody = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 4096, description: 'An access token.' })

@@ -3,7 +3,6 @@
  * properties, so nothing unbounded or unexpected reaches a service or the database.
  */
 import { type SchemaOptions, type Static, type TSchema, Type } from '@sinclair/typebox'
-import { ROLE_PATTERN } from '../src/config.js'
 
 /**
  * A reference to a schema registered with `addSchema`, typed as the schema itself.
@@ -13,6 +12,12 @@ export function ref<T extends TSchema> (schema: T, options: SchemaOptions = {}) 
   if (schema.$id === undefined) throw new Error('ref() needs a schema with an $id')
   return Type.Unsafe<Static<T>>(Type.Ref(schema.$id, options))
 }
+
+/** Body fields that hold passwords, in any route: normalized before validation, never logged. */
+export const PASSWORD_FIELDS = ['password', 'confirmPassword', 'currentPassword', 'newPassword', 'confirmNewPassword'] as const
+
+/** Body fields that hold tokens: never logged. */
+export const TOKEN_FIELDS = ['accessToken', 'refreshToken', 'token'] as const
 
 /** bcrypt reads at most 72 bytes of a password; longer ones are refused, never truncated. */
 export const PASSWORD_MAX_BYTES = 72
@@ -78,6 +83,10 @@ export const Name = Type.String({
   examples: ['Grace Hopper']
 })
 
+/** Roles a user can hold; also the shape of each entry of `SIGNUP_ROLES`. */
+export const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/
+export const ADMIN_ROLE = 'admin'
+
 export const Role = Type.String({
   minLength: 1,
   maxLength: 32,
@@ -139,6 +148,9 @@ export const BODY_ERRORS = {
   413: 'The body is larger than the limit.',
   415: 'The body is not `application/json`.'
 }
+
+/** The OpenAPI security requirement of a route behind the auth guard. */
+export const BEARER_SECURITY = [{ bearerAuth: [] }]
 
 /** Why a route behind the auth guard answers 401. */
 export const UNAUTHORIZED_REASON = 'No access token, or one that is invalid, expired or of a session that has ended.'

@@ -47,6 +47,7 @@ export const SessionInfo = Type.Object({
   ip: NullableString(),
   current: Type.Boolean({ description: 'Whether this is the session of the access token used for this request.' })
 }, { $id: 'SessionInfo', title: 'SessionInfo' })
+export type SessionInfo = Static<typeof SessionInfo>
 
 export const SessionList = Type.Object({
   sessions: Type.Array(ref(SessionInfo))

@@ -3,27 +3,42 @@
  * `server.ts` listens with it; tests and the CLI build the very same app.
  */
 import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
+import Fastify, { type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from './config.js'
-import { createSchemaController } from './validation.js'
-import authGuard from '../plugins/auth.js'
-import configPlugin from '../plugins/config.js'
-import dbPlugin from '../plugins/db.js'
-import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/error-handler.js'
-import jwtPlugin from '../plugins/jwt.js'
-import rateLimit from '../plugins/rate-limit.js'
-import redisPlugin from '../plugins/redis.js'
-import refreshCookie from '../plugins/refresh-cookie.js'
-import security from '../plugins/security.js'
-import services from '../plugins/services.js'
-import swagger from '../plugins/swagger.js'
+import { projectRoot } from './db/migrations.js'
+import { AccessLog, redactSecrets, serializeRequest } from './http/logging.js'
+import { createSchemaController } from './http/validation.js'
+import accessTokens from '../plugins/app/access-tokens.js'
+import accounts from '../plugins/app/accounts.js'
+import admin from '../plugins/app/admin.js'
+import audit from '../plugins/app/audit.js'
+import authGuard from '../plugins/app/authenticate.js'
+import configPlugin from '../plugins/app/config.js'
+import dbPlugin from '../plugins/app/db.js'
+import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/app/error-handler.js'
+import health from '../plugins/app/health.js'
+import loginThrottle from '../plugins/app/login-throttle.js'
+import passwordFields from '../plugins/app/password-fields.js'
+import passwords from '../plugins/app/passwords.js'
+import profile from '../plugins/app/profile.js'
+import refreshCookie from '../plugins/app/refresh-cookie.js'
+import sessionActions from '../plugins/app/session-actions.js'
+import sessions from '../plugins/app/sessions.js'
+import signupCapacity from '../plugins/app/signup-capacity.js'
+import users from '../plugins/app/users.js'
+import rateLimit from '../plugins/external/rate-limit.js'
+import redisPlugin from '../plugins/external/redis.js'
+import security from '../plugins/external/security.js'
+import swagger from '../plugins/external/swagger.js'
 import authRoutes from '../routes/auth/index.js'
 import healthRoutes from '../routes/health.js'
 import jwksRoutes from '../routes/jwks.js'
 import pageRoutes from '../routes/pages.js'
-import { AdminUser, AuthEventView } from '../schemas/admin.js'
+import { AdminUser } from '../schemas/admin.js'
+import { AuthEventView } from '../schemas/events.js'
 import { AccessTokenClaims } from '../schemas/auth.js'
 import { ErrorResponse } from '../schemas/common.js'
 import { SessionInfo } from '../schemas/sessions.js'
@@ -34,82 +49,6 @@ export const BODY_LIMIT = 16 * 1024
 
 /** Milliseconds a client has to send a whole request. */
 export const REQUEST_TIMEOUT = 30_000
-
-/** Fields that hold secrets: never written to a log line, at any depth a log call might put them. */
-const SECRET_KEYS = new Set([
-  'authorization', 'cookie', 'set-cookie',
-  'password', 'newPassword', 'currentPassword', 'confirmPassword', 'confirmNewPassword',
-  'accessToken', 'refreshToken', 'token'
-])
-const REDACTED = '[redacted]'
-
-function isPlainObject (value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false
-  const prototype = Object.getPrototypeOf(value)
-  return prototype === Object.prototype || prototype === null
-}
-
-/**
- * Replaces secret fields of a log call's object, and of the plain objects inside it (a body,
- * a headers object), with "[redacted]". The request, the reply and errors are not plain
- * objects: their serializers below never include a header, a body or a query string. Objects
- * are copied only when a secret is found, so the usual log line costs a few key look-ups
- * (pino's path-based redaction copied every logged object and halved the throughput of the
- * busiest routes).
- */
-export function redactSecrets (object: Record<string, unknown>, depth = 0): Record<string, unknown> {
-  let copy: Record<string, unknown> | undefined
-  for (const key in object) {
-    const value = object[key]
-    let replacement = value
-    if (SECRET_KEYS.has(key)) replacement = REDACTED
-    else if (depth < 4 && isPlainObject(value)) replacement = redactSecrets(value, depth + 1)
-    if (replacement !== value) {
-      copy ??= { ...object }
-      copy[key] = replacement
-    }
-  }
-  return copy ?? object
-}
-
-/** The request as logged: the path without its query string, which could carry a token. */
-function serializeRequest (request: FastifyRequest) {
-  return {
-    method: request.method,
-    url: request.url.split('?', 1)[0],
-    host: request.host,
-    remoteAddress: request.ip,
-    remotePort: request.socket?.remotePort
-  }
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /**
-     * The route is a routine check, called by clients and probes many times a second with no
-     * effect (a token check, /health, the JWKS): its successful answers are logged at debug,
-     * not info. Its failures are logged like any other request's.
-     */
-    routine?: boolean
-  }
-}
-
-/**
- * One log line per request, written when it ends: the request, its status and its duration.
- * Fastify's default also logs each request as it arrives; on the busiest routes that second
- * line cost more than the route itself. An error still gets its own line, at the error handler.
- * A routine check that succeeds is logged at debug: at info, the token checks' lines would be
- * most of the log and a quarter of their cost, and tell nothing the audit trail does not.
- */
-class AccessLog extends LogController {
-  override incomingRequest (): void {}
-
-  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
-    else if (reply.statusCode < 400 && request.routeOptions.config.routine === true) reply.log.debug({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
-    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
-  }
-}
 
 export function serverOptions (config: Config): FastifyServerOptions {
   return {
@@ -144,10 +83,23 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(security)
   await fastify.register(errorHandler)
   await fastify.register(dbPlugin)
-  await fastify.register(jwtPlugin)
-  await fastify.register(services)
+  await fastify.register(health)
+  // The services, each after those it needs.
+  await fastify.register(accessTokens)
+  await fastify.register(passwords)
+  await fastify.register(users)
+  await fastify.register(audit)
+  await fastify.register(sessions)
+  await fastify.register(sessionActions)
+  await fastify.register(loginThrottle)
+  await fastify.register(signupCapacity)
+  await fastify.register(accounts)
+  await fastify.register(profile)
+  await fastify.register(admin)
+  // HTTP concerns of the routes.
   await fastify.register(authGuard)
   await fastify.register(refreshCookie)
+  await fastify.register(passwordFields)
   await fastify.register(swagger)
 
   for (const schema of [ErrorResponse, User, AdminUser, AuthEventView, AccessTokenClaims, SessionInfo]) fastify.addSchema(schema)
@@ -164,7 +116,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(healthRoutes)
   await fastify.register(jwksRoutes)
   await fastify.register(authRoutes, { prefix: '/auth' })
-  await fastify.register(pageRoutes)
+  await fastify.register(pageRoutes, { root: join(projectRoot(), 'public') })
 }, { name: 'app' })
 
 export default app

@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { ServiceError } from './errors.js'
-import { compileValidator } from './validation.js'
+import { compileValidator } from './http/validation.js'
+import { normalizePassword } from './passwords/normalize.js'
 import { CreateUserInput } from '../schemas/admin.js'
 
 const USAGE = `Usage: npm run cli -- <command> [options]
@@ -71,7 +72,7 @@ async function createUser (args: string[]): Promise<string> {
   })
   if (values.email === undefined) throw new UsageError('create-user needs --email')
   // NFC first, as for passwords sent over HTTP, so the length rules count the same characters.
-  const password = (values.password ?? await readPassword()).normalize('NFC')
+  const password = normalizePassword(values.password ?? await readPassword())
   const input = { ...values, email: values.email, role: values.role ?? 'user', password }
   const config = loadConfig()
   const problems = compileValidator(CreateUserInput(config.passwordMinLength))(input)

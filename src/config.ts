@@ -5,7 +5,9 @@
 import { Buffer } from 'node:buffer'
 import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
-import { type AsymmetricAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, keyMismatch, parsePrivateKey } from './keys.js'
+import { ADMIN_ROLE, ROLE_PATTERN } from '../schemas/common.js'
+import { isPostgresUrl } from './db/url.js'
+import { type AsymmetricAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, keyMismatch, parsePrivateKey } from './tokens/keys.js'
 
 export interface RateLimit {
   max: number
@@ -77,20 +79,11 @@ export class ConfigError extends Error {
   }
 }
 
-/** Roles a user can hold; also the shape of each entry of `SIGNUP_ROLES`. */
-export const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/
-export const ADMIN_ROLE = 'admin'
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
 const MAX_DURATION = 365 * 86400
 
 /** Parses `90s`, `15m`, `2h`, `7d` or a plain number of seconds into seconds; 0 only when allowed. */
-/** Whether DATABASE_URL names a PostgreSQL server (postgres:// or postgresql://) rather than a SQLite file. */
-export function isPostgresUrl (url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url)
-}
-
 export function parseDuration (text: string, allowZero = false): number | undefined {
   const match = /^(\d{1,9})([smhd]?)$/.exec(text.trim())
   if (match === null) return undefined

@@ -1,18 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { clientInfo } from '../../plugins/auth.js'
-import { BEARER_SECURITY } from '../../plugins/swagger.js'
 import { PasswordChangeBody, ProfileChangeBody } from '../../schemas/auth.js'
-import { BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
+import { BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
 import { Message } from '../../schemas/sessions.js'
 import { User } from '../../schemas/user.js'
 
 /** The signed-in user's changes to their own account. */
 const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (fastify) {
-  const { accounts, config } = fastify
+  const { profile, config } = fastify
 
   fastify.patch('/password', {
-    onRequest: fastify.endpointLimits.password,
-    config: { rateLimit: false },
+    config: { limit: 'password' },
     preHandler: [fastify.authenticate],
     schema: {
       summary: 'Change your password',
@@ -32,7 +29,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
       }
     }
   }, async function changePassword (request) {
-    await accounts.changePassword(request.user.sub, request.user.sid, request.body, clientInfo(request))
+    await profile.changePassword({ userId: request.user.sub, sessionId: request.user.sid }, request.body, request.client)
     return { message: 'Password changed; your other sessions have been ended' }
   })
 
@@ -50,7 +47,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
       }
     }
   }, async function updateProfile (request) {
-    return await accounts.updateProfile(request.user.sub, request.user.sid, request.body, clientInfo(request))
+    return await profile.update({ userId: request.user.sub, sessionId: request.user.sid }, request.body, request.client)
   })
 }
 

@@ -1,56 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import { clientInfo } from '../../plugins/auth.js'
-import { BEARER_SECURITY } from '../../plugins/swagger.js'
-import type { AuthResult } from '../../src/accounts.js'
-import { toPublicUser } from '../../src/users.js'
-import { LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply } from '../../schemas/auth.js'
-import { BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
+import type { FastifyReply } from 'fastify'
+import { type AuthResult, LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply } from '../../schemas/auth.js'
+import { BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
 import { User } from '../../schemas/user.js'
 import accountRoutes from './account.js'
 import adminRoutes from './admin/index.js'
 import sessionRoutes from './sessions.js'
 
-/** Body fields that hold passwords, in any route of this module. */
-const PASSWORD_FIELDS = ['password', 'confirmPassword', 'currentPassword', 'newPassword', 'confirmNewPassword']
-
-/**
- * Passwords are NFC-normalized before validation, so their length limits, the equality of
- * `confirmPassword`, and the hash all see the same text, however the accents were typed.
- */
-function normalizePasswords (request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
-  const body = request.body as Record<string, unknown> | null | undefined
-  if (body !== null && typeof body === 'object') {
-    for (const field of PASSWORD_FIELDS) {
-      const value = body[field]
-      if (typeof value === 'string') body[field] = value.normalize('NFC')
-    }
-  }
-  done()
-}
-
-/** The top-level fields a body schema names, in any of its alternatives. */
-function bodyFields (schema: unknown): string[] {
-  if (schema === null || typeof schema !== 'object') return []
-  const { properties, anyOf, oneOf, allOf } = schema as Record<string, unknown>
-  return [
-    ...Object.keys(properties ?? {}),
-    ...[anyOf, oneOf, allOf].flatMap(branches => Array.isArray(branches) ? branches.flatMap(bodyFields) : [])
-  ]
-}
-
 const UNAUTHORIZED = { 401: UNAUTHORIZED_REASON }
 
 /** The account and token endpoints, mounted at /auth. Aliases keep the seed APIs' clients working. */
 const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
-  const { config, accounts, endpointLimits } = fastify
-  // On the routes whose body has a password field, of this module and its children: the token
-  // checks, called far more often, run no hook for it.
-  fastify.addHook('onRoute', route => {
-    if (bodyFields(route.schema?.body).some(field => PASSWORD_FIELDS.includes(field))) {
-      route.preValidation = [normalizePasswords, ...[route.preValidation ?? []].flat()]
-    }
-  })
+  const { config, accounts } = fastify
 
   /** Browser clients ask for cookie mode: their refresh token goes into an HttpOnly cookie, not the body. */
   function deliver (reply: FastifyReply, result: AuthResult, cookie: boolean | undefined) {
@@ -76,12 +37,11 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   }
   for (const [url, summary] of [['/register', 'Register a new account'], ['/signup', 'Register (alias of /auth/register)']]) {
     fastify.post(url as string, {
-      onRequest: endpointLimits.signup,
-      config: { rateLimit: false },
+      config: { limit: 'signup' },
       schema: { ...registerSchema, summary }
     }, async function register (request, reply) {
       const { cookie, ...input } = request.body
-      const result = await accounts.register(input, clientInfo(request))
+      const result = await accounts.register(input, request.client)
       return reply.code(201).send({ message: 'User registered successfully', ...deliver(reply, result, cookie) })
     })
   }
@@ -103,12 +63,11 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   }
   for (const [url, summary] of [['/login', 'Log in'], ['/signin', 'Log in (alias of /auth/login)']]) {
     fastify.post(url as string, {
-      onRequest: endpointLimits.login,
-      config: { rateLimit: false },
+      config: { limit: 'login' },
       schema: { ...loginSchema, summary }
     }, async function login (request, reply) {
       const { cookie, ...input } = request.body
-      return deliver(reply, await accounts.login(input, clientInfo(request)), cookie)
+      return deliver(reply, await accounts.login(input, request.client), cookie)
     })
   }
 
@@ -124,7 +83,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       config: { routine: true },
       schema: { ...meSchema, summary }
     }, function me (request) {
-      return toPublicUser(request.account)
+      return fastify.users.view(request.account)
     })
   }
 
@@ -145,7 +104,6 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
     return claims instanceof Promise ? claims.then(payload => ({ valid: true as const, payload })) : { valid: true as const, payload: claims }
   })
 
-  // Children of this plugin, so the password normalization above applies to their routes too.
   await fastify.register(sessionRoutes)
   await fastify.register(accountRoutes)
   await fastify.register(adminRoutes, { prefix: '/admin' })

@@ -1,8 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { MissingRefreshToken } from '../../src/errors.js'
-import { clientInfo } from '../../plugins/auth.js'
-import { BEARER_SECURITY } from '../../plugins/swagger.js'
-import { BODY_ERRORS, COMMON_ERRORS, errors, UNAUTHORIZED_REASON } from '../../schemas/common.js'
+import { BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, UNAUTHORIZED_REASON } from '../../schemas/common.js'
 import { LogoutBody, Message, RefreshBody, SessionList, SessionParams, TokenPair } from '../../schemas/sessions.js'
 
 const UNAUTHORIZED = { 401: UNAUTHORIZED_REASON }
@@ -10,7 +7,7 @@ const CROSS_SITE = { 403: 'The refresh cookie came with a request whose `Origin`
 
 /** Refreshing, logging out, and the user's own list of sessions. */
 const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (fastify) {
-  const { accounts, sessions } = fastify
+  const { sessionActions, sessions } = fastify
 
   const refreshSchema = {
     tags: ['sessions'],
@@ -30,17 +27,14 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
   }
   for (const [url, summary] of [['/refresh', 'Refresh the tokens'], ['/token/refresh', 'Refresh the tokens (alias of /auth/refresh)']]) {
     fastify.post(url as string, {
-      onRequest: fastify.endpointLimits.refresh,
-      config: { rateLimit: false },
+      config: { limit: 'refresh' },
       schema: { ...refreshSchema, summary }
     }, async function refresh (request, reply) {
       const sent = request.body.refreshToken
       const cookie = sent === undefined ? fastify.refreshCookie(request) : undefined
-      const token = sent ?? cookie
-      if (token === undefined) throw new MissingRefreshToken()
-      if (cookie === undefined) return await accounts.refresh(token, clientInfo(request))
+      if (cookie === undefined) return await sessionActions.refresh(sent, request.client)
       try {
-        return fastify.withRefreshCookie(reply, await accounts.refresh(token, clientInfo(request)))
+        return fastify.withRefreshCookie(reply, await sessionActions.refresh(cookie, request.client))
       } catch (error) {
         // The cookie's token is dead (spent, expired, its session ended): the browser drops it.
         fastify.clearRefreshCookie(reply)
@@ -68,11 +62,11 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
     const cookie = fastify.refreshCookie(request)
     // Signed out in the browser whatever happens next.
     if (cookie !== undefined) fastify.clearRefreshCookie(reply)
-    await accounts.logout({
+    await sessionActions.logout({
       session: claims === undefined ? undefined : { sessionId: claims.sid, userId: claims.sub },
       refreshToken: request.body.refreshToken ?? cookie,
       all: request.body.all
-    }, clientInfo(request))
+    }, request.client)
     return { message: request.body.all === true ? 'Logged out of every session' : 'Logged out' }
   })
 
@@ -86,17 +80,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       response: { 200: SessionList, ...errors({ ...UNAUTHORIZED, ...COMMON_ERRORS }) }
     }
   }, async function listSessions (request) {
-    return {
-      sessions: (await sessions.list(request.user.sub)).map(session => ({
-        id: session.id,
-        createdAt: session.createdAt.toISOString(),
-        lastUsedAt: session.lastUsedAt.toISOString(),
-        expiresAt: session.expiresAt.toISOString(),
-        userAgent: session.userAgent,
-        ip: session.ip,
-        current: session.id === request.user.sid
-      }))
-    }
+    return { sessions: await sessions.list(request.user.sub, request.user.sid) }
   })
 
   fastify.delete('/sessions/:id', {
@@ -113,7 +97,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       }
     }
   }, async function endSession (request) {
-    await accounts.endSession(request.user.sub, request.params.id, clientInfo(request))
+    await sessionActions.end(request.user.sub, request.params.id, request.client)
     return { message: 'Session ended' }
   })
 }

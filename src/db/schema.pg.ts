@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm'
 import { bigint, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
-import type { EventType } from '../events.js'
+import type { EventType } from '../../schemas/events.js'
 import type { PublicJwk } from './schema.js'
 
 /** Millisecond precision, read back as a Date: the same values SQLite keeps. */

@@ -4,7 +4,7 @@
  */
 import { getTableColumns, sql } from 'drizzle-orm'
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { EventType } from '../events.js'
+import type { EventType } from '../../schemas/events.js'
 
 /** Milliseconds since the epoch, read back as a Date. */
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' })
@@ -124,3 +124,4 @@ export function accountColumns (table: typeof users) {
 }
 export type Account = Omit<UserRow, 'passwordHash' | 'emailKey' | 'usernameKey'>
 export type SessionRow = typeof sessions.$inferSelect
+export type AuthEventRow = typeof authEvents.$inferSelect

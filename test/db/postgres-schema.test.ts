@@ -7,7 +7,7 @@ import { drizzle } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
 import t from 'tap'
-import { projectRoot } from '../../src/db/index.js'
+import { projectRoot } from '../../src/db/migrations.js'
 
 const url = process.env.TEST_DATABASE_URL
 const skip = url === undefined ? 'TEST_DATABASE_URL is not set: the PostgreSQL suites need a PostgreSQL server (CI sets it to 127.0.0.1:5432, database test)' : false

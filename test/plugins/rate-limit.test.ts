@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { MemorySignupCapacity } from '../../src/throttle.js'
+import type { MemorySignupCapacity } from '../../src/limits/signup-capacity.js'
 import { build, listen, newUser, PASSWORD, query } from '../helper.js'
 
 function postJson (url: string, body: unknown) {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { RowChange, RowWatch } from '../../src/db/index.js'
 import type { Account } from '../../src/db/schema.js'
-import { LiveSessions } from '../../src/live-sessions.js'
+import { LiveSessions } from '../../src/sessions/live-sessions.js'
 
 /** A watch whose changes the test makes, and whose connection has no transaction open unless told. */
 function fakeWatch () {

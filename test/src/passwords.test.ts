@@ -1,6 +1,6 @@
 import bcrypt from 'bcryptjs'
 import t, { type Test } from 'tap'
-import { Passwords } from '../../src/passwords.js'
+import { Passwords } from '../../src/passwords/passwords.js'
 
 function pool (t: Test, options: { workers?: number, queueMax?: number } = {}): Passwords {
   const passwords = new Passwords({ cost: 10, workers: options.workers ?? 1, queueMax: options.queueMax ?? 100 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createSchemaController } from '../../src/validation.js'
+import { createSchemaController } from '../../src/http/validation.js'
 import { build } from '../helper.js'
 
 t.test('every route schema is valid JSON Schema (the check the server skips at start-up)', async t => {

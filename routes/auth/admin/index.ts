@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { toAdminUser } from '../../../src/users.js'
-import { clientInfo } from '../../../plugins/auth.js'
-import { BEARER_SECURITY } from '../../../plugins/swagger.js'
-import { AdminUser, EventList, EventListQuery, RoleBody, UserList, UserListQuery, UserParams } from '../../../schemas/admin.js'
-import { BODY_ERRORS, COMMON_ERRORS, errors, ref, UNAUTHORIZED_REASON } from '../../../schemas/common.js'
+import { AdminUser, RoleBody, UserList, UserListQuery, UserParams } from '../../../schemas/admin.js'
+import { EventList, EventListQuery } from '../../../schemas/events.js'
+import { BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, ref, UNAUTHORIZED_REASON } from '../../../schemas/common.js'
 import { Message } from '../../../schemas/sessions.js'
 
 const GUARD_ERRORS = {
@@ -31,7 +29,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
   }, async function listUsers (request) {
     const { page, limit, search } = request.query
     const result = await admin.list({ page, limit, search })
-    return { users: result.users.map(toAdminUser), page, limit, total: result.total }
+    return { ...result, page, limit }
   })
 
   fastify.get('/users/:id', {
@@ -42,7 +40,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       response: { 200: ref(AdminUser, { description: 'The user.' }), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...COMMON_ERRORS }) }
     }
   }, async function getUser (request) {
-    return toAdminUser(await admin.get(request.params.id))
+    return await admin.get(request.params.id)
   })
 
   fastify.patch('/users/:id/role', {
@@ -55,7 +53,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       response: { 200: ref(AdminUser, { description: 'The user, with the new role.' }), ...errors({ ...BODY_ERRORS, ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
     }
   }, async function changeRole (request) {
-    return toAdminUser(await admin.setRole(request.user.sub, request.params.id, request.body.role, clientInfo(request)))
+    return await admin.setRole(request.user.sub, request.params.id, request.body.role, request.client)
   })
 
   for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
@@ -70,7 +68,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
         response: { 200: ref(AdminUser, { description: 'The user.' }), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
       }
     }, async function setDisabled (request) {
-      return toAdminUser(await admin.setDisabled(request.user.sub, request.params.id, disabled, clientInfo(request)))
+      return await admin.setDisabled(request.user.sub, request.params.id, disabled, request.client)
     })
   }
 
@@ -85,7 +83,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
   }, async function listEvents (request) {
     const { page, limit, userId, type } = request.query
     const { events, total } = await fastify.events.list({ page, limit, userId, type })
-    return { events: events.map(event => ({ ...event, createdAt: event.createdAt.toISOString() })), page, limit, total }
+    return { events, page, limit, total }
   })
 
   fastify.delete('/users/:id', {
@@ -97,7 +95,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       response: { 200: Message('The user is deleted.'), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
     }
   }, async function deleteUser (request) {
-    await admin.delete(request.user.sub, request.params.id, clientInfo(request))
+    await admin.delete(request.user.sub, request.params.id, request.client)
     return { message: 'User deleted' }
   })
 }

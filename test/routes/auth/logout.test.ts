@@ -128,9 +128,9 @@ t.test('a logout whose audit event cannot be written changes nothing, and says s
   const app = await build(t)
   const { accessToken } = await register(app)
   const record = app.events.record.bind(app.events)
-  app.events.record = async (event, executor, now) => {
+  app.events.record = async (event, tx) => {
     if (event.type === 'logout') throw new Error('the audit trail is full')
-    return record(event, executor, now)
+    return record(event, tx)
   }
   t.equal((await post(app, '/auth/logout', {}, bearer(accessToken))).statusCode, 500, 'the client is told the logout failed')
   t.equal(await meStatus(app, accessToken), 200, 'and the session is as it was, not ended without a record')

@@ -169,8 +169,8 @@ t.test('a change rolled back is not seen afterwards, even when a check read it w
   const { accessToken } = await register(app, { name: 'Ada' })
   const record = app.events.record.bind(app.events)
   let during: Awaited<ReturnType<typeof me>> | undefined
-  app.events.record = async (event, executor, now) => {
-    if (event.type !== 'profile_change') return record(event, executor, now)
+  app.events.record = async (event, tx) => {
+    if (event.type !== 'profile_change') return record(event, tx)
     // The account's row is changed and its transaction still open: a token check comes in.
     during = await me(app, accessToken)
     throw new Error('the audit trail is full')

@@ -195,9 +195,9 @@ t.test('a refresh whose audit event cannot be written is not half-done: the toke
   const app = await build(t, { REFRESH_REUSE_GRACE: '0' })
   const { refreshToken } = await register(app)
   const record = app.events.record.bind(app.events)
-  app.events.record = async (event, executor, now) => {
+  app.events.record = async (event, tx) => {
     if (event.type === 'refresh') throw new Error('the audit trail is full')
-    return record(event, executor, now)
+    return record(event, tx)
   }
   t.equal((await post(app, '/auth/refresh', { refreshToken })).statusCode, 500)
   app.events.record = record

@@ -1,0 +1,27 @@
+import fp from 'fastify-plugin'
+import { Accounts } from '../../src/accounts/accounts.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    accounts: Accounts
+  }
+}
+
+/** Signup, login, and accounts made by operators. */
+export default fp(async function accounts (fastify) {
+  const { config, store, users, sessions, passwords, accessTokens, events, loginThrottle, signupCapacity } = fastify
+  fastify.decorate('accounts', new Accounts({
+    store,
+    users,
+    sessions,
+    passwords,
+    accessTokens,
+    events,
+    throttle: loginThrottle,
+    signupCapacity,
+    signupRoles: config.signupRoles
+  }))
+}, {
+  name: 'accounts',
+  dependencies: ['config', 'db', 'users', 'sessions', 'passwords', 'access-tokens', 'audit', 'login-throttle', 'signup-capacity']
+})

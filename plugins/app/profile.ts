@@ -1,0 +1,14 @@
+import fp from 'fastify-plugin'
+import { Profile } from '../../src/accounts/profile.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    profile: Profile
+  }
+}
+
+/** Changes users make to their own account. */
+export default fp(async function profile (fastify) {
+  const { store, users, sessions, passwords, events, loginThrottle } = fastify
+  fastify.decorate('profile', new Profile({ store, users, sessions, passwords, events, throttle: loginThrottle }))
+}, { name: 'profile', dependencies: ['db', 'users', 'sessions', 'passwords', 'audit', 'login-throttle'] })

@@ -1,0 +1,96 @@
+import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
+import type { onRequestHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Redis } from 'ioredis'
+import type { RateLimit } from '../../src/config.js'
+import { RateLimited } from '../../src/errors.js'
+import { shared } from '../../src/limits/shared.js'
+
+/** The endpoints with a limit of their own (RATE_LIMIT_SIGNUP, …), tighter than the global one. */
+export type EndpointLimit = 'signup' | 'login' | 'refresh' | 'password'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The limits as `onRequest` hooks; empty when rate limiting is disabled. */
+    endpointLimits: Record<'global' | EndpointLimit, onRequestHookHandler[]>
+  }
+  interface FastifyContextConfig {
+    /**
+     * The route counts against this endpoint limit instead of the global one. A route and its
+     * alias share one limiter, so `/auth/signup` is not a second budget beside `/auth/register`.
+     */
+    limit?: EndpointLimit
+  }
+}
+
+/** A fixed window per key: counted, and given its expiry at the first hit. */
+const INCREMENT_SCRIPT = `
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {current, redis.call('PTTL', KEYS[1])}
+`
+
+/**
+ * The limiter's counts in Redis, shared by every instance. Each limiter has its own key space,
+ * named by `limiter` in its options (the library's own Redis store names a limiter by its route,
+ * which would put the signup, login, refresh and password limits of a client in one count), and
+ * a Redis failure is a 503 SERVICE_UNAVAILABLE for the client, never a skipped limit.
+ */
+function redisStore (redis: Redis, prefix: string): FastifyRateLimitStoreCtor {
+  return class SharedStore implements FastifyRateLimitStore {
+    /** The plugin constructs the global store with its options; children are named by their limiter. */
+    key = `${prefix}rate:global:`
+
+    incr (key: string, callback: Parameters<FastifyRateLimitStore['incr']>[1], timeWindow: number): void {
+      shared(() => redis.eval(INCREMENT_SCRIPT, 1, this.key + key, timeWindow) as Promise<[number, number]>)
+        .then(([current, ttl]) => callback(null, { current, ttl }), callback)
+    }
+
+    child (options: Parameters<FastifyRateLimitStore['child']>[0]): SharedStore {
+      const store = new SharedStore()
+      // A route's own limit (config.rateLimit) is named by its method and path, as the library does.
+      const { limiter, routeInfo } = options as { limiter?: string, routeInfo?: { method?: string, url?: string } }
+      store.key = `${prefix}rate:${limiter ?? `${routeInfo?.method}${routeInfo?.url}`}:`
+      return store
+    }
+  }
+}
+
+/**
+ * Per-client-IP request limits over all routes (`RATE_LIMIT_GLOBAL`), and tighter ones for
+ * signup, login, refresh and password change. The client IP is the socket's address unless
+ * the request came through a proxy listed in TRUST_PROXY. With REDIS_URL the counts are shared
+ * by every instance; otherwise each process counts alone.
+ */
+export default fp(async function rateLimiting (fastify) {
+  const { rateLimit: limits, redisPrefix } = fastify.config
+  const { enabled, global, signup, login, refresh, password } = limits
+  if (!enabled) {
+    fastify.decorate('endpointLimits', { global: [], signup: [], login: [], refresh: [], password: [] })
+    return
+  }
+  // Added before the library's own onRoute hook, which must then see the global limit turned off.
+  fastify.addHook('onRoute', route => {
+    const name = route.config?.limit
+    if (name === undefined) return
+    route.config = { ...route.config, rateLimit: false }
+    route.onRequest = [...fastify.endpointLimits[name], ...[route.onRequest ?? []].flat()]
+  })
+  await fastify.register(rateLimit, {
+    global: true,
+    max: global.max,
+    timeWindow: global.windowMs,
+    ...(fastify.redis === undefined ? {} : { store: redisStore(fastify.redis, redisPrefix) }),
+    errorResponseBuilder: (_request, context) => new RateLimited(context.after)
+  })
+  const limiter = (name: string, limit: RateLimit) =>
+    [fastify.rateLimit({ max: limit.max, timeWindow: limit.windowMs, limiter: name } as Parameters<typeof fastify.rateLimit>[0]) as onRequestHookHandler]
+  fastify.decorate('endpointLimits', {
+    // Without options, the limiter shares the global per-client bucket (used for unknown routes).
+    global: [fastify.rateLimit() as onRequestHookHandler],
+    signup: limiter('signup', signup),
+    login: limiter('login', login),
+    refresh: limiter('refresh', refresh),
+    password: limiter('password', password)
+  })
+}, { name: 'rate-limit', dependencies: ['config', 'redis'] })

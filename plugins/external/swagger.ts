@@ -1,0 +1,45 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import fp from 'fastify-plugin'
+
+/** The OpenAPI document at /docs/json, built from the routes' own schemas, and Swagger UI at /docs. */
+export default fp(async function docs (fastify) {
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Auth service',
+        version: '0.1.0',
+        description: 'Registration and login with short-lived JWT access tokens and opaque refresh tokens.\n\n' +
+          'To try it: **register** (or **login**), copy `accessToken` from the response, press **Authorize** and paste it, then call **GET /auth/me**.'
+      },
+      tags: [
+        { name: 'auth', description: 'Registration, login and token verification' },
+        { name: 'sessions', description: 'Refresh, logout, and your sessions on each device' },
+        { name: 'account', description: 'Changes to your own account' },
+        { name: 'admin', description: 'Managing users (admins only; admins are created with the CLI)' },
+        { name: 'keys', description: 'Public keys for services that verify access tokens themselves' },
+        { name: 'health', description: 'Liveness and readiness' }
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `accessToken` from register or login.' }
+        }
+      }
+    },
+    // Shared schemas appear as components named by their $id (User, ErrorResponse, …).
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
+    }
+  })
+  // The UI is a page: its routes and its static files (which `uiHooks` would not reach) get the
+  // browser's headers, with the policy its assets need, from a context of their own.
+  await fastify.register(async function docsPages (pages) {
+    pages.addHook('onRequest', fastify.pageHeaders)
+    await pages.register(swaggerUi, {
+      routePrefix: '/docs',
+      // No validator badge: it would load an image from another site, which the CSP refuses.
+      uiConfig: { persistAuthorization: true, displayRequestDuration: true, validatorUrl: null }
+    })
+  })
+}, { name: 'swagger', dependencies: ['config', 'security'] })

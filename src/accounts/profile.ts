@@ -1,0 +1,82 @@
+/** Changes users make to their own account: the profile fields and the password. */
+import type { Store } from '../db/index.js'
+import { InvalidCredentials, invalidInput, InvalidToken, NotFound } from '../errors.js'
+import type { AuthEvents } from '../audit/events.js'
+import type { LoginThrottle } from '../limits/login-throttle.js'
+import type { Passwords } from '../passwords/passwords.js'
+import type { ClientInfo } from '../sessions/client.js'
+import type { Sessions } from '../sessions/sessions.js'
+import { toPublicUser } from '../views.js'
+import type { ProfileChanges, Users } from './users.js'
+import type { User } from '../../schemas/user.js'
+
+export interface ProfileDependencies {
+  store: Store
+  users: Users
+  sessions: Sessions
+  passwords: Passwords
+  events: AuthEvents
+  throttle: LoginThrottle
+}
+
+/** The signed-in user, by their session: whose account, and from which session. */
+export interface Actor { userId: string, sessionId: string }
+
+export class Profile {
+  readonly #deps: ProfileDependencies
+
+  constructor (deps: ProfileDependencies) {
+    this.#deps = deps
+  }
+
+  /** Changes the user's own profile fields, with the change's audit event in the same transaction. */
+  async update ({ userId, sessionId }: Actor, changes: ProfileChanges, client: ClientInfo): Promise<User> {
+    const { store, users, events } = this.#deps
+    const user = await store.transaction(async tx => {
+      const user = await users.updateProfile(userId, changes, tx)
+      if (user === undefined) throw new NotFound('User')
+      const reason = Object.keys(changes).sort().join(', ')
+      await events.record({ type: 'profile_change', userId, sessionId, reason, client }, tx)
+      return user
+    })
+    return toPublicUser(user)
+  }
+
+  /**
+   * Changes the password after checking the current one, and ends every other session of the
+   * user: a device that had the old password is signed out.
+   */
+  async changePassword ({ userId, sessionId }: Actor, input: { currentPassword: string, newPassword: string, confirmNewPassword?: string },
+    client: ClientInfo): Promise<void> {
+    const { store, users, sessions, passwords, throttle, events } = this.#deps
+    if (input.confirmNewPassword !== undefined && input.confirmNewPassword !== input.newPassword) {
+      throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
+    }
+    const user = await users.findById(userId)
+    if (user === undefined) throw new InvalidToken()
+    // A wrong current password counts as a failed attempt, so a stolen access token is no
+    // unthrottled way to guess the password; under a key of its own, so that a stranger locking
+    // the account's email at the login form cannot stop its owner changing the password.
+    const identifier = `user:${user.id}`
+    const admission = passwords.admit()
+    await throttle.attempt(identifier).catch((error: unknown) => {
+      admission.release()
+      throw error
+    })
+    if (!await passwords.verify(input.currentPassword, user.passwordHash, admission)) {
+      await events.record({ type: 'login_failure', userId, sessionId, reason: 'wrong_current_password', client })
+      throw new InvalidCredentials()
+    }
+    const passwordHash = await passwords.hash(input.newPassword)
+    await throttle.reset(identifier)
+    // Hashing yields the event loop: commit only if the calling session is still live and the
+    // password is still the one just checked. Two sessions changing it at once cannot both win.
+    await store.transaction(async tx => {
+      if (!await users.setPasswordHash(user.id, passwordHash, user.passwordHash, tx)) throw new InvalidCredentials()
+      // After the compare-and-set, which holds the account row: a session that began or ended meanwhile is seen.
+      if (!await sessions.isLive(sessionId, userId, tx)) throw new InvalidToken()
+      await sessions.revokeAll(user.id, { except: sessionId }, tx)
+      await events.record({ type: 'password_change', userId, sessionId, client }, tx)
+    })
+  }
+}

@@ -1,0 +1,49 @@
+/** SQLite's row watch: what lets rows be kept in memory without going stale. */
+import type Sqlite from 'better-sqlite3'
+import type { RowChange, RowWatch } from './store.js'
+
+/**
+ * How often, at most, `catchUp` reads `PRAGMA data_version` (milliseconds). The read opens a
+ * read transaction, whose file locks cost about a fifth of a token check under load; once a
+ * millisecond, it costs next to nothing. The price: a commit made by another process (the CLI, a
+ * second instance on the same file) is seen up to a millisecond late, so a fast client on
+ * loopback can still be served by the state before it within that window.
+ */
+export const OTHER_COMMITS_CHECK_MS = 1
+
+/** The tables whose rows a cache may hold: a user's account, and the sessions that are live. */
+const WATCHED_TABLES = ['users', 'sessions'] as const
+
+export function watchRows (sqlite: Sqlite.Database): RowWatch {
+  const listeners: Array<(change: RowChange) => void> = []
+  const tell = (change: RowChange) => { for (const listener of listeners) listener(change) }
+  sqlite.function('auth_row_changed', { deterministic: false }, (table: unknown, id: unknown) => {
+    tell({ table: table as 'users' | 'sessions', id: String(id) })
+    return null
+  })
+  // A row replaced by INSERT OR REPLACE is deleted: with this, that deletion fires the triggers too.
+  sqlite.pragma('recursive_triggers = ON')
+  // TEMP triggers belong to this connection alone and leave the database file as it was.
+  for (const table of WATCHED_TABLES) {
+    for (const event of ['UPDATE', 'DELETE']) {
+      sqlite.exec(`CREATE TEMP TRIGGER "${table}_${event.toLowerCase()}_watch" AFTER ${event} ON main."${table}" BEGIN SELECT auth_row_changed('${table}', OLD.id); END`)
+    }
+  }
+  const dataVersion = sqlite.prepare('PRAGMA data_version').pluck()
+  let seen = dataVersion.get()
+  let lookedAt = performance.now()
+  return {
+    listen: listener => { listeners.push(listener) },
+    catchUp () {
+      const now = performance.now()
+      if (now - lookedAt < OTHER_COMMITS_CHECK_MS) return
+      const version = dataVersion.get()
+      // Only a look that succeeded counts: after a failed one (the file busy), the next call looks again.
+      lookedAt = now
+      if (version === seen) return
+      seen = version
+      tell({ table: '*' })
+    },
+    settled: () => !sqlite.inTransaction
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Password hashing with bcrypt, in a pool of worker threads (piscina): a hash takes tens of
+ * milliseconds of CPU, which on the event loop would stall every other request. With N threads,
+ * N hashes run at once on N cores while the event loop keeps answering.
+
+ */
+import { randomBytes } from 'node:crypto'
+import bcrypt from 'bcryptjs'
+import { Piscina } from 'piscina'
+import { Overloaded } from '../errors.js'
+import { normalizePassword } from './normalize.js'
+
+const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+const WORKER = new URL('./hash-worker.js', import.meta.url).href
+
+type HashTask =
+  | { op: 'hash', password: string, cost: number }
+  | { op: 'compare', password: string, hash: string }
+
+export interface PasswordsOptions {
+  /** bcrypt cost of new hashes. */
+  cost: number
+  /** Hashing threads. */
+  workers: number
+  /** Hash jobs allowed to wait for a thread; past it, `admit` sheds new work. */
+  queueMax: number
+}
+
+/**
+ * A well-formed bcrypt hash of nothing at the given cost. Comparing against it takes as long as
+ * comparing against a real hash, and never matches: logins for unknown users cost the same as
+ * logins with a wrong password, so timing does not reveal which accounts exist.
+ * It is made from random bytes rather than by hashing, so start-up does not pay for it.
+ */
+function dummyHash (cost: number): string {
+  const body = Array.from(randomBytes(53), byte => BCRYPT_ALPHABET[byte & 63]).join('')
+  return `$2b$${String(cost).padStart(2, '0')}$${body}`
+}
+
+/** A request's place among the hash jobs: taken by `admit`, handed to its first job, or given back. */
+export interface Admission {
+  /** Gives the place back; does nothing once the place was handed to a job or given back. */
+  release: () => void
+}
+
+export class Passwords {
+  readonly #cost: number
+  readonly #dummy: string
+  /** Jobs that may be running or waiting at once: one per thread, and HASH_QUEUE_MAX waiting. */
+  readonly #capacity: number
+  readonly #pool: Piscina<HashTask, string | boolean>
+  /** Jobs running or waiting for a thread. */
+  #jobs = 0
+  /** Admitted requests that have not yet queued their first job (they are reading the database). */
+  #admitted = 0
+  #closed = false
+
+  constructor ({ cost, workers, queueMax }: PasswordsOptions) {
+    this.#cost = cost
+    this.#dummy = dummyHash(cost)
+    this.#capacity = workers + queueMax
+    // The threads start now and stay, so no login waits for one to boot. They run bare Node:
+    // the worker is plain JavaScript and needs none of the parent's loaders or flags.
+    // They run at a lower scheduling priority (nice +10) than the event loop: when hashing
+    // fills every core, the cheap requests (/health, token checks) still get the CPU first.
+    this.#pool = new Piscina({
+      filename: WORKER,
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: Infinity,
+      execArgv: [],
+      niceIncrement: 10
+    })
+  }
+
+  /**
+   * Called before a request starts work that will hash: throws OVERLOADED (503) when every thread
+   * is busy and HASH_QUEUE_MAX jobs already wait. The request then costs nothing more, and the
+   * jobs already queued still finish in reasonable time instead of the queue growing without bound.
+   * The place is held from here, while the request reads the database, until its first job takes
+   * it (pass the admission to `hash` or `verify`) or it is released: requests admitted together
+   * cannot overfill the queue.
+   */
+  admit (): Admission {
+    if (this.#jobs + this.#admitted >= this.#capacity) throw Overloaded(1)
+    this.#admitted++
+    let held = true
+    return {
+      release: () => {
+        if (!held) return
+        held = false
+        this.#admitted--
+      }
+    }
+  }
+
+  /** Live hashing threads: the configured number until `close`, then none. */
+  get threads (): number {
+    return this.#pool.threads.length
+  }
+
+  async hash (password: string, admission?: Admission): Promise<string> {
+    return await this.#run({ op: 'hash', password: normalizePassword(password), cost: this.#cost }, admission) as string
+  }
+
+  /** Whether `hash` was made at another cost than the configured one. */
+  needsRehash (hash: string): boolean {
+    return bcrypt.getRounds(hash) !== this.#cost
+  }
+
+  /** Compares against `hash`, or against a dummy of equal cost when there is no account. */
+  async verify (password: string, hash: string | undefined, admission?: Admission): Promise<boolean> {
+    const match = await this.#run({ op: 'compare', password: normalizePassword(password), hash: hash ?? this.#dummy }, admission) as boolean
+    return match && hash !== undefined
+  }
+
+  /** Lets the queued and running jobs finish, then ends the threads for good. */
+  async close (): Promise<void> {
+    this.#closed = true
+    await this.#pool.close()
+  }
+
+  #run (task: HashTask, admission?: Admission): Promise<string | boolean> {
+    admission?.release()
+    // Once closed, a late job must not start the threads again.
+    if (this.#closed) return Promise.reject(new Error('the hash pool is closed'))
+    this.#jobs++
+    const job = this.#pool.run(task)
+    const settled = () => { this.#jobs-- }
+    job.then(settled, settled)
+    return job
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * What a client does with its session: refresh it, log out, end one of its other sessions.
+ * Refresh tokens rotate at every use; a spent one presented again after the grace window is taken
+ * as theft and ends the whole session.
+ */
+import { and, eq, isNull, sql } from 'drizzle-orm'
+import type { Executor, Prepared, Store } from '../db/index.js'
+import { type Account, accountColumns } from '../db/schema.js'
+import { InvalidRefreshToken, LogoutUnidentified, MissingRefreshToken, NotFound, RefreshTokenReused } from '../errors.js'
+import type { AuthEvents } from '../audit/events.js'
+import type { AccessTokens } from '../tokens/access-tokens.js'
+import type { ClientInfo } from './client.js'
+import { childRefreshToken, hashRefreshToken } from './refresh-tokens.js'
+import type { Sessions } from './sessions.js'
+import type { TokenPair } from '../../schemas/auth.js'
+
+export interface SessionActionsDependencies {
+  store: Store
+  sessions: Sessions
+  events: AuthEvents
+  accessTokens: AccessTokens
+  /** The key that derives each refresh token's successor. */
+  refreshKey: string
+}
+
+interface RefreshedSession { sessionId: string, refreshToken: string, account: Account }
+
+/** What an exchange came to: a new token, a spent token's reuse (the session is then ended), or nothing valid. */
+type Exchange = RefreshedSession | { reused: { id: string, userId: string } } | 'invalid'
+
+interface TokenRow {
+  token: { usedAt: Date | null, expiresAt: Date }
+  session: { id: string, userId: string, revokedAt: Date | null, expiresAt: Date, maxExpiresAt: Date }
+  account: Account
+}
+
+/** Who a logout names: the session of a live access token, or of a refresh token. */
+export interface LogoutRequest {
+  session?: { sessionId: string, userId: string }
+  refreshToken?: string
+  all?: boolean
+}
+
+export class SessionActions {
+  readonly #deps: SessionActionsDependencies
+  readonly #byRefreshToken: Prepared<TokenRow>
+
+  constructor (deps: SessionActionsDependencies) {
+    this.#deps = deps
+    const { refreshTokens } = deps.store.tables
+    this.#byRefreshToken = deps.store.prepare('session_by_refresh_token',
+      this.#tokenQuery(deps.store.db).where(eq(refreshTokens.tokenHash, sql.placeholder('tokenHash'))))
+  }
+
+  /**
+   * Exchanges a refresh token (MISSING_REFRESH_TOKEN without one) for a new pair and slides the session's expiry (never past its
+   * maximum age). Within the grace window a spent token yields the same successor again, so
+   * concurrent refreshes advance the session once; after it, reuse ends the session.
+   */
+  async refresh (token: string | undefined, client: ClientInfo, now = Date.now()): Promise<TokenPair> {
+    const { store, events, accessTokens } = this.#deps
+    if (token === undefined) throw new MissingRefreshToken()
+    // Read, write and audit in one transaction, so a logout or a disable in between cannot be
+    // missed. The outcome is returned, not thrown, so that a theft's revocation is committed.
+    const outcome = await store.transaction(async tx => {
+      const exchanged = await this.#exchange(token, now, tx)
+      if (exchanged === 'invalid') return exchanged
+      await events.record('reused' in exchanged
+        ? { type: 'refresh_reuse_detected', userId: exchanged.reused.userId, sessionId: exchanged.reused.id, client }
+        : { type: 'refresh', userId: exchanged.account.id, sessionId: exchanged.sessionId, client }, tx)
+      return exchanged
+    })
+    if (outcome === 'invalid') throw new InvalidRefreshToken()
+    if ('reused' in outcome) throw RefreshTokenReused(outcome.reused.id, outcome.reused.userId)
+    return accessTokens.issue(outcome.account, outcome.sessionId, outcome.refreshToken)
+  }
+
+  /** A refresh token's row with its session and its user. */
+  #tokenQuery (db: Executor) {
+    const { refreshTokens, sessions, users } = this.#deps.store.tables
+    return db.select({ token: refreshTokens, session: sessions, account: accountColumns(users) })
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .innerJoin(users, eq(users.id, sessions.userId))
+  }
+
+  async #exchange (token: string, now: number, tx: Executor): Promise<Exchange> {
+    const { store, sessions: repository, refreshKey } = this.#deps
+    const { refreshTokens, sessions } = store.tables
+    const tokenHash = hashRefreshToken(token)
+    const [row] = await this.#tokenQuery(tx).where(eq(refreshTokens.tokenHash, tokenHash)).limit(1)
+    if (row === undefined || !sessionLive(row, now)) return 'invalid'
+    const { session, account } = row
+    const successor = childRefreshToken(refreshKey, token)
+    const spentEarlier = async (usedAt: Date) => {
+      if (this.#withinGrace(usedAt, now)) return { sessionId: session.id, account, refreshToken: successor }
+      await repository.revoke(session.id, { now }, tx)
+      return { reused: session }
+    }
+    if (row.token.usedAt !== null) return await spentEarlier(row.token.usedAt)
+    if (row.token.expiresAt.getTime() <= now) return 'invalid'
+
+    const expiresAt = new Date(Math.min(now + repository.policy.refreshTokenTtl * 1000, session.maxExpiresAt.getTime()))
+    // The session's row first, then its tokens': the order in which a deletion cascades, so
+    // that a refresh and an admin's deletion of the user cannot deadlock each other.
+    await tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id))
+    // The condition makes the spend happen once even when several processes share the database.
+    const spent = store.changes(await tx.update(refreshTokens).set({ usedAt: new Date(now) })
+      .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))))
+    if (spent === 0) {
+      // Spent meanwhile by a concurrent refresh: the same rules as a token read as spent.
+      const [spender] = await tx.select({ usedAt: refreshTokens.usedAt }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash))
+      return spender?.usedAt == null ? 'invalid' : await spentEarlier(spender.usedAt)
+    }
+    await tx.insert(refreshTokens).values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
+      .onConflictDoNothing()
+    return { sessionId: session.id, account, refreshToken: successor }
+  }
+
+  /**
+   * The live session of a refresh token that could still refresh (unspent, or spent inside the
+   * grace window). An old spent token names nothing: it must not be able to end sessions.
+   */
+  async #sessionOf (token: string, now = Date.now()): Promise<{ sessionId: string, userId: string } | undefined> {
+    const [row] = await this.#byRefreshToken({ tokenHash: hashRefreshToken(token) })
+    if (row === undefined || !sessionLive(row, now) || row.token.expiresAt.getTime() <= now) return undefined
+    if (row.token.usedAt !== null && !this.#withinGrace(row.token.usedAt, now)) return undefined
+    return { sessionId: row.session.id, userId: row.session.userId }
+  }
+
+  #withinGrace (usedAt: Date, now: number): boolean {
+    return now - usedAt.getTime() < this.#deps.sessions.policy.refreshReuseGrace * 1000
+  }
+
+  /**
+   * Ends the session named by a live access token or by a refresh token (either suffices, so a
+   * client whose access token has expired can still log out), or with `all` every session of that
+   * user. A refresh token sent beside an access token is ended too, if it is the same user's.
+   */
+  async logout (request: LogoutRequest, client: ClientInfo): Promise<void> {
+    const { store, sessions, events } = this.#deps
+    const byRefreshToken = request.refreshToken === undefined ? undefined : await this.#sessionOf(request.refreshToken)
+    const target = request.session ?? byRefreshToken
+    if (target === undefined) throw new LogoutUnidentified()
+    await store.transaction(async tx => {
+      if (request.all === true) {
+        await sessions.revokeAll(target.userId, {}, tx)
+      } else {
+        await sessions.revoke(target.sessionId, {}, tx)
+        if (byRefreshToken !== undefined && byRefreshToken.userId === target.userId) await sessions.revoke(byRefreshToken.sessionId, {}, tx)
+      }
+      const reason = request.all === true ? 'all_sessions' : null
+      await events.record({ type: 'logout', userId: target.userId, sessionId: target.sessionId, reason, client }, tx)
+    })
+  }
+
+  /** Ends one of the user's own live sessions (from their list of devices); NOT_FOUND when there is no such live session. */
+  async end (userId: string, sessionId: string, client: ClientInfo): Promise<void> {
+    const { store, sessions, events } = this.#deps
+    await store.transaction(async tx => {
+      if (!await sessions.revoke(sessionId, { userId }, tx)) throw new NotFound('Session')
+      await events.record({ type: 'session_revoked', userId, sessionId, client }, tx)
+    })
+  }
+}
+
+function sessionLive (row: Pick<TokenRow, 'session'> & { account: { disabledAt: Date | null } }, now: number): boolean {
+  return row.session.revokedAt === null && row.session.expiresAt.getTime() > now && row.account.disabledAt === null
+}

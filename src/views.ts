@@ -1,0 +1,43 @@
+/** Where a stored row becomes what a client sees: every response built from a row goes through here. */
+import type { Account, AuthEventRow, SessionRow } from './db/schema.js'
+import type { AdminUser } from '../schemas/admin.js'
+import type { AuthEventView } from '../schemas/events.js'
+import type { SessionInfo } from '../schemas/sessions.js'
+import type { User } from '../schemas/user.js'
+
+/** The columns of a session that its user's list shows. */
+export type SessionView = Pick<SessionRow, 'id' | 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'userAgent' | 'ip'>
+
+export function toPublicUser (row: Account): User {
+  return {
+    id: row.id,
+    email: row.email,
+    username: row.username,
+    name: row.name,
+    role: row.role,
+    metadata: row.metadata as User['metadata'],
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString()
+  }
+}
+
+export function toAdminUser (row: Account): AdminUser {
+  return { ...toPublicUser(row), disabledAt: row.disabledAt?.toISOString() ?? null }
+}
+
+/** A session in its user's list; `current` when it is the session of the request. */
+export function toSessionInfo (session: SessionView, currentSessionId: string): SessionInfo {
+  return {
+    id: session.id,
+    createdAt: session.createdAt.toISOString(),
+    lastUsedAt: session.lastUsedAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    userAgent: session.userAgent,
+    ip: session.ip,
+    current: session.id === currentSessionId
+  }
+}
+
+export function toEventView (event: AuthEventRow): AuthEventView {
+  return { ...event, createdAt: event.createdAt.toISOString() }
+}

@@ -1,4 +1,5 @@
 import neostandard from 'neostandard'
+import noImportCycles from './eslint/no-import-cycles.js'
 
 export default [
   ...neostandard({
@@ -11,9 +12,8 @@ export default [
     rules: { '@typescript-eslint/no-redeclare': 'off' }
   },
   {
-    // Dependencies point one way: no import cycle, type imports included (see docs/architecture.md).
-    files: ['src/**', 'plugins/**', 'routes/**', 'schemas/**', 'bench/**', 'test/**'],
-    settings: { 'import-x/resolver': { typescript: { project: './tsconfig.json' } } },
-    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true, allowUnsafeDynamicCyclicDependency: false }] }
+    // Dependencies point one way (docs/architecture.md): no import cycle, type imports included.
+    plugins: { project: { rules: { 'no-import-cycles': noImportCycles } } },
+    rules: { 'project/no-import-cycles': 'error' }
   }
 ]

@@ -6,7 +6,9 @@
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { OTHER_COMMITS_CHECK_MS, openStore, type RowChange, type Store } from '../../src/db/index.js'
-import { fakeMonotonicClock, fileDatabase, type Teardown } from '../helper.js'
+import { fakeMonotonicClock } from '../helpers/clock.js'
+import { fileDatabase } from '../helpers/database.js'
+import type { Teardown } from '../helpers/types.js'
 
 async function open (t: Teardown, url: string): Promise<Store & { told: RowChange[] }> {
   const store = await openStore(url)

@@ -1,7 +1,8 @@
 import { connect } from 'node:net'
 import t from 'tap'
 import { BODY_LIMIT } from '../../src/app.js'
-import { build, listen, newUser, post, query } from '../helper.js'
+import { build, listen, newUser, post } from '../helper.js'
+import { query } from '../helpers/database.js'
 
 /** Sends raw bytes to the server and resolves with everything it answers before closing. */
 function raw (url: string, request: string): Promise<string> {

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { bearer, build, query, register, sharedDatabase } from '../helper.js'
+import { bearer, build, register } from '../helper.js'
+import { query, sharedDatabase } from '../helpers/database.js'
 
 t.test('a SQLite file in a folder that does not exist yet: the folder is created', async t => {
   const folder = mkdtempSync(join(tmpdir(), 'auth-jwt-'))

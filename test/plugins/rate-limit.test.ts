@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { MemorySignupCapacity } from '../../src/limits/signup-capacity.js'
-import { build, listen, newUser, PASSWORD, query } from '../helper.js'
+import { build, listen, newUser, PASSWORD } from '../helper.js'
+import { query } from '../helpers/database.js'
 
 function postJson (url: string, body: unknown) {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })

@@ -1,7 +1,8 @@
 import type { LightMyRequestResponse } from 'fastify'
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { build, PASSWORD, post, redisEnv, register, TEST_REDIS_URL } from '../helper.js'
+import { build, PASSWORD, post, register } from '../helper.js'
+import { redisEnv, TEST_REDIS_URL } from '../helpers/redis.js'
 
 t.test('a REDIS_URL that cannot be reached stops the start with a message naming it', async t => {
   // Port 1 on loopback: nothing listens there.

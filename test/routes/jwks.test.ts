@@ -5,7 +5,9 @@
 import { createHmac, createPublicKey, generateKeyPairSync, type JsonWebKey, sign } from 'node:crypto'
 import { createRemoteJWKSet, decodeProtectedHeader, importJWK, jwtVerify } from 'jose'
 import t from 'tap'
-import { bearer, build, cli, listen, login, query, register, sharedDatabase } from '../helper.js'
+import { bearer, build, listen, login, register } from '../helper.js'
+import { query, sharedDatabase } from '../helpers/database.js'
+import { cli } from '../helpers/processes.js'
 
 const ASYMMETRIC = { JWT_SECRET: '', JWT_ALGORITHM: 'EdDSA' }
 

@@ -8,7 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { count, eq } from 'drizzle-orm'
 import t from 'tap'
 import { OTHER_COMMITS_CHECK_MS, openStore } from '../../src/db/index.js'
-import { fileDatabase, listening, PASSWORD, POSTGRES_SKIP, postgresDatabase, redisEnv, startServer, TEST_REDIS_URL, type Teardown } from '../helper.js'
+import { PASSWORD } from '../helper.js'
+import { fileDatabase, POSTGRES_SKIP, postgresDatabase } from '../helpers/database.js'
+import { listening, startServer } from '../helpers/processes.js'
+import { redisEnv, TEST_REDIS_URL } from '../helpers/redis.js'
+import type { Teardown } from '../helpers/types.js'
 
 const redisSkip = TEST_REDIS_URL === undefined ? 'TEST_REDIS_URL is not set: the multi-instance suite needs a Redis server (CI sets it to 127.0.0.1:6379)' : false
 

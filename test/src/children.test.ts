@@ -1,5 +1,5 @@
 import t from 'tap'
-import { spawnNode } from '../helper.js'
+import { spawnNode } from '../helpers/processes.js'
 
 t.test('the processes the tests start (the CLI, the server) run without tap\'s loader hooks', async t => {
   const child = spawnNode(['-e', 'process.stdout.write(JSON.stringify(process.env.NODE_OPTIONS ?? null))'], { stdio: ['ignore', 'pipe', 'inherit'] })

@@ -1,5 +1,7 @@
 import t from 'tap'
-import { bearer, build, cli, PASSWORD, post, query, sharedDatabase } from '../helper.js'
+import { bearer, build, PASSWORD, post } from '../helper.js'
+import { query, sharedDatabase } from '../helpers/database.js'
+import { cli } from '../helpers/processes.js'
 
 t.test('create-user makes an admin with the password from standard input, who can then use the admin API', async t => {
   const env = await sharedDatabase(t)

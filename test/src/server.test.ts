@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import t from 'tap'
-import { listening, startServer } from '../helper.js'
+import { listening, startServer } from '../helpers/processes.js'
 
 const root = join(import.meta.dirname, '..', '..')
 

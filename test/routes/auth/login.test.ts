@@ -1,5 +1,6 @@
 import t from 'tap'
-import { build, PASSWORD, post, query, register, sharedDatabase } from '../../helper.js'
+import { build, PASSWORD, post, register } from '../../helper.js'
+import { query, sharedDatabase } from '../../helpers/database.js'
 
 t.test('POST /auth/login with an email returns the user and a fresh session', async t => {
   const app = await build(t)

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { bearer, build, listen, login, meStatus, post, query, register, sharedDatabase } from '../../helper.js'
+import { bearer, build, listen, login, meStatus, post, register } from '../../helper.js'
+import { query, sharedDatabase } from '../../helpers/database.js'
 
 t.test('logout with the access token ends the session at once: access and refresh tokens alike', async t => {
   const app = await build(t)

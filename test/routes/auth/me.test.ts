@@ -1,7 +1,9 @@
 import { createSigner } from 'fast-jwt'
 import t from 'tap'
 import { OTHER_COMMITS_CHECK_MS } from '../../../src/db/index.js'
-import { bearer, build, fakeMonotonicClock, post, query, register, sharedDatabase, TEST_SECRET } from '../../helper.js'
+import { bearer, build, post, register, TEST_SECRET } from '../../helper.js'
+import { fakeMonotonicClock } from '../../helpers/clock.js'
+import { query, sharedDatabase } from '../../helpers/database.js'
 
 t.test('GET /auth/me and its alias /auth/profile return the signed-in user', async t => {
   const app = await build(t)

@@ -1,7 +1,8 @@
 import { connect } from 'node:net'
 import t from 'tap'
-import type { App } from '../../helper.js'
-import { bearer, build, listen, login, meStatus, PASSWORD, post, query, register } from '../../helper.js'
+import type { App } from '../../helpers/types.js'
+import { bearer, build, listen, login, meStatus, PASSWORD, post, register } from '../../helper.js'
+import { query } from '../../helpers/database.js'
 
 /** Runs `during` while the next password comparison is in progress: a change racing a login. */
 function duringNextPasswordCheck (app: App, during: () => unknown): void {

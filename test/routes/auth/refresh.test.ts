@@ -1,5 +1,6 @@
 import t from 'tap'
-import { bearer, build, listen, meStatus, post, query, register } from '../../helper.js'
+import { bearer, build, listen, meStatus, post, register } from '../../helper.js'
+import { query } from '../../helpers/database.js'
 
 const ROTATED = { accessToken: /^[\w-]+\.[\w-]+\.[\w-]+$/, refreshToken: /^[\w-]{43}$/, tokenType: 'Bearer', expiresIn: 900 }
 

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { bearer, build, login, meStatus, query, register } from '../../helper.js'
+import { bearer, build, login, meStatus, register } from '../../helper.js'
+import { query } from '../../helpers/database.js'
 
 t.test('GET /auth/sessions lists the caller’s live sessions and marks the current one', async t => {
   const app = await build(t)

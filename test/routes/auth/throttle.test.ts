@@ -1,6 +1,7 @@
 import t from 'tap'
-import type { App } from '../../helper.js'
-import { bearer, build, listen, PASSWORD, register, STORES } from '../../helper.js'
+import type { App } from '../../helpers/types.js'
+import { bearer, build, listen, PASSWORD, register } from '../../helper.js'
+import { STORES } from '../../helpers/redis.js'
 
 /** A clock the test moves by hand. */
 function fakeClock (app: App) {

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { build, post, query, register } from '../../helper.js'
+import { build, post, register } from '../../helper.js'
+import { query } from '../../helpers/database.js'
 
 t.test('POST /auth/token/verify returns the claims of a live access token', async t => {
   const app = await build(t)

@@ -1,6 +1,7 @@
 import t from 'tap'
-import type { App } from '../../../helper.js'
-import { bearer, build, login, PASSWORD, post, query, register } from '../../../helper.js'
+import type { App } from '../../../helpers/types.js'
+import { bearer, build, login, PASSWORD, post, register } from '../../../helper.js'
+import { query } from '../../../helpers/database.js'
 
 async function admin (app: App) {
   const user = await app.accounts.createUser({ email: `admin.${Math.random()}@example.com`, password: PASSWORD, role: 'admin' })

@@ -1,6 +1,7 @@
 import t from 'tap'
-import type { App } from '../../../helper.js'
-import { bearer, build, login, meStatus, PASSWORD, post, query, register } from '../../../helper.js'
+import type { App } from '../../../helpers/types.js'
+import { bearer, build, login, meStatus, PASSWORD, post, register } from '../../../helper.js'
+import { query } from '../../../helpers/database.js'
 
 /** An admin signed in: created the only way admins are, through the same service the CLI uses. */
 async function admin (app: App) {

@@ -1,4 +1,0 @@
-// The behaviour suite test/routes/auth/admin/events.test.ts, run again with PostgreSQL (see onPostgres in the helper).
-import { onPostgres } from '../helper.js'
-
-await onPostgres(() => import('../routes/auth/admin/events.test.js'))

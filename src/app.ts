@@ -1,7 +1,4 @@
-/**
- * The composition root: the service as one Fastify plugin, and the server options it needs.
- * `server.ts` listens with it; tests and the CLI build the very same app.
- */
+/** The composition root: the service as one Fastify plugin, and the server options it needs. */
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -61,8 +58,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
     // Ids are generated, never taken from the client, so a log line cannot be forged.
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT,
-    // A request must arrive whole within this time: a slowly sent body cannot hold a worker or
-    // outlive the authorization checked when it is complete.
+    // A slowly sent body cannot hold a worker, or outlive the authorization checked when it is complete.
     requestTimeout: REQUEST_TIMEOUT,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -84,7 +80,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(errorHandler)
   await fastify.register(dbPlugin)
   await fastify.register(health)
-  // The services, each after those it needs.
+  // Each service after those it needs.
   await fastify.register(accessTokens)
   await fastify.register(passwords)
   await fastify.register(users)
@@ -96,13 +92,14 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(accounts)
   await fastify.register(profile)
   await fastify.register(admin)
-  // HTTP concerns of the routes.
   await fastify.register(authGuard)
   await fastify.register(refreshCookie)
   await fastify.register(passwordFields)
   await fastify.register(swagger)
 
-  for (const schema of [ErrorResponse, User, AdminUser, AuthEventView, AccessTokenClaims, SessionInfo]) fastify.addSchema(schema)
+  for (const schema of [ErrorResponse, User, AdminUser, AuthEventView, AccessTokenClaims, SessionInfo]) {
+    fastify.addSchema(schema)
+  }
 
   // The API speaks JSON only: any other body type is a 415, never parsed as text.
   fastify.removeContentTypeParser('text/plain')
@@ -121,10 +118,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
 
 export default app
 
-/**
- * Builds the app on a new Fastify instance. `overrides` lets tests change options; logger
- * options are merged over the service's own, so redaction and serializers stay in force.
- */
+/** Builds the app; logger `overrides` are merged over the service's own, so redaction stays in force. */
 export async function buildApp (config: Config, overrides: Partial<FastifyServerOptions> = {}) {
   const base = serverOptions(config)
   const logger = typeof overrides.logger === 'object' && typeof base.logger === 'object'

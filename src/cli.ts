@@ -1,7 +1,4 @@
-/**
- * Operator commands: `npm run cli -- <command>`. The CLI builds the very app the server runs
- * (same configuration, same database, same services) without listening.
- */
+/** Operator commands: `npm run cli -- <command>`, on the very app the server runs, without listening. */
 import { parseArgs } from 'node:util'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
@@ -32,13 +29,15 @@ The CLI reads the same environment as the server (DATABASE_URL, BCRYPT_COST, …
 class UsageError extends Error {}
 
 /**
- * The password from standard input: one line, its trailing newline dropped. A terminal is
- * refused rather than prompted, since what is typed there would be echoed and kept in the
- * scrollback.
+ * The password from standard input, one line. A terminal is refused rather than prompted: what is typed
+ * there would be echoed and kept in the scrollback.
  */
 async function readPassword (): Promise<string> {
   if (process.stdin.isTTY) {
-    throw new UsageError('give the password on standard input, e.g. printf \'%s\' "$PASSWORD" | npm run cli -- create-user …, or with --password')
+    throw new UsageError(
+      'give the password on standard input, e.g. printf \'%s\' "$PASSWORD" | npm run cli -- create-user …, ' +
+      'or with --password'
+    )
   }
   let text = ''
   for await (const chunk of process.stdin) text += String(chunk)
@@ -85,20 +84,36 @@ async function createUser (args: string[]): Promise<string> {
 
 async function prune (args: string[]): Promise<string> {
   parseArgs({ args, strict: true, allowPositionals: false, options: {} })
-  const removed = await withApp(async app => ({ ...await app.sessions.prune(), events: await app.events.prune(app.config.auditRetention) }))
-  return `Pruned ${removed.sessions} sessions, ${removed.refreshTokens} refresh tokens and ${removed.events} audit events`
+  const removed = await withApp(async app => ({
+    ...await app.sessions.prune(), events: await app.events.prune(app.config.auditRetention)
+  }))
+  return `Pruned ${removed.sessions} sessions, ${removed.refreshTokens} refresh tokens ` +
+    `and ${removed.events} audit events`
 }
 
 async function rotateKeys (args: string[]): Promise<string> {
   parseArgs({ args, strict: true, allowPositionals: false, options: {} })
   const config = loadConfig()
-  if (config.jwtAlgorithm === 'HS256') throw new UsageError('rotate-keys needs JWT_ALGORITHM EdDSA, ES256 or RS256; HS256 signs with one secret (JWT_SECRET), which has no public key to rotate')
-  if (config.jwtPrivateKey !== undefined) throw new UsageError('the signing key is given by JWT_PRIVATE_KEY: rotate it by giving a new one (the previous key stays published until its tokens expire)')
+  if (config.jwtAlgorithm === 'HS256') {
+    throw new UsageError(
+      'rotate-keys needs JWT_ALGORITHM EdDSA, ES256 or RS256; ' +
+      'HS256 signs with one secret (JWT_SECRET), which has no public key to rotate'
+    )
+  }
+  if (config.jwtPrivateKey !== undefined) {
+    throw new UsageError(
+      'the signing key is given by JWT_PRIVATE_KEY: rotate it by giving a new one ' +
+      '(the previous key stays published until its tokens expire)'
+    )
+  }
   const key = await withApp(async app => app.accessTokens.rotate())
-  return `New ${key.alg} signing key ${key.kid}; the previous key stays published for ${config.accessTokenTtl} seconds (the access-token lifetime) plus ten seconds`
+  return `New ${key.alg} signing key ${key.kid}; the previous key stays published ` +
+    `for ${config.accessTokenTtl} seconds (the access-token lifetime) plus ten seconds`
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<string>> = { 'create-user': createUser, 'rotate-keys': rotateKeys, prune }
+const COMMANDS: Record<string, (args: string[]) => Promise<string>> = {
+  'create-user': createUser, 'rotate-keys': rotateKeys, prune
+}
 
 /** Runs one command and returns the process exit status: 0 done, 1 failed, 2 called wrongly. */
 export async function main (argv: string[]): Promise<number> {
@@ -113,7 +128,8 @@ export async function main (argv: string[]): Promise<number> {
     process.stdout.write(await run(args) + '\n')
     return 0
   } catch (error) {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
+    const usage = error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
     const known = usage || error instanceof ConfigError || error instanceof ServiceError
     process.stderr.write(`error: ${known ? (error as Error).message : String((error as Error).stack)}\n`)
     if (usage) process.stderr.write(`\n${USAGE}\n`)

@@ -1,13 +1,12 @@
-/**
- * The service's configuration: read from the environment once, validated, and frozen.
- * Every variable is described in `.env.example` and in the README's configuration table.
- */
+/** The service's configuration: read from the environment once, validated, and frozen. */
 import { Buffer } from 'node:buffer'
 import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { ADMIN_ROLE, ROLE_PATTERN } from '../schemas/common.js'
 import { isPostgresUrl } from './db/url.js'
-import { type AsymmetricAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, keyMismatch, parsePrivateKey } from './tokens/keys.js'
+import {
+  type AsymmetricAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, keyMismatch, parsePrivateKey
+} from './tokens/keys.js'
 
 export interface RateLimit {
   max: number
@@ -100,10 +99,7 @@ export function parseRate (text: string): RateLimit | undefined {
   return max >= 1 && windowSeconds !== undefined ? { max, windowMs: windowSeconds * 1000 } : undefined
 }
 
-/**
- * Reads the configuration from `env`. All problems are collected and reported together,
- * each naming its variable, so one start-up tells an operator everything to fix.
- */
+/** Reads the configuration from `env`, reporting all problems together so one start-up tells everything to fix. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = []
 
@@ -127,7 +123,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     const text = read(name) ?? fallback
     const seconds = parseDuration(text, allowZero)
     if (seconds === undefined) {
-      problems.push(`${name} must be a duration such as 90s, 15m, 2h, 7d or a number of seconds${allowZero ? ' (0 allowed)' : ''}, at most 365d (got "${text}")`)
+      problems.push(
+        `${name} must be a duration such as 90s, 15m, 2h, 7d or a number of seconds${allowZero ? ' (0 allowed)' : ''}` +
+        `, at most 365d (got "${text}")`
+      )
       return parseDuration(fallback) as number
     }
     return seconds
@@ -163,7 +162,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   // Used exactly as given (no trimming): a secret is bytes, and a space in it is meant.
   const jwtSecret = env.JWT_SECRET === '' ? undefined : env.JWT_SECRET
   if (jwtSecret !== undefined && (Buffer.byteLength(jwtSecret) < 32 || jwtSecret.trim() === '')) {
-    problems.push('JWT_SECRET must be at least 32 bytes long (a 256-bit secret), not blank; leave it unset to have one generated and kept in the database')
+    problems.push(
+      'JWT_SECRET must be at least 32 bytes long (a 256-bit secret), not blank; ' +
+      'leave it unset to have one generated and kept in the database'
+    )
   }
 
   const jwtAlgorithm = (read('JWT_ALGORITHM')?.trim() ?? 'HS256') as JwtAlgorithm
@@ -175,7 +177,11 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('JWT_PRIVATE_KEY is for JWT_ALGORITHM EdDSA, ES256 or RS256; HS256 signs with JWT_SECRET')
   }
   if (jwtAlgorithm !== 'HS256' && JWT_ALGORITHMS.includes(jwtAlgorithm)) {
-    if (jwtSecret !== undefined) problems.push(`JWT_SECRET is for HS256; with ${jwtAlgorithm}, leave it unset (keys are generated) or give JWT_PRIVATE_KEY`)
+    if (jwtSecret !== undefined) {
+      problems.push(
+        `JWT_SECRET is for HS256; with ${jwtAlgorithm}, leave it unset (keys are generated) or give JWT_PRIVATE_KEY`
+      )
+    }
     if (jwtPrivateKey !== undefined) {
       let mismatch: string | undefined
       try {
@@ -189,12 +195,14 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const databaseUrl = read('DATABASE_URL')?.trim() ?? './data/auth.db'
-  // postgres:// selects PostgreSQL. Any other URL scheme (file:, sqlite:, mysql:) is refused
-  // rather than taken for a file name; one letter and a colon is a Windows drive.
+  // Any other URL scheme (file:, sqlite:, mysql:) is refused rather than taken for a file name;
+  // one letter and a colon is a Windows drive.
   if (isPostgresUrl(databaseUrl)) {
     // A PostgreSQL URL may hold a password: it is never echoed back.
     if (!URL.canParse(databaseUrl) || new URL(databaseUrl).hostname === '') {
-      problems.push('DATABASE_URL must be a valid postgres://user:password@host:port/database URL (got a value of another form)')
+      problems.push(
+        'DATABASE_URL must be a valid postgres://user:password@host:port/database URL (got a value of another form)'
+      )
     }
   } else if (/^[a-z][a-z0-9+.-]+:/i.test(databaseUrl)) {
     problems.push(`DATABASE_URL must be a SQLite file path, :memory:, or a postgres:// URL (got "${databaseUrl}")`)
@@ -226,25 +234,39 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       const family = isIP(address ?? '')
       const bits = family === 6 ? 128 : 32
       // A /0 prefix would trust every address: any client could then choose its own.
-      if (family === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= bits))) {
-        problems.push(`TRUST_PROXY must be off or a comma list of proxy addresses or CIDRs such as 10.0.0.1, 10.1.0.0/16 (got "${entry}"); trusting every proxy would let any client choose its address`)
+      if (
+        family === 0 || extra !== undefined ||
+        (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= bits))
+      ) {
+        problems.push(
+          'TRUST_PROXY must be off or a comma list of proxy addresses or CIDRs such as 10.0.0.1, 10.1.0.0/16 ' +
+          `(got "${entry}"); trusting every proxy would let any client choose its address`
+        )
       }
     }
   }
 
-  const corsOrigins = (read('CORS_ORIGINS') ?? '').split(',').map(origin => origin.trim()).filter(origin => origin !== '')
+  const corsOrigins = (read('CORS_ORIGINS') ?? '').split(',')
+    .map(origin => origin.trim()).filter(origin => origin !== '')
   for (const origin of corsOrigins) {
     let valid = false
     try {
       const url = new URL(origin)
       valid = ['http:', 'https:'].includes(url.protocol) && url.origin === origin
     } catch {}
-    if (!valid) problems.push(`CORS_ORIGINS must be a comma list of origins such as https://app.example.com, without a path or a trailing slash (got "${origin}")`)
+    if (!valid) {
+      problems.push(
+        'CORS_ORIGINS must be a comma list of origins such as https://app.example.com, ' +
+        `without a path or a trailing slash (got "${origin}")`
+      )
+    }
   }
 
   const redisUrl = read('REDIS_URL')?.trim()
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
-    problems.push('REDIS_URL must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379/0 (got a value of another form)')
+    problems.push(
+      'REDIS_URL must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379/0 (got a value of another form)'
+    )
   }
   const redisPrefix = read('REDIS_PREFIX')?.trim() ?? 'auth:'
   if (!/^[\w:.-]{1,64}$/.test(redisPrefix)) {

@@ -1,7 +1,6 @@
 /**
- * The errors the service raises on purpose. Each has a stable `code` that clients can branch on;
- * the error handler turns any of them into `{ statusCode, code, error, message }`.
- * Stack traces are not captured: these are expected outcomes, and some sit on the hot path.
+ * The errors the service raises on purpose, each with a stable `code` clients can branch on. Stack traces
+ * are not captured: these are expected outcomes, and some sit on the hot path.
  */
 import createError from '@fastify/error'
 
@@ -24,22 +23,46 @@ function define<C extends string, SC extends number> (code: C, message: string, 
 
 export const ValidationFailed = define('VALIDATION_ERROR', '%s', 400)
 export const InvalidCredentials = define('INVALID_CREDENTIALS', 'Invalid email, username or password', 401)
-export const MissingToken = define('UNAUTHORIZED', 'Missing or malformed Authorization header; send "Authorization: Bearer <access token>"', 401)
+export const MissingToken = define(
+  'UNAUTHORIZED', 'Missing or malformed Authorization header; send "Authorization: Bearer <access token>"', 401
+)
 export const InvalidToken = define('INVALID_TOKEN', 'The access token is invalid, expired or revoked', 401)
-export const LogoutUnidentified = define('UNAUTHORIZED', 'No session to end: send a valid Bearer access token, or the refresh token as { "refreshToken": "…" }', 401)
-export const InvalidRefreshToken = define('INVALID_REFRESH_TOKEN', 'The refresh token is invalid, expired, or of a session that has ended', 401)
-const RefreshTokenReusedError = define('REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been ended to protect the account', 401)
+export const LogoutUnidentified = define(
+  'UNAUTHORIZED',
+  'No session to end: send a valid Bearer access token, or the refresh token as { "refreshToken": "…" }',
+  401
+)
+export const InvalidRefreshToken = define(
+  'INVALID_REFRESH_TOKEN', 'The refresh token is invalid, expired, or of a session that has ended', 401
+)
+const RefreshTokenReusedError = define(
+  'REFRESH_TOKEN_REUSED', 'This refresh token was already used; the session has been ended to protect the account', 401
+)
 /** A spent refresh token came back after the grace window; names the session it ended, for the audit trail. */
-export function RefreshTokenReused (sessionId: string, userId: string): ServiceError & { sessionId: string, userId: string } {
+export function RefreshTokenReused (
+  sessionId: string, userId: string
+): ServiceError & { sessionId: string, userId: string } {
   return Object.assign(new RefreshTokenReusedError() as ServiceError, { sessionId, userId })
 }
 /** No refresh token in the body, and no refresh cookie either. */
-export const MissingRefreshToken = define('UNAUTHORIZED', 'No refresh token: send { "refreshToken": "…" }, or, from this service\'s own pages, the refresh cookie', 401)
+export const MissingRefreshToken = define(
+  'UNAUTHORIZED',
+  'No refresh token: send { "refreshToken": "…" }, or, from this service\'s own pages, the refresh cookie',
+  401
+)
 /** The refresh cookie came with a request from another origin: refused, whatever the cookie. */
-export const CrossSiteRequest = define('CROSS_SITE_REQUEST', 'The session cookie is accepted only from this service\'s own pages (the Origin header must be this service\'s)', 403)
+export const CrossSiteRequest = define(
+  'CROSS_SITE_REQUEST',
+  'The session cookie is accepted only from this service\'s own pages (the Origin header must be this service\'s)',
+  403
+)
 export const Forbidden = define('FORBIDDEN', 'This needs the %s role', 403)
-export const CannotModifySelf = define('CANNOT_MODIFY_SELF', 'An admin cannot %s their own account; ask another admin', 409)
-export const RoleNotAllowed = define('ROLE_NOT_ALLOWED', 'The role "%s" cannot be chosen at signup; allowed roles: %s', 403)
+export const CannotModifySelf = define(
+  'CANNOT_MODIFY_SELF', 'An admin cannot %s their own account; ask another admin', 409
+)
+export const RoleNotAllowed = define(
+  'ROLE_NOT_ALLOWED', 'The role "%s" cannot be chosen at signup; allowed roles: %s', 403
+)
 export const NotFound = define('NOT_FOUND', '%s not found', 404)
 export const EmailTaken = define('EMAIL_TAKEN', 'An account with this email already exists', 409)
 export const UsernameTaken = define('USERNAME_TAKEN', 'This username is already taken', 409)
@@ -54,19 +77,27 @@ function defineRetryable (code: string, message: string, statusCode = 429) {
 }
 
 /** The wait of a throttled login identifier. */
-export const TooManyAttempts = defineRetryable('TOO_MANY_ATTEMPTS', 'Too many failed attempts for this account; retry in %s seconds')
+export const TooManyAttempts = defineRetryable(
+  'TOO_MANY_ATTEMPTS', 'Too many failed attempts for this account; retry in %s seconds'
+)
 /** The service-wide signup cap is reached: everyone waits. */
-export const SignupCapacityReached = defineRetryable('SIGNUP_CAPACITY_REACHED', 'The service is taking no more new accounts just now; retry in %s seconds')
+export const SignupCapacityReached = defineRetryable(
+  'SIGNUP_CAPACITY_REACHED', 'The service is taking no more new accounts just now; retry in %s seconds'
+)
 /** Every hashing thread is busy and HASH_QUEUE_MAX jobs already wait: the request is shed at once. */
 export const Overloaded = defineRetryable('OVERLOADED', 'The service is busy; retry in %s seconds', 503)
 export const RateLimited = define('RATE_LIMITED', 'Too many requests; retry in %s', 429)
 export const DatabaseUnavailable = define('SERVICE_UNAVAILABLE', 'The database is not reachable', 503)
-/** Redis (REDIS_URL) did not answer: limits cannot be checked, so the request is refused rather than let through. */
-export const StoreUnavailable = define('SERVICE_UNAVAILABLE', 'The shared limits store is not reachable; retry shortly', 503)
+/** Redis did not answer: limits cannot be checked, so the request is refused rather than let through. */
+export const StoreUnavailable = define(
+  'SERVICE_UNAVAILABLE', 'The shared limits store is not reachable; retry shortly', 503
+)
 
 /** A 400 raised by a service for a rule JSON Schema cannot express; shaped like schema validation errors. */
 export function invalidInput (details: ErrorDetail[]): ServiceError {
-  const error: ServiceError = new ValidationFailed(details.map(detail => `${detail.path} ${detail.message}`).join('; '))
+  const error: ServiceError = new ValidationFailed(
+    details.map(detail => `${detail.path} ${detail.message}`).join('; ')
+  )
   error.details = details
   return error
 }

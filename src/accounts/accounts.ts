@@ -16,7 +16,6 @@ import { toPublicUser } from '../views.js'
 import type { AuthResult, LoginBody, RegisterBody } from '../../schemas/auth.js'
 import type { User } from '../../schemas/user.js'
 
-/** What any new account is made from. */
 type NewUser = Omit<RegisterBody, 'role' | 'cookie'>
 
 export interface AccountsDependencies {
@@ -53,8 +52,8 @@ export class Accounts {
       })
       return await this.#startSession(client, 'register', tx => users.insert({ ...values, role }, tx))
     } catch (error) {
-      // No account was made: the slot goes back. The client sees the original error; a release
-      // that fails (Redis unreachable) only leaves the cap stricter until its window ends.
+      // No account was made: the slot goes back. A failed release (Redis unreachable) only leaves the
+      // cap stricter until its window ends; the client sees the original error.
       if (took) await signupCapacity?.release().catch(() => {})
       throw error
     }
@@ -71,10 +70,7 @@ export class Accounts {
     }))
   }
 
-  /**
-   * Checks and prepares a new account, with the same rules for signup and the CLI: the input,
-   * then `checkRole`, the cheap uniqueness checks, the load check, `beforeHash`, and the hash last.
-   */
+  /** Checks and prepares a new account, with the same rules for signup and the CLI; the costly hash comes last. */
   async #newUser (input: NewUser, checkRole: () => void, beforeHash: () => Promise<void>) {
     const { users, passwords } = this.#deps
     const email = normalizeEmail(input.email)
@@ -88,7 +84,9 @@ export class Accounts {
 
     // Early answers; the unique indexes remain the real guard against races.
     if (await users.findByEmail(email.email) !== undefined) throw new EmailTaken()
-    if (username !== undefined && await users.findByUsername(username.username) !== undefined) throw new UsernameTaken()
+    if (username !== undefined && await users.findByUsername(username.username) !== undefined) {
+      throw new UsernameTaken()
+    }
     const admission = passwords.admit()
     try {
       await beforeHash()
@@ -141,7 +139,7 @@ export class Accounts {
     }
     let checkedHash = user.passwordHash
     // After a change of BCRYPT_COST, an account moves to the new cost at its next login, so that
-    // known and unknown accounts (checked against a dummy at the new cost) cost the same.
+    // known and unknown accounts (checked against a dummy at the new cost) take the same time.
     if (passwords.needsRehash(checkedHash)) {
       const rehashed = await passwords.hash(input.password)
       if (await users.setPasswordHash(user.id, rehashed, checkedHash)) checkedHash = rehashed
@@ -150,18 +148,21 @@ export class Accounts {
     // failure here (Redis unreachable) leaves nothing half-done.
     await throttle.reset(identifier, `email:${user.emailKey}`, `username:${user.usernameKey ?? ''}`)
     return this.#startSession(client, 'login_success', async tx => {
-      // The password was checked while other requests ran: the session starts only if the account
-      // is still enabled and of that password. The no-op update locks its row until the session is
-      // written, so a password change or a disable committed meanwhile is seen or ends it too.
-      if (!await users.setPasswordHash(user.id, checkedHash, checkedHash, tx)) throw new InvalidCredentials()
+      // Only if the account is still enabled and of the password checked. The no-op update locks its row
+      // until the session is written, so a password change or a disable meanwhile is seen or ends it too.
+      if (!await users.setPasswordHash(user.id, checkedHash, checkedHash, tx)) {
+        throw new InvalidCredentials()
+      }
       const current = await users.findById(user.id, tx)
       if (current === undefined || current.disabledAt !== null) throw new InvalidCredentials()
       return current
     })
   }
 
-  /** Runs `findUser`, starts a session for that user and records `event`, in one transaction; then signs the access token. */
-  async #startSession (client: ClientInfo, event: 'register' | 'login_success', findUser: (tx: Executor) => Promise<UserRow>): Promise<AuthResult> {
+  /** Finds the user, starts a session and records `event` in one transaction; then signs the access token. */
+  async #startSession (
+    client: ClientInfo, event: 'register' | 'login_success', findUser: (tx: Executor) => Promise<UserRow>
+  ): Promise<AuthResult> {
     const { store, sessions, events, accessTokens } = this.#deps
     const { user, session } = await store.transaction(async tx => {
       const user = await findUser(tx)

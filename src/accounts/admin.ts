@@ -34,7 +34,10 @@ export class Admin {
     const position = dialect === 'postgres' ? 'strpos' : 'instr'
     const where = search === undefined || search === ''
       ? undefined
-      : or(sql`${sql.raw(position)}(${users.emailKey}, ${search.toLowerCase()}) > 0`, sql`${sql.raw(position)}(${users.usernameKey}, ${usernameKey(search)}) > 0`)
+      : or(
+        sql`${sql.raw(position)}(${users.emailKey}, ${search.toLowerCase()}) > 0`,
+        sql`${sql.raw(position)}(${users.usernameKey}, ${usernameKey(search)}) > 0`
+      )
     const rows = await db.select(accountColumns(users)).from(users).where(where)
       .orderBy(desc(users.createdAt), users.id)
       .limit(options.limit).offset((options.page - 1) * options.limit)
@@ -44,7 +47,8 @@ export class Admin {
 
   async get (id: string): Promise<AdminUser> {
     const { users } = this.#store.tables
-    const [user] = await this.#store.db.select(accountColumns(users)).from(users).where(eq(users.id, id)).limit(1)
+    const [user] = await this.#store.db.select(accountColumns(users)).from(users)
+      .where(eq(users.id, id)).limit(1)
     if (user === undefined) throw new NotFound('User')
     return toAdminUser(user)
   }
@@ -52,7 +56,9 @@ export class Admin {
   /** Changes a user's role and ends their sessions, so no token carries the old role. */
   async setRole (actorId: string, id: string, role: string, client: ClientInfo): Promise<AdminUser> {
     if (actorId === id) throw new CannotModifySelf('change the role of')
-    return this.#update(id, { role, updatedAt: new Date() }, true, { type: 'role_change', actorId, reason: `role: ${role}`, client })
+    return this.#update(
+      id, { role, updatedAt: new Date() }, true, { type: 'role_change', actorId, reason: `role: ${role}`, client }
+    )
   }
 
   /** Disabling ends the user's sessions at once; a disabled user can neither log in nor refresh. */

@@ -10,22 +10,22 @@ export function normalizeEmail (email: string): { email: string, key: string } {
 }
 
 /**
- * Usernames are NFKC-normalized (so look-alike compatibility forms such as full-width letters
- * collapse into one name) and compared case-insensitively. The rule is checked again after
- * normalization, because NFKC can change a name's length or characters.
+ * Usernames are NFKC-normalized, so look-alike forms such as full-width letters collapse into one name.
+ * The rule is checked after normalization, which can change a name's length or characters.
  */
 export function normalizeUsername (username: string): { username: string, key: string } {
   const normalized = username.normalize('NFKC')
   if (!USERNAME_RULE.test(normalized)) {
-    throw invalidInput([{ path: '/username', message: 'must be 3–32 letters, digits, _, . or - after Unicode normalization' }])
+    throw invalidInput([
+      { path: '/username', message: 'must be 3–32 letters, digits, _, . or - after Unicode normalization' }
+    ])
   }
   return { username: normalized, key: usernameKey(normalized) }
 }
 
 /**
- * The case-insensitive key of a username, as stored in the unique index. Upper case last:
- * lower-casing is context-dependent (Σ becomes ς at the end of a word) and folds less than
- * upper-casing does (ß and SS), so lower-then-upper maps every case variant to one key.
+ * The case-insensitive key of a username. Upper case last: lower-casing is context-dependent (final ς)
+ * and folds less (ß and SS), so lower-then-upper maps every case variant to one key.
  */
 export function usernameKey (username: string): string {
   return username.normalize('NFKC').toLowerCase().toUpperCase().normalize('NFKC')

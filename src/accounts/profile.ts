@@ -42,21 +42,20 @@ export class Profile {
     return toPublicUser(user)
   }
 
-  /**
-   * Changes the password after checking the current one, and ends every other session of the
-   * user: a device that had the old password is signed out.
-   */
-  async changePassword ({ userId, sessionId }: Actor, input: { currentPassword: string, newPassword: string, confirmNewPassword?: string },
-    client: ClientInfo): Promise<void> {
+  /** Changes the password after checking the current one, and signs out every other session of the user. */
+  async changePassword (
+    { userId, sessionId }: Actor,
+    input: { currentPassword: string, newPassword: string, confirmNewPassword?: string },
+    client: ClientInfo
+  ): Promise<void> {
     const { store, users, sessions, passwords, throttle, events } = this.#deps
     if (input.confirmNewPassword !== undefined && input.confirmNewPassword !== input.newPassword) {
       throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
     }
     const user = await users.findById(userId)
     if (user === undefined) throw new InvalidToken()
-    // A wrong current password counts as a failed attempt, so a stolen access token is no
-    // unthrottled way to guess the password; under a key of its own, so that a stranger locking
-    // the account's email at the login form cannot stop its owner changing the password.
+    // Throttled, so a stolen access token is no unthrottled way to guess the password; under a key of
+    // its own, so a stranger locking the email at the login form cannot stop its owner changing it.
     const identifier = `user:${user.id}`
     const admission = passwords.admit()
     await throttle.attempt(identifier).catch((error: unknown) => {
@@ -69,11 +68,13 @@ export class Profile {
     }
     const passwordHash = await passwords.hash(input.newPassword)
     await throttle.reset(identifier)
-    // Hashing yields the event loop: commit only if the calling session is still live and the
-    // password is still the one just checked. Two sessions changing it at once cannot both win.
+    // Hashing yields the event loop: commit only if the session is still live and the password still the
+    // one checked. Two sessions changing it at once cannot both win.
     await store.transaction(async tx => {
-      if (!await users.setPasswordHash(user.id, passwordHash, user.passwordHash, tx)) throw new InvalidCredentials()
-      // After the compare-and-set, which holds the account row: a session that began or ended meanwhile is seen.
+      if (!await users.setPasswordHash(user.id, passwordHash, user.passwordHash, tx)) {
+        throw new InvalidCredentials()
+      }
+      // After the compare-and-set, which locks the account row: a session begun or ended meanwhile is seen.
       if (!await sessions.isLive(sessionId, userId, tx)) throw new InvalidToken()
       await sessions.revokeAll(user.id, { except: sessionId }, tx)
       await events.record({ type: 'password_change', userId, sessionId, client }, tx)

@@ -7,9 +7,10 @@ import { toPublicUser } from '../views.js'
 import { normalizeEmail, normalizeUsername, usernameKey } from './identity.js'
 import type { User } from '../../schemas/user.js'
 
-/** Maps a unique-index violation (SQLite's or PostgreSQL's) to the 409 it means; anything else is returned unchanged. */
+/** Maps a unique-index violation (SQLite's or PostgreSQL's) to the 409 it means; returns anything else. */
 export function uniqueViolation (error: unknown): unknown {
-  const cause = ((error as { cause?: unknown }).cause ?? error) as { code?: string, message?: string, constraint?: string }
+  const cause = ((error as { cause?: unknown }).cause ?? error) as
+    { code?: string, message?: string, constraint?: string }
   const index = cause.code === 'SQLITE_CONSTRAINT_UNIQUE'
     ? /users\.(email_key|username_key)/.exec(cause.message ?? '')?.[1]
     : cause.code === '23505' ? /^users_(email_key|username_key)_unique$/.exec(cause.constraint ?? '')?.[1] : undefined
@@ -34,8 +35,12 @@ export class Users {
   constructor (store: Store) {
     this.#store = store
     const { db, tables: { users } } = store
-    this.#byEmailKey = store.prepare('user_by_email_key', db.select().from(users).where(eq(users.emailKey, sql.placeholder('key'))))
-    this.#byUsernameKey = store.prepare('user_by_username_key', db.select().from(users).where(eq(users.usernameKey, sql.placeholder('key'))))
+    this.#byEmailKey = store.prepare(
+      'user_by_email_key', db.select().from(users).where(eq(users.emailKey, sql.placeholder('key')))
+    )
+    this.#byUsernameKey = store.prepare(
+      'user_by_username_key', db.select().from(users).where(eq(users.usernameKey, sql.placeholder('key')))
+    )
     this.#byId = store.prepare('user_by_id', db.select().from(users).where(eq(users.id, sql.placeholder('id'))))
   }
 
@@ -59,10 +64,7 @@ export class Users {
     return (await tx.select().from(users).where(eq(users.id, id)).limit(1))[0]
   }
 
-  /**
-   * Sets a user's password hash, only if it is still `expected` when that is given (a
-   * compare-and-set, so a concurrent change is never overwritten). True when it was set.
-   */
+  /** Sets the hash only if it is still `expected`, when given: a concurrent change is never overwritten. */
   async setPasswordHash (id: string, passwordHash: string, expected?: string, tx?: Executor): Promise<boolean> {
     const { users } = this.#store.tables
     const set = (db: Executor) => db.update(users).set({ passwordHash })
@@ -70,7 +72,7 @@ export class Users {
     return this.#store.changes(tx === undefined ? await this.#store.write(set) : await set(tx)) > 0
   }
 
-  /** Changes a user's own profile fields, inside the caller's transaction; a taken username surfaces as USERNAME_TAKEN. */
+  /** Changes a user's own profile fields; a taken username surfaces as USERNAME_TAKEN. */
   async updateProfile (id: string, changes: ProfileChanges, tx: Executor): Promise<UserRow | undefined> {
     const { users } = this.#store.tables
     const values: Partial<typeof users.$inferInsert> = { updatedAt: new Date() }

@@ -36,7 +36,9 @@ export class AuthEvents {
   }
 
   /** Newest first, optionally of one user or one type. */
-  async list (options: { page: number, limit: number, userId?: string, type?: EventType }): Promise<{ events: AuthEventView[], total: number }> {
+  async list (
+    options: { page: number, limit: number, userId?: string, type?: EventType }
+  ): Promise<{ events: AuthEventView[], total: number }> {
     const { db, tables: { authEvents } } = this.#store
     const filters: SQL[] = []
     if (options.userId !== undefined) filters.push(eq(authEvents.userId, options.userId))

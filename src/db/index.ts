@@ -10,6 +10,10 @@ export { databaseUnreachable } from './unreachable.js'
 export { isPostgresUrl } from './url.js'
 
 /** Opens the database DATABASE_URL names and brings its schema up to date. */
-export function openStore (url: string, options: { poolSize?: number, onIdleError?: (error: Error) => void } = {}): Promise<Store> {
-  return isPostgresUrl(url) ? openPostgres(url, options.poolSize, options.onIdleError) : Promise.resolve(openSqlite(url))
+export function openStore (
+  url: string, options: { poolSize?: number, onIdleError?: (error: Error) => void } = {}
+): Promise<Store> {
+  return isPostgresUrl(url)
+    ? openPostgres(url, options.poolSize, options.onIdleError)
+    : Promise.resolve(openSqlite(url))
 }

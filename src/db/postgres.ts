@@ -1,4 +1,4 @@
-/** PostgreSQL: a pool with timeouts, migrations serialized across instances, and one retry of a deadlocked transaction. */
+/** PostgreSQL: a pool with timeouts, migrations serialized across instances, one retry of a deadlocked transaction. */
 import type pg from 'pg'
 import { migrationsFolder } from './migrations.js'
 import type { Database, Executor, Store, Tables } from './store.js'
@@ -6,13 +6,13 @@ import { driverCode } from './unreachable.js'
 
 /** The advisory lock that serializes migrations of instances starting together. */
 const MIGRATION_LOCK = 7_306_417_001
-/** A statement running longer is cancelled by the server, and a lock waited for longer is given up: a 503 for the request. */
+/** Past these the server cancels the statement or gives up the lock wait: a 503 rather than a held request. */
 const STATEMENT_TIMEOUT_MS = 10_000
 const LOCK_TIMEOUT_MS = 5_000
-/** PostgreSQL's codes for a transaction aborted by a deadlock or a serialization failure: run again, once. */
+/** A deadlock or a serialization failure: the transaction is run again, once. */
 const RETRYABLE = new Set(['40P01', '40001'])
 
-/** PostgreSQL's driver and schema, loaded only when DATABASE_URL names PostgreSQL: a SQLite start does not pay for them. */
+/** Loaded only when DATABASE_URL names PostgreSQL, so that a SQLite start does not pay for them. */
 async function postgresModules () {
   const [{ default: pg }, { drizzle }, { migrate }, schema] = await Promise.all([
     import('pg'),
@@ -23,7 +23,7 @@ async function postgresModules () {
   return { pg, drizzlePostgres: drizzle, migratePostgres: migrate, pgSchema: schema }
 }
 
-/** Migrates on a connection of its own, without the pool's timeouts: an instance waits for another one's migration however long it takes. */
+/** On a connection without the pool's timeouts: an instance waits for another's migration however long it takes. */
 async function migrateOnce (url: string): Promise<void> {
   const { pg, drizzlePostgres, migratePostgres } = await postgresModules()
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
@@ -35,24 +35,25 @@ async function migrateOnce (url: string): Promise<void> {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
     await migratePostgres(drizzlePostgres(client), { migrationsFolder: migrationsFolder('postgres') })
   } finally {
-    // Ending the session also releases the lock.
+    // Also releases the lock.
     await client.end()
   }
 }
 
-export async function openPostgres (url: string, poolSize = 10, onIdleError: (error: Error) => void = () => {}): Promise<Store> {
+export async function openPostgres (
+  url: string, poolSize = 10, onIdleError: (error: Error) => void = () => {}
+): Promise<Store> {
   await migrateOnce(url)
   const { pg, drizzlePostgres, pgSchema } = await postgresModules()
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
-    // A database that does not answer fails the request with 503 rather than holding it: no
-    // connection within 5 s, or a statement or lock wait the server gives up on.
+    // A database that does not answer fails the request with 503 rather than holding it.
     connectionTimeoutMillis: 5000,
     statement_timeout: STATEMENT_TIMEOUT_MS,
     lock_timeout: LOCK_TIMEOUT_MS,
     idle_in_transaction_session_timeout: 3 * STATEMENT_TIMEOUT_MS,
-    // Probes an idle connection after 10 s, so a peer gone without a word is noticed.
+    // Probes idle connections, so a peer gone without a word is noticed.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000
   })
@@ -60,17 +61,13 @@ export async function openPostgres (url: string, poolSize = 10, onIdleError: (er
   pool.on('error', onIdleError)
   const db = drizzlePostgres(pool, { schema: pgSchema })
 
-  /**
-   * One attempt on a connection of its own. A connection whose BEGIN or ROLLBACK failed is in an
-   * unknown state (or gone): it is discarded rather than given back to the pool.
-   */
+  /** One attempt. A connection whose BEGIN or ROLLBACK failed is in an unknown state: it is discarded. */
   async function attempt<T> (work: (tx: Executor) => Promise<T>, lock?: string): Promise<T> {
     const client = await pool.connect()
     let discard: Error | undefined
     try {
       await client.query('BEGIN').catch((error: Error) => { discard = error; throw error })
       try {
-        // Serializes the transactions that take the same named lock, across every instance.
         if (lock !== undefined) await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lock])
         const result = await work(drizzlePostgres(client, { schema: pgSchema }) as unknown as Database)
         await client.query('COMMIT')
@@ -98,7 +95,9 @@ export async function openPostgres (url: string, poolSize = 10, onIdleError: (er
     },
     write: work => work(db as unknown as Database),
     prepare (name, query) {
-      const prepared = (query.prepare as unknown as (name: string) => { execute: (values: Record<string, unknown>) => Promise<never[]> }).call(query, name)
+      const prepared = (query.prepare as unknown as (name: string) => {
+        execute: (values: Record<string, unknown>) => Promise<never[]>
+      }).call(query, name)
       return values => prepared.execute(values)
     },
     changes: result => (result as pg.QueryResult).rowCount ?? 0,

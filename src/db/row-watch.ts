@@ -3,15 +3,12 @@ import type Sqlite from 'better-sqlite3'
 import type { RowChange, RowWatch } from './store.js'
 
 /**
- * How often, at most, `catchUp` reads `PRAGMA data_version` (milliseconds). The read opens a
- * read transaction, whose file locks cost about a fifth of a token check under load; once a
- * millisecond, it costs next to nothing. The price: a commit made by another process (the CLI, a
- * second instance on the same file) is seen up to a millisecond late, so a fast client on
- * loopback can still be served by the state before it within that window.
+ * How often, at most, `catchUp` reads `PRAGMA data_version` (milliseconds): the read takes file locks, too
+ * costly on every token check. The price: another process's commit may be seen this late.
  */
 export const OTHER_COMMITS_CHECK_MS = 1
 
-/** The tables whose rows a cache may hold: a user's account, and the sessions that are live. */
+/** The tables whose rows a cache may hold. */
 const WATCHED_TABLES = ['users', 'sessions'] as const
 
 export function watchRows (sqlite: Sqlite.Database): RowWatch {
@@ -26,7 +23,10 @@ export function watchRows (sqlite: Sqlite.Database): RowWatch {
   // TEMP triggers belong to this connection alone and leave the database file as it was.
   for (const table of WATCHED_TABLES) {
     for (const event of ['UPDATE', 'DELETE']) {
-      sqlite.exec(`CREATE TEMP TRIGGER "${table}_${event.toLowerCase()}_watch" AFTER ${event} ON main."${table}" BEGIN SELECT auth_row_changed('${table}', OLD.id); END`)
+      sqlite.exec(
+        `CREATE TEMP TRIGGER "${table}_${event.toLowerCase()}_watch" AFTER ${event} ON main."${table}" ` +
+        `BEGIN SELECT auth_row_changed('${table}', OLD.id); END`
+      )
     }
   }
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck()

@@ -1,8 +1,4 @@
-/**
- * Drizzle table definitions for PostgreSQL: the same tables, columns and indexes as schema.ts
- * (SQLite), with PostgreSQL's types (timestamptz, jsonb, an identity column). Migrations in
- * drizzle/postgres are generated from this file with `npm run db:generate`.
- */
+/** Drizzle table definitions for PostgreSQL: the tables, columns and indexes of schema.ts, in PostgreSQL's types. */
 import { sql } from 'drizzle-orm'
 import { bigint, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
 import type { EventType } from '../../schemas/events.js'

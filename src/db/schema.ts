@@ -1,7 +1,4 @@
-/**
- * Drizzle table definitions for SQLite. Migrations in drizzle/sqlite are generated from this file
- * with `npm run db:generate` and applied at start-up.
- */
+/** Drizzle table definitions for SQLite; `npm run db:generate` makes drizzle/sqlite's migrations from them. */
 import { getTableColumns, sql } from 'drizzle-orm'
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { EventType } from '../../schemas/events.js'
@@ -85,11 +82,7 @@ export const settings = sqliteTable('settings', {
   value: text('value').notNull()
 })
 
-/**
- * Keys that sign access tokens with an asymmetric JWT_ALGORITHM. The newest unretired key signs;
- * a retired key loses its private half at once and stays published (JWKS) for one access-token
- * lifetime, so the tokens it signed keep verifying until they expire.
- */
+/** Keys that sign access tokens with an asymmetric JWT_ALGORITHM; the newest unretired one signs. */
 export const signingKeys = sqliteTable('signing_keys', {
   /** RFC 7638 thumbprint of the public key. */
   kid: text('kid').primaryKey(),
@@ -117,7 +110,7 @@ export interface PublicJwk {
 
 export type UserRow = typeof users.$inferSelect
 
-/** A user's columns as a request carries them (no password hash, no look-up keys), of either dialect's table. */
+/** A user's columns as a request carries them (no password hash, no look-up keys), of either dialect. */
 export function accountColumns (table: typeof users) {
   const { passwordHash: _hash, emailKey: _emailKey, usernameKey: _usernameKey, ...columns } = getTableColumns(table)
   return columns

@@ -3,13 +3,11 @@ import { randomBytes } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import type { Store } from './index.js'
 
-/**
- * A 256-bit secret stored under `key`, generated on first use. Insert-or-ignore then read back,
- * so processes starting together on one database agree on a single value.
- */
+/** A 256-bit secret under `key`, generated on first use; insert-or-ignore, so instances starting together agree. */
 export async function storedSecret (store: Store, key: string): Promise<string> {
   const { settings } = store.tables
-  await store.write(db => db.insert(settings).values({ key, value: randomBytes(32).toString('base64url') }).onConflictDoNothing())
+  await store.write(db => db.insert(settings)
+    .values({ key, value: randomBytes(32).toString('base64url') }).onConflictDoNothing())
   const [row] = await store.db.select().from(settings).where(eq(settings.key, key)).limit(1)
   return row?.value as string
 }

@@ -10,9 +10,8 @@ import * as schema from './schema.js'
 import type { Database, Store } from './store.js'
 
 /**
- * Applies SQLite's migrations. Processes starting together on one new file may both find it
- * unmigrated; the one that loses the race fails on a table the winner made. It then waits a
- * moment and looks again, and finds the migrations applied (up to 5 s in all).
+ * Processes starting together on a new file may both find it unmigrated; the one that loses the race
+ * fails on a table the winner made, so it waits a moment and looks again.
  */
 function migrateSqliteOnce (db: Parameters<typeof migrateSqlite>[0]): void {
   for (let attempt = 1; ; attempt++) {
@@ -31,8 +30,8 @@ export function openSqlite (url: string): Store {
   if (!memory) mkdirSync(dirname(resolve(url)), { recursive: true })
   const sqlite = new Sqlite(url)
   try {
-    // WAL lets readers run beside the writer; NORMAL is durable across application crashes
-    // and loses at most the last transactions on power loss, the usual trade-off for WAL.
+    // WAL lets readers run beside the writer; NORMAL survives application crashes and may lose the
+    // last transactions on power loss, the usual trade-off for WAL.
     if (!memory) sqlite.pragma('journal_mode = WAL')
     sqlite.pragma('synchronous = NORMAL')
     sqlite.pragma('busy_timeout = 5000')
@@ -48,10 +47,9 @@ export function openSqlite (url: string): Store {
       db: db as unknown as Database,
       tables: schema,
       /**
-       * One connection, so one transaction at a time, in a queue; every write waits its turn in
-       * it (`write`). BEGIN IMMEDIATE takes the write lock at once, so processes sharing the file
-       * are serialized rather than deadlocked. Reads run at once: one that comes while a
-       * transaction is open may see its writes before they are committed.
+       * One connection, so one transaction at a time, in a queue. BEGIN IMMEDIATE takes the write lock at
+       * once, so processes sharing the file are serialized rather than deadlocked. Reads run at once, and may
+       * see an open transaction's uncommitted writes.
        */
       transaction (work) {
         const run = queue.then(async () => {

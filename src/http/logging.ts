@@ -3,7 +3,9 @@ import { type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import { PASSWORD_FIELDS, TOKEN_FIELDS } from '../../schemas/common.js'
 
 /** Fields that hold secrets: never written to a log line, at any depth a log call might put them. */
-const SECRET_KEYS = new Set<string>(['authorization', 'cookie', 'set-cookie', ...PASSWORD_FIELDS, ...TOKEN_FIELDS])
+const SECRET_KEYS = new Set<string>([
+  'authorization', 'cookie', 'set-cookie', ...PASSWORD_FIELDS, ...TOKEN_FIELDS
+])
 const REDACTED = '[redacted]'
 
 function isPlainObject (value: unknown): value is Record<string, unknown> {
@@ -13,10 +15,9 @@ function isPlainObject (value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Replaces secret fields of a log call's object, and of the plain objects inside it (a body, a
- * headers object), with "[redacted]". The request, the reply and errors are not plain objects:
- * their serializers never include a header, a body or a query string. Objects are copied only
- * when a secret is found, so the usual log line costs a few key look-ups.
+ * Redacts secret fields of a log call's object and of the plain objects inside it. The request, the reply
+ * and errors are not plain objects: their serializers never include a header, a body or a query string.
+ * Copies only when a secret is found.
  */
 export function redactSecrets (object: Record<string, unknown>, depth = 0): Record<string, unknown> {
   let copy: Record<string, unknown> | undefined
@@ -46,19 +47,14 @@ export function serializeRequest (request: FastifyRequest) {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /**
-     * The route is a routine check, called by clients and probes many times a second with no
-     * effect (a token check, /health, the JWKS): its successful answers are logged at debug,
-     * not info. Its failures are logged like any other request's.
-     */
+    /** A routine check (a token check, /health, the JWKS): its successes are logged at debug, not info. */
     routine?: boolean
   }
 }
 
 /**
- * One log line per request, written when it ends, with its status and duration (not a second
- * one as it arrives, which on the busiest routes cost more than the route). A routine check that
- * succeeds is logged at debug: it would be most of the log and tell nothing the audit trail does not.
+ * One log line per request, when it ends: not a second as it arrives, costly on the busiest routes.
+ * A routine check's success goes at debug: it would be most of the log and tell nothing new.
  */
 export class AccessLog extends LogController {
   override incomingRequest (): void {}

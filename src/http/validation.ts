@@ -1,9 +1,6 @@
 /**
- * Request validation: how schemas are compiled and how their failures read.
- *
- * Bodies are validated strictly: JSON already carries types, so `"password": 123` is an error,
- * never coerced to a string, and unknown properties are refused rather than silently dropped.
- * Query strings and path parameters arrive as text, so there numbers and booleans are coerced.
+ * Request validation: how schemas are compiled and how their failures read. Bodies are strict (JSON
+ * carries types; unknown properties are refused); query strings and path parameters are text, so coerced.
  */
 import { Buffer } from 'node:buffer'
 import AjvCompiler from '@fastify/ajv-compiler'
@@ -15,9 +12,8 @@ import { normalizePassword } from '../passwords/normalize.js'
 type Ajv = AjvCompiler.Ajv
 
 /**
- * `x-max-utf8-bytes`: the longest a string may be in UTF-8 after NFC normalization
- * (bcrypt reads only the first 72 bytes of a password). `x-error`: the message shown
- * when the value does not match its `pattern`, in words a person understands.
+ * `x-max-utf8-bytes`: the longest a string may be in UTF-8 after NFC normalization (bcrypt reads only
+ * 72 bytes of a password). `x-error`: the message shown when the value does not match its `pattern`.
  */
 function addKeywords (ajv: Ajv): void {
   ajv.addKeyword({
@@ -36,20 +32,16 @@ const common = {
   verbose: true,
   useDefaults: true,
   removeAdditional: false,
-  // Checking each schema against the JSON Schema meta-schema took a third of the start-up time.
-  // The schemas are the service's own and fixed; a test builds the app with the check on
-  // (`createSchemaController(true)`), so a malformed schema still fails, in `npm test`.
+  // Off for start-up time: the schemas are the service's own, and a test builds the app with the check on.
   validateSchema: false
 }
 
 type RouteContext = { schema: unknown, method: string, url: string, httpPart: string }
 
-/**
- * Compiles each distinct schema once: routes that share one (an alias and its route, a GET and
- * its HEAD, the routes that take the same path parameters or answer the same errors) share the
- * compiled function, which depends on the schema's content alone: `key` names that content.
- */
-function once<Route, Compiled> (compile: (route: Route) => Compiled, key: (route: Route) => string): (route: Route) => Compiled {
+/** Compiles each distinct schema once; `key` names a schema's content, which alone decides the result. */
+function once<Route, Compiled> (
+  compile: (route: Route) => Compiled, key: (route: Route) => string
+): (route: Route) => Compiled {
   const compiled = new Map<string, Compiled>()
   return route => {
     const name = key(route)
@@ -59,26 +51,22 @@ function once<Route, Compiled> (compile: (route: Route) => Compiled, key: (route
   }
 }
 
-/**
- * A schema's content as text, to tell two schemas alike. A value JSON would drop or change
- * (a function, a RegExp, a BigInt) stops the start rather than make two schemas look alike.
- */
+/** A schema's content as text; a value JSON would drop or change stops the start rather than hide a difference. */
 function schemaText (schema: unknown): string {
   return JSON.stringify(schema, (key: string, value: unknown) => {
-    if (typeof value === 'function' || typeof value === 'bigint' || value instanceof RegExp) throw new Error(`schema: "${key}" has no JSON form`)
+    if (typeof value === 'function' || typeof value === 'bigint' || value instanceof RegExp) {
+      throw new Error(`schema: "${key}" has no JSON form`)
+    }
     return value
   })
 }
 
 type Serializers = ReturnType<ReturnType<typeof SerializerSelector>>
 
-/**
- * Fastify's response serializers, one per distinct response schema. A schema's own description
- * changes the documentation only, not what is written: most responses are the error shape with
- * a description of their own, and compiling it again for every status of every route took a
- * tenth of the start-up time.
- */
-function sharedSerializers (externalSchemas: unknown, options: Parameters<ReturnType<typeof SerializerSelector>>[1]): Serializers {
+/** Response serializers, one per distinct schema: a description changes the docs only, not what is written. */
+function sharedSerializers (
+  externalSchemas: unknown, options: Parameters<ReturnType<typeof SerializerSelector>>[1]
+): Serializers {
   const compile = SerializerSelector()(externalSchemas, options)
   return once(compile, route => {
     const { description: _documentation, ...content } = route.schema as Record<string, unknown>
@@ -86,11 +74,7 @@ function sharedSerializers (externalSchemas: unknown, options: Parameters<Return
   })
 }
 
-/**
- * Fastify's `schemaController`: one strict compiler for bodies, one coercing compiler for the
- * rest, each compiling a distinct schema once. `validateSchema` checks every schema against the
- * meta-schema as it is compiled.
- */
+/** Fastify's `schemaController`: a strict compiler for bodies, a coercing one for the rest. */
 export function createSchemaController (validateSchema = false): NonNullable<FastifyServerOptions['schemaController']> {
   return {
     compilersFactory: {
@@ -98,21 +82,28 @@ export function createSchemaController (validateSchema = false): NonNullable<Fas
       buildSerializer: sharedSerializers as never,
       buildValidator (externalSchemas: Record<string, unknown>) {
         const factory = AjvCompiler()
-        const options = (coerceTypes: boolean | 'array') => ({ customOptions: { ...common, validateSchema, coerceTypes }, onCreate: addKeywords })
-        const strict = once(factory(externalSchemas as never, options(false)) as unknown as (route: RouteContext) => unknown, route => schemaText(route.schema))
-        const lenient = once(factory(externalSchemas as never, options('array')) as unknown as (route: RouteContext) => unknown, route => schemaText(route.schema))
+        const options = (coerceTypes: boolean | 'array') => ({
+          customOptions: { ...common, validateSchema, coerceTypes }, onCreate: addKeywords
+        })
+        const strict = once(
+          factory(externalSchemas as never, options(false)) as unknown as (route: RouteContext) => unknown,
+          route => schemaText(route.schema)
+        )
+        const lenient = once(
+          factory(externalSchemas as never, options('array')) as unknown as (route: RouteContext) => unknown,
+          route => schemaText(route.schema)
+        )
         return ((route: RouteContext) => route.httpPart === 'body' ? strict(route) : lenient(route)) as never
       }
     }
   }
 }
 
-/**
- * A validator for input that does not come over HTTP (the CLI), with exactly the rules of
- * request bodies: strict types, no unknown properties, the same keywords and messages.
- */
+/** A validator for input that does not come over HTTP (the CLI), with exactly the rules of request bodies. */
 export function compileValidator (schema: object): (data: unknown) => ErrorDetail[] {
-  const compile = AjvCompiler()({}, { customOptions: { ...common, coerceTypes: false }, onCreate: addKeywords }) as unknown as
+  const compile = AjvCompiler()(
+    {}, { customOptions: { ...common, coerceTypes: false }, onCreate: addKeywords }
+  ) as unknown as
     (route: RouteContext) => ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null }
   const validate = compile({ schema, method: 'CLI', url: '', httpPart: 'body' })
   return data => validate(data) ? [] : validationDetails(validate.errors ?? [])
@@ -147,7 +138,9 @@ export function validationDetails (errors: FastifySchemaValidationError[]): Erro
         break
       case 'pattern':
       case 'anyOf':
-        message = typeof error.parentSchema?.['x-error'] === 'string' ? error.parentSchema['x-error'] : error.keyword === 'anyOf' ? 'is not of an allowed type' : 'has an invalid format'
+        message = typeof error.parentSchema?.['x-error'] === 'string'
+          ? error.parentSchema['x-error']
+          : error.keyword === 'anyOf' ? 'is not of an allowed type' : 'has an invalid format'
         break
       case 'x-max-utf8-bytes':
         message = `must be at most ${String(error.schema)} bytes in UTF-8 (bcrypt's limit); it is never truncated`

@@ -1,9 +1,7 @@
 /**
- * Brute-force throttling per login identifier. Failures are counted per normalized email or
- * username, across every client address and whether or not such an account exists, so the
- * answers reveal nothing. Past the limit, the identifier must wait, longer after each further
- * failure (up to 15 minutes); a correct password after the wait works, and resets the count:
- * an attacker can slow an account's logins down but never lock its owner out for good.
+ * Brute-force throttling per login identifier, across client addresses and whether or not the account
+ * exists, so the answers reveal nothing. Past the limit each failure means a longer wait, but a correct
+ * password after it works: an attacker can slow an account's logins but never lock its owner out.
  */
 import { createHmac } from 'node:crypto'
 import type { Redis } from 'ioredis'
@@ -31,10 +29,8 @@ const MAX_ENTRIES = 100_000
 
 export interface LoginThrottle {
   /**
-   * Starts an attempt: throws TOO_MANY_ATTEMPTS (429) while the identifier must wait, and
-   * otherwise counts the attempt as a failure at once, before the password is even checked,
-   * so that concurrent guesses cannot all slip in before the first one is counted. A correct
-   * password then calls `reset`. Resolves true when this attempt began a wait (for the audit trail).
+   * TOO_MANY_ATTEMPTS (429) while the identifier must wait; otherwise counts a failure before the password
+   * is checked, so concurrent guesses cannot slip in uncounted. Resolves true when this attempt began a wait.
    */
   attempt: (identifier: string) => Promise<boolean>
   /** The attempt succeeded: the identifiers' counts start over. */
@@ -65,16 +61,19 @@ export class MemoryLoginThrottle implements LoginThrottle {
     let entry = this.#entries.get(identifier)
     const wait = entry === undefined ? 0 : entry.lockedUntil - now
     if (wait > 0) throw TooManyAttempts(Math.ceil(wait / 1000))
-    // Forgotten a window after the last failure or the end of the last wait, whichever is
-    // later: a wait longer than the window must not wipe the count it escalates.
-    if (entry === undefined || now - Math.max(entry.lastFailureAt, entry.lockedUntil) > this.#policy.failureWindow * 1000) {
+    // From the later of the last failure and the end of the wait: a wait longer than the window
+    // must not wipe the count it escalates.
+    if (
+      entry === undefined ||
+      now - Math.max(entry.lastFailureAt, entry.lockedUntil) > this.#policy.failureWindow * 1000
+    ) {
       entry = { failures: 0, lastFailureAt: now, lockedUntil: 0 }
     }
     entry.failures += 1
     entry.lastFailureAt = now
     const delay = delayAfter(entry.failures, this.#policy.maxFailures)
     if (delay > 0) entry.lockedUntil = now + delay
-    // Re-inserted at the end: the Map's order is then least recently failed first.
+    // Re-inserted at the end, so the Map's order is least recently failed first.
     this.#entries.delete(identifier)
     this.#entries.set(identifier, entry)
     if (this.#entries.size > MAX_ENTRIES) this.#evict(now)
@@ -96,12 +95,9 @@ export class MemoryLoginThrottle implements LoginThrottle {
 }
 
 /**
- * The same throttle with its counts in Redis, shared by every instance. One Lua script reads,
- * escalates and writes an identifier's entry atomically, and the entry expires when it would be
- * forgotten. The time is the calling instance's: instances keep their clocks synchronized (NTP),
- * as the expiry of the tokens they sign already requires.
- * Identifiers are stored as HMACs under a key kept in the database: Redis holds no email
- * address, nor a digest that a list of candidate addresses could be checked against.
+ * One atomic read, escalation and write of an entry in Redis, on the calling instance's clock (token
+ * expiry already needs synchronized clocks). Keys are HMACs, keyed from the database: Redis holds no
+ * email address, nor a digest a list of candidate addresses could be checked against.
  */
 const ATTEMPT_SCRIPT = `
 local now = tonumber(ARGV[1])
@@ -127,6 +123,7 @@ if excess >= 0 then return {0, 1} end
 return {0, 0}
 `
 
+/** The same throttle with its counts in Redis, shared by every instance. */
 export class RedisLoginThrottle implements LoginThrottle {
   readonly #redis: Redis
   readonly #policy: ThrottlePolicy
@@ -147,8 +144,10 @@ export class RedisLoginThrottle implements LoginThrottle {
   }
 
   async attempt (identifier: string): Promise<boolean> {
-    const [wait, began] = await shared(() => this.#redis.eval(ATTEMPT_SCRIPT, 1, this.#key(identifier),
-      this.now(), this.#policy.maxFailures, this.#policy.failureWindow * 1000, FIRST_DELAY_MS, MAX_DELAY_MS) as Promise<[number, number]>)
+    const [wait, began] = await shared(() => this.#redis.eval(
+      ATTEMPT_SCRIPT, 1, this.#key(identifier),
+      this.now(), this.#policy.maxFailures, this.#policy.failureWindow * 1000, FIRST_DELAY_MS, MAX_DELAY_MS
+    ) as Promise<[number, number]>)
     if (wait > 0) throw TooManyAttempts(Math.ceil(wait / 1000))
     return began === 1
   }

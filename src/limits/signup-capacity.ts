@@ -4,14 +4,13 @@ import { SignupCapacityReached } from '../errors.js'
 import { shared } from './shared.js'
 
 /**
- * A cap on new accounts for the whole service per window, whatever the clients' addresses: a
- * flood spread over many addresses cannot fill the database. A fixed window, counted when a
- * signup is about to be hashed and stored.
+ * A fixed-window cap on new accounts for the whole service, whatever the clients' addresses: a flood
+ * spread over many addresses cannot fill the database.
  */
 export interface SignupCapacity {
   /** Takes one signup from the window, or throws SIGNUP_CAPACITY_REACHED (429) until it ends. */
   take: () => Promise<void>
-  /** Gives back a signup that was taken but did not create an account (e.g. lost a race for its email). */
+  /** Gives back a signup that was taken but did not create an account. */
   release: () => Promise<void>
 }
 
@@ -34,7 +33,9 @@ export class MemorySignupCapacity implements SignupCapacity {
       this.#windowStart = now
       this.#taken = 0
     }
-    if (this.#taken >= this.#max) throw SignupCapacityReached(Math.ceil((this.#windowStart + this.#windowMs - now) / 1000))
+    if (this.#taken >= this.#max) {
+      throw SignupCapacityReached(Math.ceil((this.#windowStart + this.#windowMs - now) / 1000))
+    }
     this.#taken += 1
   }
 
@@ -43,7 +44,7 @@ export class MemorySignupCapacity implements SignupCapacity {
   }
 }
 
-/** Takes one signup, starting the window at the first; answers the milliseconds left when the window is full, else 0. */
+/** Takes one signup, starting the window at the first; answers the milliseconds left when full, else 0. */
 const TAKE_SCRIPT = `
 local taken = redis.call('INCR', KEYS[1])
 if taken == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -73,7 +74,9 @@ export class RedisSignupCapacity implements SignupCapacity {
   }
 
   async take (): Promise<void> {
-    const wait = await shared(() => this.#redis.eval(TAKE_SCRIPT, 1, this.#key, this.#limit.max, this.#limit.windowMs) as Promise<number>)
+    const wait = await shared(() => this.#redis.eval(
+      TAKE_SCRIPT, 1, this.#key, this.#limit.max, this.#limit.windowMs
+    ) as Promise<number>)
     if (wait > 0) throw SignupCapacityReached(Math.ceil(wait / 1000))
   }
 

@@ -1,7 +1,6 @@
 // @ts-check
-// The hashing worker: runs in the threads of the hash pool (src/passwords.ts), never on the
-// event loop, one task at a time. It is plain JavaScript so that a thread starts on bare Node,
-// with no TypeScript loader, both from the sources (tests, `npm run dev`) and from dist/.
+// The hashing worker, run in the hash pool's threads. Plain JavaScript, so that a thread starts on
+// bare Node, with no TypeScript loader, both from the sources and from dist/.
 import bcrypt from 'bcryptjs'
 
 /**

@@ -1,9 +1,4 @@
-/**
- * Password hashing with bcrypt, in a pool of worker threads (piscina): a hash takes tens of
- * milliseconds of CPU, which on the event loop would stall every other request. With N threads,
- * N hashes run at once on N cores while the event loop keeps answering.
-
- */
+/** Password hashing with bcrypt, in worker threads: on the event loop a hash would stall every other request. */
 import { randomBytes } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import { Piscina } from 'piscina'
@@ -27,10 +22,8 @@ export interface PasswordsOptions {
 }
 
 /**
- * A well-formed bcrypt hash of nothing at the given cost. Comparing against it takes as long as
- * comparing against a real hash, and never matches: logins for unknown users cost the same as
- * logins with a wrong password, so timing does not reveal which accounts exist.
- * It is made from random bytes rather than by hashing, so start-up does not pay for it.
+ * A well-formed bcrypt hash that never matches, of the given cost: logins for unknown users take as
+ * long as with a wrong password, so timing does not reveal which accounts exist. Random, so start-up pays no hash.
  */
 function dummyHash (cost: number): string {
   const body = Array.from(randomBytes(53), byte => BCRYPT_ALPHABET[byte & 63]).join('')
@@ -59,10 +52,8 @@ export class Passwords {
     this.#cost = cost
     this.#dummy = dummyHash(cost)
     this.#capacity = workers + queueMax
-    // The threads start now and stay, so no login waits for one to boot. They run bare Node:
-    // the worker is plain JavaScript and needs none of the parent's loaders or flags.
-    // They run at a lower scheduling priority (nice +10) than the event loop: when hashing
-    // fills every core, the cheap requests (/health, token checks) still get the CPU first.
+    // The threads start now and stay, so no login waits for one to boot; bare Node, as the worker is plain JS.
+    // Niced below the event loop: when hashing fills every core, cheap requests still get the CPU first.
     this.#pool = new Piscina({
       filename: WORKER,
       minThreads: workers,
@@ -74,12 +65,9 @@ export class Passwords {
   }
 
   /**
-   * Called before a request starts work that will hash: throws OVERLOADED (503) when every thread
-   * is busy and HASH_QUEUE_MAX jobs already wait. The request then costs nothing more, and the
-   * jobs already queued still finish in reasonable time instead of the queue growing without bound.
-   * The place is held from here, while the request reads the database, until its first job takes
-   * it (pass the admission to `hash` or `verify`) or it is released: requests admitted together
-   * cannot overfill the queue.
+   * Before work that will hash: OVERLOADED (503) when the queue is full, so it cannot grow without bound.
+   * The place is held until the first job takes it (pass the admission to `hash` or `verify`) or it is
+   * released, so requests admitted together cannot overfill the queue.
    */
   admit (): Admission {
     if (this.#jobs + this.#admitted >= this.#capacity) throw Overloaded(1)
@@ -100,7 +88,9 @@ export class Passwords {
   }
 
   async hash (password: string, admission?: Admission): Promise<string> {
-    return await this.#run({ op: 'hash', password: normalizePassword(password), cost: this.#cost }, admission) as string
+    return await this.#run(
+      { op: 'hash', password: normalizePassword(password), cost: this.#cost }, admission
+    ) as string
   }
 
   /** Whether `hash` was made at another cost than the configured one. */
@@ -110,7 +100,9 @@ export class Passwords {
 
   /** Compares against `hash`, or against a dummy of equal cost when there is no account. */
   async verify (password: string, hash: string | undefined, admission?: Admission): Promise<boolean> {
-    const match = await this.#run({ op: 'compare', password: normalizePassword(password), hash: hash ?? this.#dummy }, admission) as boolean
+    const match = await this.#run(
+      { op: 'compare', password: normalizePassword(password), hash: hash ?? this.#dummy }, admission
+    ) as boolean
     return match && hash !== undefined
   }
 

@@ -1,21 +1,15 @@
 /**
- * The live sessions the guard has recently looked up, with their users' accounts: what spares
- * an authenticated request its query. A revocation must take effect at once, so an entry goes
- * when the data layer reports a change to its session's or its user's row (see `RowWatch`), the
- * moment the statement runs; everything goes when another process has committed to the
- * database, seen within `OTHER_COMMITS_CHECK_MS`. Otherwise an entry goes only when its session
- * expires, or to make room. Only live sessions are kept; a refused token is looked up again
- * every time.
+ * The live sessions the guard has recently looked up, with their accounts. A revocation must take effect at
+ * once, so an entry goes the moment the data layer reports a change to its session's or user's row, and
+ * everything goes when another process has committed (see `RowWatch`).
  */
 import type { RowChange, RowWatch } from '../db/index.js'
 import type { Account } from '../db/schema.js'
 
-/** A user with sessions kept: the account once, however many of its sessions are. */
 interface KeptUser {
   account: Account
-  /** What the account is counted as against the byte budget. */
   bytes: number
-  /** Each kept session's expiry unless refreshed (a refresh changes its row, and so drops it). */
+  /** Each kept session's expiry (a refresh changes its row, and so drops it). */
   sessions: Map<string, number>
 }
 
@@ -40,7 +34,6 @@ export class LiveSessions {
     watch.listen(change => this.#forget(change))
   }
 
-  /** How many sessions are kept, and about how many bytes they take. */
   get size (): { sessions: number, bytes: number } {
     return { sessions: this.#sessions.size, bytes: this.#bytes }
   }
@@ -58,14 +51,13 @@ export class LiveSessions {
   }
 
   /**
-   * Keeps a live session just read. To be called in the same synchronous run as the read: a
-   * change made in between would not be seen. Nothing is kept while a transaction is open, as
-   * the read may have seen its uncommitted writes.
+   * Keeps a live session, in the same synchronous run as its read: a change made in between would not be
+   * seen. Nothing is kept while a transaction is open: the read may have seen its uncommitted writes.
    */
   keep (sessionId: string, expiresAt: number, account: Account): void {
     if (!this.#watch.settled()) return
     this.#drop(sessionId)
-    // Shared by every request of the user's sessions until it goes: frozen, so none can alter another's.
+    // Shared by every request of the user's sessions: frozen, so none can alter another's.
     Object.freeze(account.metadata)
     Object.freeze(account)
     const bytes = ACCOUNT_BYTES + 2 * JSON.stringify(account.metadata).length

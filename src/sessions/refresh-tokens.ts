@@ -6,19 +6,14 @@ export function newRefreshToken (): string {
 }
 
 /**
- * The token that replaces `parent` at its refresh: an HMAC of the parent under a server key.
- * Being a function of the parent, it can be handed out again to a second caller inside the
- * grace window (two tabs, a retried request) without ever storing it, and it is as
- * unguessable as a random token to anyone without the key.
+ * The token that replaces `parent`: an HMAC of it under a server key, so it can be handed out again
+ * inside the grace window without being stored, and is unguessable without the key.
  */
 export function childRefreshToken (key: string, parent: string): string {
   return createHmac('sha256', key).update(parent).digest('base64url')
 }
 
-/**
- * A fast digest is enough here: the token has 256 bits of entropy, so unlike a password it
- * cannot be guessed from its digest, and look-ups stay a single indexed equality match.
- */
+/** A fast digest is enough: with 256 bits of entropy, unlike a password, the token cannot be guessed from it. */
 export function hashRefreshToken (token: string): string {
   return createHash('sha256').update(token).digest('base64url')
 }

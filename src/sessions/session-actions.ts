@@ -1,12 +1,13 @@
 /**
- * What a client does with its session: refresh it, log out, end one of its other sessions.
- * Refresh tokens rotate at every use; a spent one presented again after the grace window is taken
- * as theft and ends the whole session.
+ * What a client does with its session: refresh it, log out, end one of its other sessions. A spent refresh
+ * token presented again after the grace window is taken as theft and ends the whole session.
  */
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Executor, Prepared, Store } from '../db/index.js'
 import { type Account, accountColumns } from '../db/schema.js'
-import { InvalidRefreshToken, LogoutUnidentified, MissingRefreshToken, NotFound, RefreshTokenReused } from '../errors.js'
+import {
+  InvalidRefreshToken, LogoutUnidentified, MissingRefreshToken, NotFound, RefreshTokenReused
+} from '../errors.js'
 import type { AuthEvents } from '../audit/events.js'
 import type { AccessTokens } from '../tokens/access-tokens.js'
 import type { ClientInfo } from './client.js'
@@ -25,7 +26,7 @@ export interface SessionActionsDependencies {
 
 interface RefreshedSession { sessionId: string, refreshToken: string, account: Account }
 
-/** What an exchange came to: a new token, a spent token's reuse (the session is then ended), or nothing valid. */
+/** What an exchange came to: a new token, a spent token's reuse (the session is ended), or nothing valid. */
 type Exchange = RefreshedSession | { reused: { id: string, userId: string } } | 'invalid'
 
 interface TokenRow {
@@ -53,15 +54,14 @@ export class SessionActions {
   }
 
   /**
-   * Exchanges a refresh token (MISSING_REFRESH_TOKEN without one) for a new pair and slides the session's expiry (never past its
-   * maximum age). Within the grace window a spent token yields the same successor again, so
-   * concurrent refreshes advance the session once; after it, reuse ends the session.
+   * Exchanges a refresh token for a new pair and slides the session's expiry. Within the grace window a spent
+   * token yields the same successor again, so concurrent refreshes advance the session once.
    */
   async refresh (token: string | undefined, client: ClientInfo, now = Date.now()): Promise<TokenPair> {
     const { store, events, accessTokens } = this.#deps
     if (token === undefined) throw new MissingRefreshToken()
-    // Read, write and audit in one transaction, so a logout or a disable in between cannot be
-    // missed. The outcome is returned, not thrown, so that a theft's revocation is committed.
+    // One transaction, so a logout or a disable in between cannot be missed. The outcome is
+    // returned, not thrown, so that a theft's revocation is committed.
     const outcome = await store.transaction(async tx => {
       const exchanged = await this.#exchange(token, now, tx)
       if (exchanged === 'invalid') return exchanged
@@ -100,27 +100,28 @@ export class SessionActions {
     if (row.token.usedAt !== null) return await spentEarlier(row.token.usedAt)
     if (row.token.expiresAt.getTime() <= now) return 'invalid'
 
-    const expiresAt = new Date(Math.min(now + repository.policy.refreshTokenTtl * 1000, session.maxExpiresAt.getTime()))
-    // The session's row first, then its tokens': the order in which a deletion cascades, so
-    // that a refresh and an admin's deletion of the user cannot deadlock each other.
+    const expiresAt = new Date(
+      Math.min(now + repository.policy.refreshTokenTtl * 1000, session.maxExpiresAt.getTime())
+    )
+    // The session's row first, then its tokens': the order a deletion cascades in, so that a
+    // refresh and an admin's deletion of the user cannot deadlock.
     await tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id))
-    // The condition makes the spend happen once even when several processes share the database.
+    // The condition spends the token once even when several processes share the database.
     const spent = store.changes(await tx.update(refreshTokens).set({ usedAt: new Date(now) })
       .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))))
     if (spent === 0) {
       // Spent meanwhile by a concurrent refresh: the same rules as a token read as spent.
-      const [spender] = await tx.select({ usedAt: refreshTokens.usedAt }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash))
+      const [spender] = await tx.select({ usedAt: refreshTokens.usedAt }).from(refreshTokens)
+        .where(eq(refreshTokens.tokenHash, tokenHash))
       return spender?.usedAt == null ? 'invalid' : await spentEarlier(spender.usedAt)
     }
-    await tx.insert(refreshTokens).values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
+    await tx.insert(refreshTokens)
+      .values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
       .onConflictDoNothing()
     return { sessionId: session.id, account, refreshToken: successor }
   }
 
-  /**
-   * The live session of a refresh token that could still refresh (unspent, or spent inside the
-   * grace window). An old spent token names nothing: it must not be able to end sessions.
-   */
+  /** The session of a refresh token that could still refresh; an old spent one must not be able to end sessions. */
   async #sessionOf (token: string, now = Date.now()): Promise<{ sessionId: string, userId: string } | undefined> {
     const [row] = await this.#byRefreshToken({ tokenHash: hashRefreshToken(token) })
     if (row === undefined || !sessionLive(row, now) || row.token.expiresAt.getTime() <= now) return undefined
@@ -133,13 +134,14 @@ export class SessionActions {
   }
 
   /**
-   * Ends the session named by a live access token or by a refresh token (either suffices, so a
-   * client whose access token has expired can still log out), or with `all` every session of that
-   * user. A refresh token sent beside an access token is ended too, if it is the same user's.
+   * Ends the session named by an access token or a refresh token (so an expired access token can still
+   * log out), or with `all` every session of the user. A refresh token sent beside is ended too if the same user's.
    */
   async logout (request: LogoutRequest, client: ClientInfo): Promise<void> {
     const { store, sessions, events } = this.#deps
-    const byRefreshToken = request.refreshToken === undefined ? undefined : await this.#sessionOf(request.refreshToken)
+    const byRefreshToken = request.refreshToken === undefined
+      ? undefined
+      : await this.#sessionOf(request.refreshToken)
     const target = request.session ?? byRefreshToken
     if (target === undefined) throw new LogoutUnidentified()
     await store.transaction(async tx => {
@@ -147,14 +149,16 @@ export class SessionActions {
         await sessions.revokeAll(target.userId, {}, tx)
       } else {
         await sessions.revoke(target.sessionId, {}, tx)
-        if (byRefreshToken !== undefined && byRefreshToken.userId === target.userId) await sessions.revoke(byRefreshToken.sessionId, {}, tx)
+        if (byRefreshToken !== undefined && byRefreshToken.userId === target.userId) {
+          await sessions.revoke(byRefreshToken.sessionId, {}, tx)
+        }
       }
       const reason = request.all === true ? 'all_sessions' : null
       await events.record({ type: 'logout', userId: target.userId, sessionId: target.sessionId, reason, client }, tx)
     })
   }
 
-  /** Ends one of the user's own live sessions (from their list of devices); NOT_FOUND when there is no such live session. */
+  /** Ends one of the user's own live sessions; NOT_FOUND when there is no such live session. */
   async end (userId: string, sessionId: string, client: ClientInfo): Promise<void> {
     const { store, sessions, events } = this.#deps
     await store.transaction(async tx => {

@@ -26,7 +26,7 @@ export interface StartedSession {
   refreshToken: string
 }
 
-/** How many live sessions the guard keeps in memory (SQLite), and about how many bytes their accounts may take. */
+/** Live sessions the guard keeps in memory (SQLite), and about how many bytes their accounts may take. */
 const LIVE_SESSIONS_KEPT = 10_000
 const LIVE_SESSIONS_BYTES = 16 * 1024 * 1024
 
@@ -34,7 +34,7 @@ export class Sessions {
   readonly policy: SessionPolicy
   readonly #store: Store
   readonly #liveSession: Prepared<{ account: Account, expiresAt: Date }>
-  /** The live sessions recently looked up; undefined on PostgreSQL, where every look-up reads the database. */
+  /** Undefined on PostgreSQL, where every look-up reads the database. */
   readonly #kept?: LiveSessions
 
   constructor (store: Store, policy: SessionPolicy) {
@@ -48,10 +48,14 @@ export class Sessions {
       gt(sessions.expiresAt, sql.placeholder('now')),
       isNull(users.disabledAt)
     )
-    // The guard's only query: one primary-key look-up joined to its user's public columns.
-    this.#liveSession = store.prepare('live_session', db.select({ account: accountColumns(users), expiresAt: sessions.expiresAt })
-      .from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live))
-    if (store.watch !== undefined) this.#kept = new LiveSessions(store.watch, LIVE_SESSIONS_KEPT, LIVE_SESSIONS_BYTES)
+    this.#liveSession = store.prepare(
+      'live_session',
+      db.select({ account: accountColumns(users), expiresAt: sessions.expiresAt })
+        .from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live)
+    )
+    if (store.watch !== undefined) {
+      this.#kept = new LiveSessions(store.watch, LIVE_SESSIONS_KEPT, LIVE_SESSIONS_BYTES)
+    }
   }
 
   /** Starts a session with its first refresh token, inside the caller's transaction. */
@@ -80,19 +84,15 @@ export class Sessions {
     return { sessionId, refreshToken }
   }
 
-  /** The user of a live session kept in memory; undefined when none is kept, live or not: then ask `liveUser`. */
+  /** The user of a live session kept in memory; undefined when none is kept: then ask `liveUser`. */
   keptUser (sessionId: string, userId: string, now = Date.now()): Account | undefined {
     return this.#kept?.get(sessionId, userId, now)
   }
 
-  /**
-   * The user of a live session, as the database has it now, or undefined when the session is
-   * unknown, revoked or expired, or its user disabled. On SQLite, a live session found is kept in
-   * memory until a change to its row or its user's (see LiveSessions), for `keptUser`.
-   */
+  /** The user of a live session as the database has it now; undefined when the session or user is not live. */
   async liveUser (sessionId: string, userId: string, now = Date.now()): Promise<Account | undefined> {
     const rows = this.#liveSession({ sessionId, userId, now: this.#store.time(now) })
-    // SQLite answers synchronously: the session is kept in the same run as it was read, before any change can slip in.
+    // SQLite answers synchronously: kept in the same run as read, before any change can slip in.
     if (Array.isArray(rows)) {
       const [row] = rows
       if (row !== undefined) this.#kept?.keep(sessionId, row.expiresAt.getTime(), row.account)
@@ -104,7 +104,8 @@ export class Sessions {
   /** Whether the session exists, belongs to the user, and is live, as read inside `tx`. */
   async isLive (sessionId: string, userId: string, tx: Executor): Promise<boolean> {
     const { sessions, users } = this.#store.tables
-    const rows = await tx.select({ id: sessions.id }).from(sessions).innerJoin(users, eq(users.id, sessions.userId))
+    const rows = await tx.select({ id: sessions.id }).from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt),
         gt(sessions.expiresAt, new Date()), isNull(users.disabledAt)))
     return rows.length > 0
@@ -136,11 +137,7 @@ export class Sessions {
     return this.#store.changes(tx === undefined ? await this.#store.write(revoke) : await revoke(tx))
   }
 
-  /**
-   * Deletes ended and expired sessions with their refresh tokens, and expired unspent refresh
-   * tokens. Spent tokens stay while their session lives: they are what reuse is detected by.
-   * A deleted session's access tokens stay refused: no live row names them.
-   */
+  /** Deletes ended sessions and expired unspent tokens; spent ones stay while their session lives, to detect reuse. */
   async prune (now = Date.now()): Promise<{ sessions: number, refreshTokens: number }> {
     const { sessions, refreshTokens } = this.#store.tables
     const ended = or(isNotNull(sessions.revokedAt), lte(sessions.expiresAt, new Date(now)))

@@ -1,13 +1,7 @@
 /**
- * Access-token signing. HS256 (the default) signs and verifies with one secret that only this
- * service holds. With an asymmetric algorithm (EdDSA, ES256, RS256) the service signs with a
- * private key and publishes the public keys as a JWKS, so that other services can verify its
- * tokens without sharing a secret; every token names its key in the `kid` header.
- *
- * Asymmetric keys are generated on first start and kept in the database, or given by
- * JWT_PRIVATE_KEY. A rotation adds a key, which signs from then on; the previous key loses its
- * private half at once and stays published for one access-token lifetime (plus a margin for
- * instances that have not yet reloaded), so the tokens it signed verify until they expire.
+ * Access-token signing: HS256 with one secret, or an asymmetric key whose public half is published
+ * as a JWKS so other services verify without the secret. A retired key loses its private half at once
+ * but stays published for one token lifetime plus a margin, so the tokens it signed verify until they expire.
  */
 import { type KeyObject, randomUUID } from 'node:crypto'
 import { and, desc, eq, gt, isNotNull, isNull, ne, or } from 'drizzle-orm'
@@ -15,20 +9,19 @@ import { createSigner, createVerifier } from 'fast-jwt'
 import type { Executor, Store } from '../db/index.js'
 import type { PublicJwk, Account } from '../db/schema.js'
 import { InvalidToken, NotFound } from '../errors.js'
-import { ACCESS_TOKEN_TYPE, type AsymmetricAlgorithm, generatePrivateKey, headerKid, type JwtAlgorithm, parsePrivateKey, publicJwk, publicPem } from './keys.js'
+import {
+  ACCESS_TOKEN_TYPE, type AsymmetricAlgorithm, generatePrivateKey, headerKid, type JwtAlgorithm, parsePrivateKey,
+  publicJwk, publicPem
+} from './keys.js'
 import type { AccessClaims, AccessTokenClaims, TokenPair } from '../../schemas/auth.js'
 
-/** Instances re-read the keys this often, so a rotation made elsewhere (the CLI, another instance) is picked up. */
+/** How often the keys are re-read, to pick up a rotation made elsewhere (the CLI, another instance). */
 export const KEY_RELOAD_INTERVAL_MS = 5_000
-/**
- * How long a retired key stays published beyond the access-token lifetime: an instance that has
- * not yet re-read the keys may sign with it for up to one reload interval after the rotation.
- */
+/** Beyond the token lifetime: an instance that has not re-read the keys may still sign with a retired one. */
 export const RETIRED_KEY_MARGIN_MS = 2 * KEY_RELOAD_INTERVAL_MS
 /** A token naming an unknown key makes the keys be re-read, at most this often. */
 const UNKNOWN_KID_RELOAD_MS = 1_000
 
-/** The lock under which instances add and retire signing keys. */
 const KEYS_LOCK = 'signing_keys'
 
 /** No honest access token comes near this; longer ones are refused before any parsing. */
@@ -64,11 +57,7 @@ export class AccessTokens {
   #verifiers = new Map<string, Verify>()
   #published: PublicJwk[] = []
   #unknownKidReloadAt = 0
-  /**
-   * Tokens already verified, by the token itself, oldest first: a client's repeated calls skip
-   * the decoding and the signature until the token expires. Revocation is unaffected: the guard
-   * checks the session on every request.
-   */
+  /** Verified tokens until they expire, oldest first; revocation is unaffected, as the guard checks the session. */
   readonly #verified = new Map<string, AccessTokenClaims>()
 
   constructor (store: Store, policy: TokenPolicy) {
@@ -89,25 +78,25 @@ export class AccessTokens {
     return this.algorithm !== 'HS256'
   }
 
-  /**
-   * At start-up: makes sure a signing key of the configured algorithm exists (the given one, or
-   * a generated one) and loads the keys. Safe when several instances start together.
-   */
+  /** At start-up: makes sure a signing key of the configured algorithm exists, and loads the keys. */
   async prepare (now = Date.now()): Promise<void> {
     if (!this.asymmetric) return
     const algorithm = this.algorithm as AsymmetricAlgorithm
     const { signingKeys } = this.#store.tables
-    // Under the keys' lock: the first instance to start adds the key, so instances starting together agree on one.
+    // Under the lock, so that instances starting together agree on one key.
     await this.#store.transaction(async tx => {
       if (this.#givenKey !== undefined) {
         const { jwk } = this.#givenKey
-        await tx.insert(signingKeys).values({ kid: jwk.kid, algorithm, privateKey: null, publicKey: jwk, createdAt: new Date(now) })
+        await tx.insert(signingKeys)
+          .values({ kid: jwk.kid, algorithm, privateKey: null, publicKey: jwk, createdAt: new Date(now) })
           .onConflictDoUpdate({ target: signingKeys.kid, set: { retiredAt: null } })
         await this.#retireAllBut(jwk.kid, now, tx)
         return
       }
       const [current] = await tx.select({ kid: signingKeys.kid }).from(signingKeys)
-        .where(and(eq(signingKeys.algorithm, algorithm), isNull(signingKeys.retiredAt), isNotNull(signingKeys.privateKey)))
+        .where(and(
+          eq(signingKeys.algorithm, algorithm), isNull(signingKeys.retiredAt), isNotNull(signingKeys.privateKey)
+        ))
         .orderBy(desc(signingKeys.createdAt)).limit(1)
       if (current === undefined) await this.#addKey(generatePrivateKey(algorithm), algorithm, now, tx)
       else await this.#retireAllBut(current.kid, now, tx)
@@ -117,15 +106,23 @@ export class AccessTokens {
 
   /** Adds a new signing key and retires the others; returns the new key's public JWK. */
   async rotate (now = Date.now()): Promise<PublicJwk> {
-    if (!this.asymmetric) throw new Error('rotate-keys needs an asymmetric JWT_ALGORITHM (EdDSA, ES256 or RS256); HS256 signs with JWT_SECRET')
-    if (this.#givenKey !== undefined) throw new Error('the signing key is given by JWT_PRIVATE_KEY: rotate it by giving a new one')
+    if (!this.asymmetric) {
+      throw new Error(
+        'rotate-keys needs an asymmetric JWT_ALGORITHM (EdDSA, ES256 or RS256); HS256 signs with JWT_SECRET'
+      )
+    }
+    if (this.#givenKey !== undefined) {
+      throw new Error('the signing key is given by JWT_PRIVATE_KEY: rotate it by giving a new one')
+    }
     const key = generatePrivateKey(this.algorithm as AsymmetricAlgorithm)
-    const jwk = await this.#store.transaction(tx => this.#addKey(key, this.algorithm as AsymmetricAlgorithm, now, tx), { lock: KEYS_LOCK })
+    const jwk = await this.#store.transaction(
+      tx => this.#addKey(key, this.algorithm as AsymmetricAlgorithm, now, tx), { lock: KEYS_LOCK }
+    )
     await this.reload(now)
     return jwk
   }
 
-  /** Adds `key` (generated before the transaction by callers that can) as the signing key. */
+  /** Adds `key` as the signing key; callers that can generate it before the transaction. */
   async #addKey (key: KeyObject, algorithm: AsymmetricAlgorithm, now: number, tx: Executor): Promise<PublicJwk> {
     const jwk = publicJwk(key, algorithm)
     await tx.insert(this.#store.tables.signingKeys).values({
@@ -150,16 +147,22 @@ export class AccessTokens {
   async reload (now = Date.now()): Promise<void> {
     if (!this.asymmetric) return
     const { signingKeys } = this.#store.tables
-    // Keys of another algorithm stay too: after a change of JWT_ALGORITHM, the tokens signed
-    // before it verify (each with its own key's algorithm) until they expire.
+    // Keys of another algorithm stay too: after a change of JWT_ALGORITHM, older tokens verify until they expire.
     const rows = await this.#store.db.select().from(signingKeys)
-      .where(or(isNull(signingKeys.retiredAt), gt(signingKeys.retiredAt, new Date(now - this.#policy.accessTokenTtl * 1000 - RETIRED_KEY_MARGIN_MS))))
+      .where(or(
+        isNull(signingKeys.retiredAt),
+        gt(signingKeys.retiredAt, new Date(now - this.#policy.accessTokenTtl * 1000 - RETIRED_KEY_MARGIN_MS))
+      ))
       .orderBy(desc(signingKeys.createdAt))
     const verifiers = new Map<string, Verify>()
     for (const row of rows) {
-      verifiers.set(row.kid, this.#verifiers.get(row.kid) ?? this.#verifier(publicPem(row.publicKey), row.algorithm as AsymmetricAlgorithm))
+      verifiers.set(
+        row.kid,
+        this.#verifiers.get(row.kid) ?? this.#verifier(publicPem(row.publicKey), row.algorithm as AsymmetricAlgorithm)
+      )
     }
-    const signing = this.#givenKey ?? rows.filter(row => row.algorithm === this.algorithm && row.retiredAt === null && row.privateKey !== null)
+    const signing = this.#givenKey ?? rows
+      .filter(row => row.algorithm === this.algorithm && row.retiredAt === null && row.privateKey !== null)
       .map(row => ({ key: parsePrivateKey(row.privateKey as string), jwk: row.publicKey }))[0]
     if (signing === undefined) throw new Error(`no ${this.algorithm} signing key in the database`)
     if (signing.jwk.kid !== this.#signingKid) {
@@ -167,8 +170,8 @@ export class AccessTokens {
       this.#signingKid = signing.jwk.kid
     }
     const published = rows.map(row => row.publicKey)
-    // The configured key always verifies here, even if a newer JWT_PRIVATE_KEY given to another
-    // instance (a rolling change) has retired it in the database, so this instance never refuses its own tokens.
+    // The configured key always verifies here, even once another instance's newer JWT_PRIVATE_KEY
+    // (a rolling change) has retired it, so this instance never refuses its own tokens.
     if (this.#givenKey !== undefined && !verifiers.has(this.#givenKey.jwk.kid)) {
       verifiers.set(this.#givenKey.jwk.kid, this.#verifier(publicPem(this.#givenKey.jwk)))
       published.push(this.#givenKey.jwk)
@@ -193,10 +196,7 @@ export class AccessTokens {
     }
   }
 
-  /**
-   * The claims of a token this service signed, still within its lifetime; INVALID_TOKEN otherwise.
-   * Synchronous but for a token naming a key this instance has not loaded yet.
-   */
+  /** A valid token's claims; INVALID_TOKEN otherwise. Async only for a key not loaded yet. */
   verify (token: string): AccessTokenClaims | Promise<AccessTokenClaims> {
     if (token.length > TOKEN_MAX_LENGTH) throw new InvalidToken()
     const known = this.#verified.get(token)
@@ -226,7 +226,7 @@ export class AccessTokens {
     return claims
   }
 
-  /** A kid this instance does not know re-reads the keys (at most once a second), as a rotation elsewhere adds one. */
+  /** An unknown kid re-reads the keys (rate-limited), as a rotation elsewhere adds one. */
   async #verifyUnknownKid (kid: string, token: string): Promise<AccessTokenClaims> {
     const now = Date.now()
     if (now >= this.#unknownKidReloadAt) {
@@ -254,15 +254,17 @@ export class AccessTokens {
     const { issuer, audience } = this.#policy
     return createVerifier({
       key,
-      // Verified tokens are remembered by `verify` itself, keyed by the token rather than by
-      // fast-jwt's digest of it, which cost more than the rest of the check.
+      // `verify` keeps its own cache, keyed by the token rather than by fast-jwt's costlier digest of it.
       cache: false,
       algorithms: [algorithm],
       checkTyp: ACCESS_TOKEN_TYPE,
       allowedIss: issuer,
       allowedAud: audience,
       // fast-jwt checks iss and aud only when present: when configured, they must be.
-      requiredClaims: ['sub', 'role', 'sid', 'jti', 'iat', 'exp', ...(issuer === undefined ? [] : ['iss']), ...(audience === undefined ? [] : ['aud'])]
+      requiredClaims: [
+        'sub', 'role', 'sid', 'jti', 'iat', 'exp',
+        ...(issuer === undefined ? [] : ['iss']), ...(audience === undefined ? [] : ['aud'])
+      ]
     })
   }
 }

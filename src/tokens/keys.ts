@@ -14,8 +14,14 @@ export function keyMismatch (algorithm: AsymmetricAlgorithm, key: KeyObject): st
   const details = key.asymmetricKeyDetails ?? {}
   switch (algorithm) {
     case 'EdDSA': return key.asymmetricKeyType === 'ed25519' ? undefined : 'an Ed25519 private key'
-    case 'ES256': return key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1' ? undefined : 'an EC P-256 private key'
-    case 'RS256': return key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048 ? undefined : 'an RSA private key of at least 2048 bits'
+    case 'ES256':
+      return key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1'
+        ? undefined
+        : 'an EC P-256 private key'
+    case 'RS256':
+      return key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048
+        ? undefined
+        : 'an RSA private key of at least 2048 bits'
   }
 }
 
@@ -32,7 +38,7 @@ export function generatePrivateKey (algorithm: AsymmetricAlgorithm): KeyObject {
   }
 }
 
-/** The public JWK of a private key, its `kid` being the RFC 7638 thumbprint (stable, derived from the key alone). */
+/** The public JWK of a private key; its `kid` is the RFC 7638 thumbprint, derived from the key alone. */
 export function publicJwk (privateKey: KeyObject, algorithm: AsymmetricAlgorithm): PublicJwk {
   const jwk = privateKey.export({ format: 'jwk' })
   // The members RFC 7638 hashes, in its lexicographic order, per key type.
@@ -46,7 +52,9 @@ export function publicJwk (privateKey: KeyObject, algorithm: AsymmetricAlgorithm
 /** The `kid` of a token's header, without verifying anything; undefined when there is none. */
 export function headerKid (token: string): string | undefined {
   try {
-    const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString()) as { kid?: unknown } | null
+    const header = JSON.parse(
+      Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString()
+    ) as { kid?: unknown } | null
     return typeof header?.kid === 'string' ? header.kid : undefined
   } catch {
     return undefined

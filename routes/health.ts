@@ -9,7 +9,8 @@ const health: FastifyPluginAsyncTypebox = async function health (fastify) {
     config: { rateLimit: false, routine: true },
     schema: {
       summary: 'Health check',
-      description: 'Checks that the database answers, and Redis when it holds the shared limits (REDIS_URL). Suitable for load-balancer and orchestrator probes.',
+      description: 'Checks that the database answers, and Redis when it holds the shared limits (REDIS_URL). ' +
+        'Suitable for load-balancer and orchestrator probes.',
       tags: ['health'],
       response: {
         200: Type.Object({ status: Type.Literal('ok') }, { description: 'The service and its database answer.' }),

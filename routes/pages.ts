@@ -3,10 +3,8 @@ import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsync } from 'fastify'
 
 /**
- * The browser pages: home (/), /login and /register, with their one stylesheet and one script
- * under /assets/. They are not part of the API, so /docs does not list them. Every file is
- * revalidated on each use (`no-cache` with an ETag): a new version of the service is picked up
- * at once, and an unchanged file costs a 304. `root` is the folder of the files (public/).
+ * The browser pages (/, /login, /register) and their assets, hidden from /docs. Every file is revalidated
+ * on each use (`no-cache` with an ETag), so a new version of the service is picked up at once.
  */
 const pages: FastifyPluginAsync<{ root: string }> = async function pages (fastify, { root }) {
   fastify.addHook('onRequest', fastify.pageHeaders)

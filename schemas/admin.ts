@@ -6,7 +6,9 @@ import { User } from './user.js'
 export const AdminUser = Type.Composite([
   User,
   Type.Object({
-    disabledAt: NullableString({ format: 'date-time', description: 'When an admin disabled the account; null while it is enabled.' })
+    disabledAt: NullableString({
+      format: 'date-time', description: 'When an admin disabled the account; null while it is enabled.'
+    })
   })
 ], { $id: 'AdminUser', title: 'AdminUser', additionalProperties: false })
 export type AdminUser = Static<typeof AdminUser>
@@ -14,7 +16,9 @@ export type AdminUser = Static<typeof AdminUser>
 export const UserListQuery = Type.Object({
   page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  search: Type.Optional(Type.String({ minLength: 1, maxLength: 254, ...STORABLE, description: 'Part of an email or username, any case.' }))
+  search: Type.Optional(Type.String({
+    minLength: 1, maxLength: 254, ...STORABLE, description: 'Part of an email or username, any case.'
+  }))
 }, { additionalProperties: false })
 export type UserListQuery = Static<typeof UserListQuery>
 

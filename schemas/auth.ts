@@ -6,8 +6,10 @@ const EXAMPLE_PASSWORD = 'correct horse battery staple'
 
 /** The flag of browser clients: the refresh token then goes into an HttpOnly cookie, not the body. */
 const CookieMode = Type.Boolean({
-  description: 'For browser pages: `true` sets the refresh token as an `HttpOnly; Secure; SameSite=Strict` cookie sent only to ' +
-    '`/auth/refresh` and `/auth/logout`, and leaves it out of the body, so scripts never see it. Mobile and server clients leave it out.'
+  description: 'For browser pages: `true` sets the refresh token as an `HttpOnly; Secure; SameSite=Strict` ' +
+    'cookie sent only to ' +
+    '`/auth/refresh` and `/auth/logout`, and leaves it out of the body, so scripts never see it. ' +
+    'Mobile and server clients leave it out.'
 })
 
 /** The body of `POST /auth/register`; the password minimum comes from `PASSWORD_MIN_LENGTH`. */
@@ -15,10 +17,14 @@ export function RegisterBody (passwordMinLength: number) {
   return Type.Object({
     email: Email,
     password: NewPassword(passwordMinLength),
-    confirmPassword: Type.Optional(Type.String({ maxLength: 72, description: 'When present, must equal `password`.' })),
+    confirmPassword: Type.Optional(
+      Type.String({ maxLength: 72, description: 'When present, must equal `password`.' })
+    ),
     username: Type.Optional(Username),
     name: Type.Optional(Name),
-    role: Type.Optional(Type.String({ ...Role, description: 'One of the roles in `SIGNUP_ROLES` (default `user`); `admin` is never allowed.' })),
+    role: Type.Optional(Type.String({
+      ...Role, description: 'One of the roles in `SIGNUP_ROLES` (default `user`); `admin` is never allowed.'
+    })),
     metadata: Type.Optional(Metadata),
     cookie: Type.Optional(CookieMode)
   }, {
@@ -49,8 +55,13 @@ export const LoginBody = Type.Object({
 export type LoginBody = Static<typeof LoginBody>
 
 const tokenFields = {
-  accessToken: Type.String({ description: 'A JWT (`typ: at+jwt`); send it as `Authorization: Bearer <accessToken>`.' }),
-  refreshToken: Type.Optional(Type.String({ description: 'An opaque secret that keeps the session alive; store it safely. Absent in cookie mode, where it is in the cookie instead.' })),
+  accessToken: Type.String({
+    description: 'A JWT (`typ: at+jwt`); send it as `Authorization: Bearer <accessToken>`.'
+  }),
+  refreshToken: Type.Optional(Type.String({
+    description: 'An opaque secret that keeps the session alive; store it safely. ' +
+      'Absent in cookie mode, where it is in the cookie instead.'
+  })),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'Seconds until the access token expires.', examples: [900] })
 }
@@ -80,7 +91,7 @@ export type AccessTokenClaims = Static<typeof AccessTokenClaims>
 /** The claims this service puts in a token; the signer adds `iat`, `exp`, `iss` and `aud`. */
 export type AccessClaims = Pick<AccessTokenClaims, 'sub' | 'role' | 'sid' | 'jti'>
 
-/** A new access token with the session's refresh token, as the services hand them out (the body may omit the refresh token). */
+/** A new access token with the session's refresh token, as the services hand them out (the body may omit it). */
 export type TokenPair = Omit<Required<Static<typeof LoginReply>>, 'user'>
 /** A signed-in user with a new session's tokens: the answer of signup and login. */
 export type AuthResult = TokenPair & { user: User }
@@ -100,22 +111,31 @@ export function PasswordChangeBody (passwordMinLength: number) {
   return Type.Object({
     currentPassword: Password,
     newPassword: NewPassword(passwordMinLength),
-    confirmNewPassword: Type.Optional(Type.String({ maxLength: 72, description: 'When present, must equal `newPassword`.' }))
+    confirmNewPassword: Type.Optional(
+      Type.String({ maxLength: 72, description: 'When present, must equal `newPassword`.' })
+    )
   }, {
     additionalProperties: false,
-    examples: [{ currentPassword: EXAMPLE_PASSWORD, newPassword: 'a brand new passphrase', confirmNewPassword: 'a brand new passphrase' }]
+    examples: [{
+      currentPassword: EXAMPLE_PASSWORD,
+      newPassword: 'a brand new passphrase',
+      confirmNewPassword: 'a brand new passphrase'
+    }]
   })
 }
 export type PasswordChangeBody = Static<ReturnType<typeof PasswordChangeBody>>
 
 export const ProfileChangeBody = Type.Object({
   name: Type.Optional(Type.Union([Name, Type.Null()], { description: 'A display name, or null to clear it.' })),
-  username: Type.Optional(Type.Union([Username, Type.Null()], { description: 'A new username, or null to clear it.' })),
+  username: Type.Optional(
+    Type.Union([Username, Type.Null()], { description: 'A new username, or null to clear it.' })
+  ),
   metadata: Type.Optional(Metadata)
 }, {
   additionalProperties: false,
   minProperties: 1,
-  description: 'Any of `name`, `username` and `metadata` (which replaces the whole object); the email and the role cannot be changed here.',
+  description: 'Any of `name`, `username` and `metadata` (which replaces the whole object); ' +
+    'the email and the role cannot be changed here.',
   examples: [{ name: 'Grace B. Hopper' }]
 })
 export type ProfileChangeBody = Static<typeof ProfileChangeBody>

@@ -1,20 +1,16 @@
-/**
- * Shared schema primitives. Every string has a maximum length and every object forbids unknown
- * properties, so nothing unbounded or unexpected reaches a service or the database.
- */
+/** Shared schema primitives: every string bounded and every object closed, so nothing unbounded gets in. */
 import { type SchemaOptions, type Static, type TSchema, Type } from '@sinclair/typebox'
 
-/**
- * A reference to a schema registered with `addSchema`, typed as the schema itself.
- * The OpenAPI document then shows it as a named component.
- */
+/** A reference to a schema registered with `addSchema`, typed as the schema: a named component in /docs. */
 export function ref<T extends TSchema> (schema: T, options: SchemaOptions = {}) {
   if (schema.$id === undefined) throw new Error('ref() needs a schema with an $id')
   return Type.Unsafe<Static<T>>(Type.Ref(schema.$id, options))
 }
 
 /** Body fields that hold passwords, in any route: normalized before validation, never logged. */
-export const PASSWORD_FIELDS = ['password', 'confirmPassword', 'currentPassword', 'newPassword', 'confirmNewPassword'] as const
+export const PASSWORD_FIELDS = [
+  'password', 'confirmPassword', 'currentPassword', 'newPassword', 'confirmNewPassword'
+] as const
 
 /** Body fields that hold tokens: never logged. */
 export const TOKEN_FIELDS = ['accessToken', 'refreshToken', 'token'] as const
@@ -40,18 +36,23 @@ export const Username = Type.String({
   maxLength: 32,
   pattern: '^[\\p{L}\\p{N}_.-][\\p{L}\\p{M}\\p{N}_.-]*$',
   'x-error': 'may contain only letters, digits, _, . and -',
-  description: '3–32 letters (with their combining marks), digits, `_`, `.` or `-`; compared case-insensitively after NFKC normalization.',
+  description: '3–32 letters (with their combining marks), digits, `_`, `.` or `-`; ' +
+    'compared case-insensitively after NFKC normalization.',
   examples: ['grace_h']
 })
 
 /**
- * Text must be well-formed Unicode: an unpaired surrogate cannot be stored as UTF-8 (SQLite
- * would keep U+FFFD instead), so two different inputs would become one stored value.
+ * An unpaired surrogate cannot be stored as UTF-8 (SQLite would keep U+FFFD), so two different inputs
+ * would become one stored value.
  */
-const WELL_FORMED = { pattern: '^[^\\p{Cs}]*$', 'x-error': 'must be well-formed Unicode (no unpaired surrogates)' }
+const WELL_FORMED = {
+  pattern: '^[^\\p{Cs}]*$', 'x-error': 'must be well-formed Unicode (no unpaired surrogates)'
+}
 
 /** Stored or searched text: well-formed, and without NUL, which PostgreSQL's text cannot hold. */
-export const STORABLE = { pattern: '^[^\\p{Cs}\\u0000]*$', 'x-error': 'must be well-formed Unicode without NUL characters' }
+export const STORABLE = {
+  pattern: '^[^\\p{Cs}\\u0000]*$', 'x-error': 'must be well-formed Unicode without NUL characters'
+}
 
 /** A password being set: the minimum length comes from `PASSWORD_MIN_LENGTH`. */
 export function NewPassword (minLength: number) {
@@ -60,7 +61,8 @@ export function NewPassword (minLength: number) {
     maxLength: PASSWORD_MAX_BYTES,
     'x-max-utf8-bytes': PASSWORD_MAX_BYTES,
     ...WELL_FORMED,
-    description: `At least ${minLength} characters and at most ${PASSWORD_MAX_BYTES} bytes in UTF-8 (bcrypt's limit). Unicode-normalized (NFC) before hashing.`,
+    description: `At least ${minLength} characters and at most ${PASSWORD_MAX_BYTES} bytes in UTF-8 ` +
+      '(bcrypt\'s limit). Unicode-normalized (NFC) before hashing.',
     examples: ['correct horse battery staple']
   })
 }
@@ -95,7 +97,9 @@ export const Role = Type.String({
   examples: ['user']
 })
 
-const MetadataScalar = Type.Union([Type.String({ maxLength: 500, ...STORABLE }), Type.Number(), Type.Boolean(), Type.Null()])
+const MetadataScalar = Type.Union([
+  Type.String({ maxLength: 500, ...STORABLE }), Type.Number(), Type.Boolean(), Type.Null()
+])
 
 export const Metadata = Type.Record(
   Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
@@ -105,7 +109,8 @@ export const Metadata = Type.Record(
   {
     additionalProperties: false,
     maxProperties: 20,
-    description: 'A small JSON object of your own: up to 20 keys of `[A-Za-z0-9_.-]{1,64}`, each a string (≤ 500), number, boolean, null or a list of up to 20 of these.',
+    description: 'A small JSON object of your own: up to 20 keys of `[A-Za-z0-9_.-]{1,64}`, ' +
+      'each a string (≤ 500), number, boolean, null or a list of up to 20 of these.',
     examples: [{ expertise: 'databases', yearsOfExperience: 5 }]
   }
 )
@@ -113,8 +118,8 @@ export const Metadata = Type.Record(
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 })
 
 /**
- * A response text that may be null. A plain type list, not a union: the serializer then needs
- * no validation to pick a branch, and a stored value can never fail to serialize.
+ * A response text that may be null. A type list, not a union: the serializer then needs no validation
+ * to pick a branch, and a stored value can never fail to serialize.
  */
 export function NullableString (options: SchemaOptions = {}) {
   return Type.Unsafe<string | null>({ ...options, type: ['string', 'null'] })
@@ -124,7 +129,10 @@ export const DateTime = Type.String({ format: 'date-time' })
 
 export const ErrorResponse = Type.Object({
   statusCode: Type.Integer({ description: 'The HTTP status, repeated.' }),
-  code: Type.String({ description: 'Stable machine-readable code: see each status’s description, e.g. VALIDATION_ERROR, INVALID_CREDENTIALS, EMAIL_TAKEN.' }),
+  code: Type.String({
+    description: 'Stable machine-readable code: see each status’s description, ' +
+      'e.g. VALIDATION_ERROR, INVALID_CREDENTIALS, EMAIL_TAKEN.'
+  }),
   error: Type.String({ description: 'The HTTP status text.' }),
   message: Type.String({ description: 'What went wrong, for people.' }),
   details: Type.Optional(Type.Array(Type.Object({
@@ -157,7 +165,8 @@ export const UNAUTHORIZED_REASON = 'No access token, or one that is invalid, exp
 
 /** The answer of a route that hashes a password, when the hashing threads are saturated. */
 export const OVERLOADED = {
-  503: 'The password-hashing threads are saturated (code OVERLOADED): the request was turned away at once, without being counted or queued; retry after `Retry-After` seconds.'
+  503: 'The password-hashing threads are saturated (code OVERLOADED): the request was turned away at once, ' +
+    'without being counted or queued; retry after `Retry-After` seconds.'
 }
 
 /** The errors every route can answer: the per-client rate limit and an unexpected failure. */

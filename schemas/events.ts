@@ -26,7 +26,9 @@ const EventTypeSchema = Type.Unsafe<EventType>({ type: 'string', enum: [...EVENT
 export const AuthEventView = Type.Object({
   id: Type.Integer(),
   type: EventTypeSchema,
-  userId: NullableString({ description: 'The account concerned, when known (a failed login for an unknown account has none).' }),
+  userId: NullableString({
+    description: 'The account concerned, when known (a failed login for an unknown account has none).'
+  }),
   sessionId: NullableString(),
   actorId: NullableString({ description: 'The admin who acted, for admin actions.' }),
   ip: NullableString(),

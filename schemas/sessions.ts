@@ -18,7 +18,10 @@ export type RefreshBody = Static<typeof RefreshBody>
 
 export const TokenPair = Type.Object({
   accessToken: Type.String({ description: 'A new access token.' }),
-  refreshToken: Type.Optional(Type.String({ description: 'The refresh token to use next time; the one sent is now spent. Absent in cookie mode: the cookie holds the new one.' })),
+  refreshToken: Type.Optional(Type.String({
+    description: 'The refresh token to use next time; the one sent is now spent. ' +
+      'Absent in cookie mode: the cookie holds the new one.'
+  })),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'Seconds until the access token expires.', examples: [900] })
 }, { description: 'Refreshed: use both new tokens from now on.' })
@@ -28,7 +31,8 @@ export const LogoutBody = Type.Object({
   all: Type.Optional(Type.Boolean({ description: 'End every session of the user, on every device.' }))
 }, {
   additionalProperties: false,
-  description: 'Optional. The session is the one of the Bearer access token, or of `refreshToken` (or the refresh cookie) when the access token has expired.',
+  description: 'Optional. The session is the one of the Bearer access token, ' +
+    'or of `refreshToken` (or the refresh cookie) when the access token has expired.',
   examples: [{ all: false }]
 })
 export type LogoutBody = Static<typeof LogoutBody>

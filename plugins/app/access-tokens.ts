@@ -14,15 +14,14 @@ declare module 'fastify' {
   }
 }
 
-/**
- * The access-token signer (see src/keys.ts). With an asymmetric algorithm, the keys are re-read
- * every few seconds, so that a rotation made by the CLI or another instance is picked up.
- */
+/** The access-token signer; asymmetric keys are re-read every few seconds, to pick up a rotation made elsewhere. */
 export default fp(async function jwt (fastify) {
   const { config, store } = fastify
   const tokens = new AccessTokens(store, {
     algorithm: config.jwtAlgorithm,
-    secret: config.jwtAlgorithm === 'HS256' ? config.jwtSecret ?? await storedSecret(store, 'jwt_secret') : undefined,
+    secret: config.jwtAlgorithm === 'HS256'
+      ? config.jwtSecret ?? await storedSecret(store, 'jwt_secret')
+      : undefined,
     privateKey: config.jwtPrivateKey,
     accessTokenTtl: config.accessTokenTtl,
     issuer: config.jwtIssuer,

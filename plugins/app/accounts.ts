@@ -23,5 +23,7 @@ export default fp(async function accounts (fastify) {
   }))
 }, {
   name: 'accounts',
-  dependencies: ['config', 'db', 'users', 'sessions', 'passwords', 'access-tokens', 'audit', 'login-throttle', 'signup-capacity']
+  dependencies: [
+    'config', 'db', 'users', 'sessions', 'passwords', 'access-tokens', 'audit', 'login-throttle', 'signup-capacity'
+  ]
 })

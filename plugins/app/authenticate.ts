@@ -7,44 +7,30 @@ import type { AccessTokenClaims } from '../../schemas/auth.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /**
-     * The claims of a valid access token of a live session; throws (or rejects with)
-     * INVALID_TOKEN (401) otherwise. Synchronous when the token and its session are already
-     * known to be good, as for a client's repeated calls: see `authenticate`.
-     */
+    /** The claims of a valid access token of a live session; INVALID_TOKEN (401) otherwise. */
     verifyAccessToken: (token: string) => AccessTokenClaims | Promise<AccessTokenClaims>
     /**
-     * Route guard: requires `Authorization: Bearer <access token>` of a live session. Use it as
-     * `preHandler: [fastify.authenticate]`. Not earlier: a client may hold back its body for as
-     * long as the request timeout allows, and a check made before the body arrived would let
-     * the handler run after a logout or a demotion. Not in `onRequest` either: the rate limiter
-     * appends itself there and must count unauthenticated requests too.
+     * Route guard, as a `preHandler`: not earlier, as a client may hold back its body and a check made before
+     * it arrived would let the handler run after a logout or a demotion; not in `onRequest`, where the rate
+     * limiter must count unauthenticated requests too.
      */
     authenticate: (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void
-    /**
-     * Route guard for roles, used after `authenticate`: `preHandler: [fastify.authenticate,
-     * fastify.requireRole('admin')]`. The role is the account's as read from the database for
-     * this request, not the token's, so a demotion takes effect at once.
-     */
+    /** Role guard, after `authenticate`: the role is the account's as read now, so a demotion takes effect at once. */
     requireRole: (...roles: string[]) => (request: FastifyRequest) => Promise<void>
-    /** The claims of the request's Bearer token when it is a valid token of a live session; otherwise undefined. */
+    /** The claims of the request's Bearer token when valid and of a live session; otherwise undefined. */
     optionalAccessToken: (request: FastifyRequest) => Promise<AccessTokenClaims | undefined>
   }
   interface FastifyRequest {
     /** The signed-in user, read with the session check (set by `authenticate`). */
     account: Account
-    /** Who is calling, for sessions and the audit trail: the client address (see TRUST_PROXY) and user agent. */
+    /** The client address (see TRUST_PROXY) and user agent, for sessions and the audit trail. */
     readonly client: ClientInfo
   }
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i
 
-/**
- * The auth guard. A token is honoured only while its signature, type, lifetime and session all
- * hold: the session look-up is one indexed query (on SQLite, a session found live is kept in
- * memory until its row or its user's changes), and it is what makes logout take effect at once.
- */
+/** The auth guard: a token counts only while it is valid and its session live, so logout takes effect at once. */
 export default fp(async function auth (fastify) {
   fastify.decorateRequest('account', null as unknown as Account)
   fastify.decorateRequest('client', {
@@ -58,17 +44,12 @@ export default fp(async function auth (fastify) {
   interface Found { claims: AccessTokenClaims, account: Account }
 
   async function withSession (claims: AccessTokenClaims): Promise<Found> {
-    // The query finds live sessions of enabled accounts only.
     const account = await sessions.liveUser(claims.sid, claims.sub)
     if (account === undefined) throw new InvalidToken()
     return { claims, account }
   }
 
-  /**
-   * The token's claims and its session's account, or INVALID_TOKEN. The busiest path of the
-   * service: when the token was verified before and its session is kept live (a client's
-   * repeated calls), the answer is synchronous and costs no promise; otherwise a promise.
-   */
+  /** The token's claims and its session's account, or INVALID_TOKEN; synchronous when both are known good. */
   function check (token: string): Found | Promise<Found> {
     const claims = accessTokens.verify(token)
     if (claims instanceof Promise) return claims.then(withSession)
@@ -99,7 +80,9 @@ export default fp(async function auth (fastify) {
     }
   })
 
-  fastify.decorate('authenticate', function authenticate (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) {
+  fastify.decorate('authenticate', function authenticate (
+    request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void
+  ) {
     const match = BEARER.exec(request.headers.authorization ?? '')
     if (match === null) {
       reply.header('www-authenticate', 'Bearer')

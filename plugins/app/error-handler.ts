@@ -37,11 +37,14 @@ export function toErrorBody (error: FastifyError): ErrorBody {
       statusCode: 400,
       code: 'VALIDATION_ERROR',
       error: STATUS_CODES[400] as string,
-      message: details.map(detail => `${part}${detail.path === '/' ? '' : detail.path} ${detail.message}`).join('; '),
+      message: details
+        .map(detail => `${part}${detail.path === '/' ? '' : detail.path} ${detail.message}`).join('; '),
       details
     }
   }
-  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600
+    ? error.statusCode
+    : 500
   const own = error instanceof ServiceError
   const code = own ? error.code : FRAMEWORK_CODES[error.code] ?? codeFor(status)
   const body: ErrorBody = {
@@ -56,10 +59,7 @@ export function toErrorBody (error: FastifyError): ErrorBody {
   return body
 }
 
-/**
- * Errors raised by the router before any route or hook runs, such as a malformed percent-encoding
- * in the URL (`/auth/%zz`): the same shape, and the request id, as everywhere else.
- */
+/** Errors raised by the router before any route or hook runs (`/auth/%zz`): the same shape as everywhere else. */
 export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const body = toErrorBody(error)
   reply.code(body.statusCode).header('x-request-id', request.id).send(body)
@@ -70,28 +70,29 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request did not arrive in time']
 }
 
-/**
- * Requests that are not valid HTTP never reach Fastify (a bad header line, an unknown method,
- * oversized headers). Node's answer has no `code`; this writes the common shape instead.
- */
+/** Requests that are not valid HTTP never reach Fastify; this answers in the common shape (Node's has no `code`). */
 export function clientErrorHandler (error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
   const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not valid HTTP']
-  const body = JSON.stringify({ statusCode: status, code: codeFor(status), error: STATUS_CODES[status] as string, message } satisfies ErrorBody)
+  const body = JSON.stringify({
+    statusCode: status, code: codeFor(status), error: STATUS_CODES[status] as string, message
+  } satisfies ErrorBody)
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+    )
   }
   socket.destroy(error)
 }
 
-/**
- * What is logged for a failure: a database error's bound values (hashes, tokens) stay out, and
- * so does PostgreSQL's `detail`, which quotes them; the driver's message and code stay in.
- */
+/** What is logged of a failure: no bound values (hashes, tokens), nor PostgreSQL's `detail`, which quotes them. */
 function loggable (error: Error & { query?: string, params?: unknown }): object {
   if (error.query !== undefined && error.cause instanceof Error) {
     const cause = error.cause as Error & { code?: unknown }
-    return { type: error.name, query: error.query, cause: { type: cause.name, message: cause.message, code: cause.code } }
+    return {
+      type: error.name, query: error.query, cause: { type: cause.name, message: cause.message, code: cause.code }
+    }
   }
   return error
 }
@@ -102,7 +103,9 @@ export default fp(async function errorHandler (fastify) {
     // A database that cannot be reached is a 503 the client may retry, not a fault of the service.
     const body = toErrorBody(databaseUnreachable(error) ? new DatabaseUnavailable() : error)
     if (body.statusCode >= 500) request.log.error({ err: loggable(error) }, 'request failed')
-    const retryAfter = error instanceof ServiceError ? (error as unknown as ServiceError).retryAfter : undefined
+    const retryAfter = error instanceof ServiceError
+      ? (error as unknown as ServiceError).retryAfter
+      : undefined
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
     return reply.code(body.statusCode).send(body)
   })

@@ -8,7 +8,7 @@ declare module 'fastify' {
   }
 }
 
-/** Failed logins per identifier: in Redis with REDIS_URL, shared by every instance; otherwise in this process. */
+/** Failed logins per identifier: in Redis with REDIS_URL, shared by every instance; else in this process. */
 export default fp(async function loginThrottle (fastify) {
   const { config, redis, store } = fastify
   const policy = { maxFailures: config.loginMaxFailures, failureWindow: config.loginFailureWindow }

@@ -6,17 +6,14 @@ import { CrossSiteRequest } from '../../src/errors.js'
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * The refresh token of the request's cookie, for browser clients in cookie mode; undefined
-     * when there is none. Throws CROSS_SITE_REQUEST (403) when the request did not come from
-     * this service's own origin: the cookie then authenticates nothing.
+     * The refresh token of the request's cookie, if any. CROSS_SITE_REQUEST (403) when the request did not
+     * come from this service's own origin: the cookie then authenticates nothing.
      */
     refreshCookie: (request: FastifyRequest) => string | undefined
-    /**
-     * Moves the refresh token of `tokens` into the browser's HttpOnly cookie (on the refresh and
-     * logout paths) and returns the rest, for the body.
-     */
-    withRefreshCookie: <T extends { refreshToken?: string }>(reply: FastifyReply, tokens: T) => Omit<T, 'refreshToken'>
-    /** Deletes that cookie from the browser. */
+    /** Moves the refresh token of `tokens` into the cookie and returns the rest, for the body. */
+    withRefreshCookie: <T extends { refreshToken?: string }>(
+      reply: FastifyReply, tokens: T
+    ) => Omit<T, 'refreshToken'>
     clearRefreshCookie: (reply: FastifyReply) => void
   }
 }
@@ -26,28 +23,22 @@ export const REFRESH_COOKIE = 'refresh_token'
 export const REFRESH_COOKIE_PATHS = ['/auth/refresh', '/auth/logout']
 
 /**
- * Cookie mode for browser clients: the refresh token lives in an `HttpOnly; Secure;
- * SameSite=Strict` cookie that page scripts cannot read, sent only to the refresh and logout
- * paths. A request that the cookie authenticates must also name this service's own origin in
- * `Origin` (browsers always send it with a POST): with SameSite, two defences against
- * cross-site request forgery. (Refresh also takes JSON bodies only, which no cross-site form
- * can send.)
- *
- * The cookie is always `Secure`: browsers accept such cookies over plain HTTP from `localhost`
- * and `127.0.0.1` for development, and deciding from the `Host` header would drop the flag
- * behind a reverse proxy that forwards to a loopback address.
- *
- * The cookie is read and written by the routes that use it, with the `cookie` package, rather
- * than by @fastify/cookie: that plugin parses the cookies of every request and runs an onSend
- * hook on every answer, the token checks included, for one cookie that four routes use.
+ * Cookie mode for browser clients: the refresh token in an HttpOnly, SameSite=Strict cookie, and a request
+ * it authenticates must also carry this service's own `Origin`: two defences against request forgery.
+ * Always `Secure`: browsers accept it over HTTP from localhost, and the Host header misleads behind a proxy.
+ * Not @fastify/cookie, which would hook every request and answer for one cookie that four routes use.
  */
 export default fp(async function refreshCookie (fastify) {
   const maxAge = fastify.config.refreshTokenTtl
 
   /** Adds the refresh cookie for each of its paths to the answer's Set-Cookie headers. */
-  function setCookies (reply: FastifyReply, value: string, attributes: Omit<SetCookie, 'name' | 'value' | 'path'>): void {
+  function setCookies (
+    reply: FastifyReply, value: string, attributes: Omit<SetCookie, 'name' | 'value' | 'path'>
+  ): void {
     for (const path of REFRESH_COOKIE_PATHS) {
-      reply.header('set-cookie', stringifySetCookie({ name: REFRESH_COOKIE, value, path, httpOnly: true, secure: true, sameSite: 'strict', ...attributes }))
+      reply.header('set-cookie', stringifySetCookie({
+        name: REFRESH_COOKIE, value, path, httpOnly: true, secure: true, sameSite: 'strict', ...attributes
+      }))
     }
   }
 
@@ -56,7 +47,7 @@ export default fp(async function refreshCookie (fastify) {
     if (origin === undefined) return false
     try {
       const url = new URL(origin)
-      // Known to be HTTPS (directly, or through a proxy in TRUST_PROXY): an http:// page is another origin.
+      // Known to be HTTPS (directly or through a trusted proxy): an http:// page is another origin.
       if (request.protocol === 'https' && url.protocol !== 'https:') return false
       return url.host === request.host
     } catch {
@@ -72,7 +63,9 @@ export default fp(async function refreshCookie (fastify) {
     return token
   })
 
-  fastify.decorate('withRefreshCookie', function withRefreshCookie<T extends { refreshToken?: string }> (reply: FastifyReply, tokens: T) {
+  fastify.decorate('withRefreshCookie', function withRefreshCookie<T extends { refreshToken?: string }> (
+    reply: FastifyReply, tokens: T
+  ) {
     const { refreshToken, ...rest } = tokens
     setCookies(reply, refreshToken as string, { maxAge })
     return rest

@@ -8,7 +8,7 @@ declare module 'fastify' {
   }
 }
 
-/** The service-wide cap on new accounts: in Redis with REDIS_URL, shared by every instance; otherwise in this process. */
+/** The service-wide cap on new accounts: in Redis with REDIS_URL, shared by every instance; else in this process. */
 export default fp(async function signupCapacity (fastify) {
   const { config, redis } = fastify
   const limit = config.rateLimit.signupCapacity

@@ -15,10 +15,7 @@ declare module 'fastify' {
     endpointLimits: Record<'global' | EndpointLimit, onRequestHookHandler[]>
   }
   interface FastifyContextConfig {
-    /**
-     * The route counts against this endpoint limit instead of the global one. A route and its
-     * alias share one limiter, so `/auth/signup` is not a second budget beside `/auth/register`.
-     */
+    /** The endpoint limit the route counts against instead of the global one; an alias shares its route's. */
     limit?: EndpointLimit
   }
 }
@@ -31,14 +28,12 @@ return {current, redis.call('PTTL', KEYS[1])}
 `
 
 /**
- * The limiter's counts in Redis, shared by every instance. Each limiter has its own key space,
- * named by `limiter` in its options (the library's own Redis store names a limiter by its route,
- * which would put the signup, login, refresh and password limits of a client in one count), and
- * a Redis failure is a 503 SERVICE_UNAVAILABLE for the client, never a skipped limit.
+ * The limiter's counts in Redis, shared by every instance. Each limiter has its own key space, named by
+ * `limiter` (the library's store would put a client's endpoint limits in one count); a failure is a 503.
  */
 function redisStore (redis: Redis, prefix: string): FastifyRateLimitStoreCtor {
   return class SharedStore implements FastifyRateLimitStore {
-    /** The plugin constructs the global store with its options; children are named by their limiter. */
+    /** The global store's; children are named by their limiter. */
     key = `${prefix}rate:global:`
 
     incr (key: string, callback: Parameters<FastifyRateLimitStore['incr']>[1], timeWindow: number): void {
@@ -49,7 +44,8 @@ function redisStore (redis: Redis, prefix: string): FastifyRateLimitStoreCtor {
     child (options: Parameters<FastifyRateLimitStore['child']>[0]): SharedStore {
       const store = new SharedStore()
       // A route's own limit (config.rateLimit) is named by its method and path, as the library does.
-      const { limiter, routeInfo } = options as { limiter?: string, routeInfo?: { method?: string, url?: string } }
+      const { limiter, routeInfo } = options as
+        { limiter?: string, routeInfo?: { method?: string, url?: string } }
       store.key = `${prefix}rate:${limiter ?? `${routeInfo?.method}${routeInfo?.url}`}:`
       return store
     }
@@ -57,10 +53,8 @@ function redisStore (redis: Redis, prefix: string): FastifyRateLimitStoreCtor {
 }
 
 /**
- * Per-client-IP request limits over all routes (`RATE_LIMIT_GLOBAL`), and tighter ones for
- * signup, login, refresh and password change. The client IP is the socket's address unless
- * the request came through a proxy listed in TRUST_PROXY. With REDIS_URL the counts are shared
- * by every instance; otherwise each process counts alone.
+ * Per-client-IP request limits, a global one and tighter ones per endpoint, shared through Redis with
+ * REDIS_URL. The IP is the socket's unless the request came through a proxy in TRUST_PROXY.
  */
 export default fp(async function rateLimiting (fastify) {
   const { rateLimit: limits, redisPrefix } = fastify.config
@@ -83,8 +77,9 @@ export default fp(async function rateLimiting (fastify) {
     ...(fastify.redis === undefined ? {} : { store: redisStore(fastify.redis, redisPrefix) }),
     errorResponseBuilder: (_request, context) => new RateLimited(context.after)
   })
-  const limiter = (name: string, limit: RateLimit) =>
-    [fastify.rateLimit({ max: limit.max, timeWindow: limit.windowMs, limiter: name } as Parameters<typeof fastify.rateLimit>[0]) as onRequestHookHandler]
+  const limiter = (name: string, limit: RateLimit) => [fastify.rateLimit(
+    { max: limit.max, timeWindow: limit.windowMs, limiter: name } as Parameters<typeof fastify.rateLimit>[0]
+  ) as onRequestHookHandler]
   fastify.decorate('endpointLimits', {
     // Without options, the limiter shares the global per-client bucket (used for unknown routes).
     global: [fastify.rateLimit() as onRequestHookHandler],

@@ -12,10 +12,8 @@ declare module 'fastify' {
 const COMMAND_TIMEOUT = 2000
 
 /**
- * The Redis connection behind the limits that several instances must share. Connected before the
- * app is ready, so a wrong REDIS_URL stops the start with a clear message. Commands fail fast
- * while the connection is down (no offline queue): a limit that cannot be checked is a 503, never
- * a request that waits without bound or slips through. The client reconnects by itself.
+ * The Redis connection behind the limits instances share; a wrong REDIS_URL stops the start. Commands fail
+ * fast while it is down (no offline queue): a limit that cannot be checked is a 503, never a wait or a pass.
  */
 export default fp(async function redis (fastify) {
   const { redisUrl } = fastify.config
@@ -23,7 +21,7 @@ export default fp(async function redis (fastify) {
     fastify.decorate('redis', undefined)
     return
   }
-  // Loaded only when configured: the client's modules add about 40 ms to the start-up.
+  // Loaded only when configured, to spare the start-up.
   const { Redis } = await import('ioredis')
   const client = new Redis(redisUrl, {
     lazyConnect: true,
@@ -32,7 +30,7 @@ export default fp(async function redis (fastify) {
     connectTimeout: COMMAND_TIMEOUT,
     commandTimeout: COMMAND_TIMEOUT
   })
-  // Connection errors are retried by the client; they are logged, not thrown at the process.
+  // Retried by the client: logged, not thrown at the process.
   client.on('error', error => fastify.log.warn({ err: error }, 'redis connection error'))
   try {
     await client.connect()

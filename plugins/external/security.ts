@@ -4,11 +4,7 @@ import type { onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import helmet, { type HelmetOptions } from 'helmet'
 
-/**
- * The security headers helmet sets, computed once. They are the same for every response, so
- * they are worked out at start-up by running helmet's middleware against a recording response,
- * rather than by running (and rebuilding) the middleware on each request.
- */
+/** The headers helmet sets, recorded once at start-up: they are the same for every response. */
 export function securityHeaders (options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {}
   const recorder = {
@@ -23,19 +19,14 @@ export function securityHeaders (options: HelmetOptions): Record<string, string>
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /**
-     * An onRequest hook for the routes that serve browser pages (the pages, their assets, /docs):
-     * it gives them the browser's full set of security headers in place of the API's.
-     */
+    /** An onRequest hook giving browser pages (and /docs) the browser's security headers in place of the API's. */
     pageHeaders: onRequestHookHandler
   }
 }
 
 /**
- * The headers of every API answer, as OWASP's REST security guidance lists them: nothing may be
- * cached (answers carry tokens and accounts: RFC 6749 requires `no-store` on token responses),
- * no content of the answer may run or be framed, no sniffing, HTTPS for this host. The rest of
- * helmet's set is for HTML, and goes to the pages only.
+ * The headers of every API answer, per OWASP's REST guidance: nothing cached (answers carry tokens;
+ * RFC 6749 requires `no-store`), nothing run or framed, no sniffing, HTTPS. Helmet's full set is for HTML.
  */
 const API_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
@@ -48,11 +39,8 @@ const API_HEADERS: Readonly<Record<string, string>> = {
 }
 
 /**
- * Security headers on every response, and CORS for the web origins in CORS_ORIGINS.
- * API answers get `API_HEADERS`. Pages get helmet's set, whose content security policy allows
- * only the service's own scripts, styles and connections: enough for Swagger UI at /docs, whose
- * assets are served locally. Inline styles are allowed because Swagger UI sets element styles;
- * inline scripts are not.
+ * Security headers on every response, and CORS for CORS_ORIGINS. Pages get a policy allowing only the
+ * service's own assets, and inline styles because Swagger UI sets element styles; never inline scripts.
  */
 export default fp(async function security (fastify) {
   const pageHeaders = securityHeaders({
@@ -92,7 +80,9 @@ export default fp(async function security (fastify) {
       origin: [...origins],
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
       allowedHeaders: ['content-type', 'authorization'],
-      exposedHeaders: ['retry-after', 'x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+      exposedHeaders: [
+        'retry-after', 'x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'
+      ],
       // Bearer tokens travel in a header, not in cookies: other origins get no credentials.
       credentials: false,
       maxAge: 600

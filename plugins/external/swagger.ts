@@ -11,7 +11,8 @@ export default fp(async function docs (fastify) {
         title: 'Auth service',
         version: '0.1.0',
         description: 'Registration and login with short-lived JWT access tokens and opaque refresh tokens.\n\n' +
-          'To try it: **register** (or **login**), copy `accessToken` from the response, press **Authorize** and paste it, then call **GET /auth/me**.'
+          'To try it: **register** (or **login**), copy `accessToken` from the response, ' +
+          'press **Authorize** and paste it, then call **GET /auth/me**.'
       },
       tags: [
         { name: 'auth', description: 'Registration, login and token verification' },
@@ -23,7 +24,12 @@ export default fp(async function docs (fastify) {
       ],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `accessToken` from register or login.' }
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'The `accessToken` from register or login.'
+          }
         }
       }
     },
@@ -32,8 +38,7 @@ export default fp(async function docs (fastify) {
       buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
     }
   })
-  // The UI is a page: its routes and its static files (which `uiHooks` would not reach) get the
-  // browser's headers, with the policy its assets need, from a context of their own.
+  // A context of its own, so the UI's static files (which `uiHooks` would not reach) get the page headers too.
   await fastify.register(async function docsPages (pages) {
     pages.addHook('onRequest', fastify.pageHeaders)
     await pages.register(swaggerUi, {

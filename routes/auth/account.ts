@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { PasswordChangeBody, ProfileChangeBody } from '../../schemas/auth.js'
-import { BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
+import {
+  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON
+} from '../../schemas/common.js'
 import { Message } from '../../schemas/sessions.js'
 import { User } from '../../schemas/user.js'
 
@@ -13,7 +15,8 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
     preHandler: [fastify.authenticate],
     schema: {
       summary: 'Change your password',
-      description: 'Checks the current password, sets the new one, and ends every other session of yours: devices that knew the old password are signed out. This session stays signed in.',
+      description: 'Checks the current password, sets the new one, and ends every other session of yours: ' +
+        'devices that knew the old password are signed out. This session stays signed in.',
       tags: ['account'],
       security: BEARER_SECURITY,
       body: PasswordChangeBody(config.passwordMinLength),
@@ -23,13 +26,16 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
           ...BODY_ERRORS,
           401: `${UNAUTHORIZED_REASON} Or the current password is wrong (code INVALID_CREDENTIALS).`,
           ...COMMON_ERRORS,
-          429: 'Too many requests (code RATE_LIMITED), or too many wrong passwords for this account (code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.',
+          429: 'Too many requests (code RATE_LIMITED), or too many wrong passwords for this account ' +
+            '(code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.',
           ...OVERLOADED
         })
       }
     }
   }, async function changePassword (request) {
-    await profile.changePassword({ userId: request.user.sub, sessionId: request.user.sid }, request.body, request.client)
+    await profile.changePassword(
+      { userId: request.user.sub, sessionId: request.user.sid }, request.body, request.client
+    )
     return { message: 'Password changed; your other sessions have been ended' }
   })
 
@@ -43,11 +49,18 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
       body: ProfileChangeBody,
       response: {
         200: ref(User, { description: 'The updated user.' }),
-        ...errors({ ...BODY_ERRORS, 401: UNAUTHORIZED_REASON, 409: 'The username is taken (code USERNAME_TAKEN).', ...COMMON_ERRORS })
+        ...errors({
+          ...BODY_ERRORS,
+          401: UNAUTHORIZED_REASON,
+          409: 'The username is taken (code USERNAME_TAKEN).',
+          ...COMMON_ERRORS
+        })
       }
     }
   }, async function updateProfile (request) {
-    return await profile.update({ userId: request.user.sub, sessionId: request.user.sid }, request.body, request.client)
+    return await profile.update(
+      { userId: request.user.sub, sessionId: request.user.sid }, request.body, request.client
+    )
   })
 }
 

@@ -1,7 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
-import { type AuthResult, LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply } from '../../schemas/auth.js'
-import { BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON } from '../../schemas/common.js'
+import {
+  type AuthResult, LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply
+} from '../../schemas/auth.js'
+import {
+  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON
+} from '../../schemas/common.js'
 import { User } from '../../schemas/user.js'
 import accountRoutes from './account.js'
 import adminRoutes from './admin/index.js'
@@ -30,12 +34,15 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
         403: 'The requested role cannot be chosen at signup (code ROLE_NOT_ALLOWED).',
         409: 'The email or username is taken (code EMAIL_TAKEN or USERNAME_TAKEN).',
         ...COMMON_ERRORS,
-        429: 'Too many signups from this client (code RATE_LIMITED), or the service takes no more new accounts for now (code SIGNUP_CAPACITY_REACHED); retry after `Retry-After` seconds.',
+        429: 'Too many signups from this client (code RATE_LIMITED), or the service takes no more new accounts ' +
+          'for now (code SIGNUP_CAPACITY_REACHED); retry after `Retry-After` seconds.',
         ...OVERLOADED
       })
     }
   }
-  for (const [url, summary] of [['/register', 'Register a new account'], ['/signup', 'Register (alias of /auth/register)']]) {
+  for (const [url, summary] of [
+    ['/register', 'Register a new account'], ['/signup', 'Register (alias of /auth/register)']
+  ]) {
     fastify.post(url as string, {
       config: { limit: 'signup' },
       schema: { ...registerSchema, summary }
@@ -54,9 +61,11 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       200: LoginReply,
       ...errors({
         ...BODY_ERRORS,
-        401: 'Wrong email, username or password (code INVALID_CREDENTIALS); the answer is the same for an unknown account.',
+        401: 'Wrong email, username or password (code INVALID_CREDENTIALS); ' +
+          'the answer is the same for an unknown account.',
         ...COMMON_ERRORS,
-        429: 'Too many requests from this client (code RATE_LIMITED), or too many failed logins for this email or username (code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.',
+        429: 'Too many requests from this client (code RATE_LIMITED), or too many failed logins for this email ' +
+          'or username (code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.',
         ...OVERLOADED
       })
     }
@@ -75,9 +84,13 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
     tags: ['auth'],
     description: 'The signed-in user. Requires `Authorization: Bearer <accessToken>`.',
     security: BEARER_SECURITY,
-    response: { 200: ref(User, { description: 'The signed-in user.' }), ...errors({ ...UNAUTHORIZED, ...COMMON_ERRORS }) }
+    response: {
+      200: ref(User, { description: 'The signed-in user.' }), ...errors({ ...UNAUTHORIZED, ...COMMON_ERRORS })
+    }
   }
-  for (const [url, summary] of [['/me', 'The signed-in user'], ['/profile', 'The signed-in user (alias of /auth/me)']]) {
+  for (const [url, summary] of [
+    ['/me', 'The signed-in user'], ['/profile', 'The signed-in user (alias of /auth/me)']
+  ]) {
     fastify.get(url as string, {
       preHandler: [fastify.authenticate],
       config: { routine: true },
@@ -91,17 +104,24 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
     config: { routine: true },
     schema: {
       summary: 'Verify an access token',
-      description: 'Answers 200 with the token’s claims while the token is valid and its session live; 401 otherwise. A refresh token is not an access token.',
+      description: 'Answers 200 with the token’s claims while the token is valid and its session live; ' +
+        '401 otherwise. A refresh token is not an access token.',
       tags: ['auth'],
       body: VerifyBody,
       response: {
         200: VerifyReply,
-        ...errors({ ...BODY_ERRORS, 401: 'The token is invalid, expired, revoked or not an access token (code INVALID_TOKEN).', ...COMMON_ERRORS })
+        ...errors({
+          ...BODY_ERRORS,
+          401: 'The token is invalid, expired, revoked or not an access token (code INVALID_TOKEN).',
+          ...COMMON_ERRORS
+        })
       }
     }
   }, function verify (request) {
     const claims = fastify.verifyAccessToken(request.body.token)
-    return claims instanceof Promise ? claims.then(payload => ({ valid: true as const, payload })) : { valid: true as const, payload: claims }
+    return claims instanceof Promise
+      ? claims.then(payload => ({ valid: true as const, payload }))
+      : { valid: true as const, payload: claims }
   })
 
   await fastify.register(sessionRoutes)

@@ -3,7 +3,9 @@ import { BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, UNAUTHORIZED_REASO
 import { LogoutBody, Message, RefreshBody, SessionList, SessionParams, TokenPair } from '../../schemas/sessions.js'
 
 const UNAUTHORIZED = { 401: UNAUTHORIZED_REASON }
-const CROSS_SITE = { 403: 'The refresh cookie came with a request whose `Origin` is not this service\'s (code CROSS_SITE_REQUEST).' }
+const CROSS_SITE = {
+  403: 'The refresh cookie came with a request whose `Origin` is not this service\'s (code CROSS_SITE_REQUEST).'
+}
 
 /** Refreshing, logging out, and the user's own list of sessions. */
 const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (fastify) {
@@ -12,20 +14,26 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
   const refreshSchema = {
     tags: ['sessions'],
     description: 'Exchanges a refresh token for a new access token and a new refresh token; the one sent is spent. ' +
-      'Sending the same token again within the grace window (`REFRESH_REUSE_GRACE`) returns the same new pair of the session, ' +
-      'so two tabs or a retried request stay signed in. After it, a spent token is taken as stolen: the session ends, and the answer is 401 `REFRESH_TOKEN_REUSED`.',
+      'Sending the same token again within the grace window (`REFRESH_REUSE_GRACE`) ' +
+      'returns the same new pair of the session, ' +
+      'so two tabs or a retried request stay signed in. After it, a spent token is taken as stolen: ' +
+      'the session ends, and the answer is 401 `REFRESH_TOKEN_REUSED`.',
     body: RefreshBody,
     response: {
       200: TokenPair,
       ...errors({
         ...BODY_ERRORS,
-        401: 'The refresh token is unknown, expired, of an ended session (code INVALID_REFRESH_TOKEN), or was reused after the grace window (code REFRESH_TOKEN_REUSED, and the session is ended); or none was sent (code UNAUTHORIZED).',
+        401: 'The refresh token is unknown, expired, of an ended session (code INVALID_REFRESH_TOKEN), ' +
+          'or was reused after the grace window (code REFRESH_TOKEN_REUSED, and the session is ended); ' +
+          'or none was sent (code UNAUTHORIZED).',
         ...CROSS_SITE,
         ...COMMON_ERRORS
       })
     }
   }
-  for (const [url, summary] of [['/refresh', 'Refresh the tokens'], ['/token/refresh', 'Refresh the tokens (alias of /auth/refresh)']]) {
+  for (const [url, summary] of [
+    ['/refresh', 'Refresh the tokens'], ['/token/refresh', 'Refresh the tokens (alias of /auth/refresh)']
+  ]) {
     fastify.post(url as string, {
       config: { limit: 'refresh' },
       schema: { ...refreshSchema, summary }
@@ -48,13 +56,20 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
     preValidation: async request => { request.body ??= {} },
     schema: {
       summary: 'Log out',
-      description: 'Ends the session of the Bearer access token, or, when that has expired, of `refreshToken`. Its refresh tokens stop working and its access tokens are refused at once. `all: true` ends every session of the user.',
+      description: 'Ends the session of the Bearer access token, or, when that has expired, of `refreshToken`. ' +
+        'Its refresh tokens stop working and its access tokens are refused at once. ' +
+        '`all: true` ends every session of the user.',
       tags: ['sessions'],
       security: [...BEARER_SECURITY, {}],
       body: LogoutBody,
       response: {
         200: Message('The session (or every session) has ended.'),
-        ...errors({ ...BODY_ERRORS, 401: 'Neither a live access token nor a refresh token of a live session was sent.', ...CROSS_SITE, ...COMMON_ERRORS })
+        ...errors({
+          ...BODY_ERRORS,
+          401: 'Neither a live access token nor a refresh token of a live session was sent.',
+          ...CROSS_SITE,
+          ...COMMON_ERRORS
+        })
       }
     }
   }, async function logout (request, reply) {
@@ -87,13 +102,19 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
     preHandler: [fastify.authenticate],
     schema: {
       summary: 'End one of your sessions',
-      description: 'Signs one of your devices out: its refresh tokens stop working and its access tokens are refused at once.',
+      description: 'Signs one of your devices out: its refresh tokens stop working ' +
+        'and its access tokens are refused at once.',
       tags: ['sessions'],
       security: BEARER_SECURITY,
       params: SessionParams,
       response: {
         200: Message('The session has ended.'),
-        ...errors({ 400: 'The id is not a UUID.', ...UNAUTHORIZED, 404: 'You have no live session with this id (code NOT_FOUND).', ...COMMON_ERRORS })
+        ...errors({
+          400: 'The id is not a UUID.',
+          ...UNAUTHORIZED,
+          404: 'You have no live session with this id (code NOT_FOUND).',
+          ...COMMON_ERRORS
+        })
       }
     }
   }, async function endSession (request) {

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AdminUser, RoleBody, UserList, UserListQuery, UserParams } from '../../../schemas/admin.js'
 import { EventList, EventListQuery } from '../../../schemas/events.js'
-import { BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, ref, UNAUTHORIZED_REASON } from '../../../schemas/common.js'
+import {
+  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, ref, UNAUTHORIZED_REASON
+} from '../../../schemas/common.js'
 import { Message } from '../../../schemas/sessions.js'
 
 const GUARD_ERRORS = {
@@ -9,7 +11,9 @@ const GUARD_ERRORS = {
   403: 'The signed-in user is not an admin (code FORBIDDEN); the role is read afresh on every request.'
 }
 const NOT_FOUND = { 404: 'No user with this id (code NOT_FOUND).' }
-const SELF = { 409: 'An admin cannot change the role of, disable or delete their own account (code CANNOT_MODIFY_SELF).' }
+const SELF = {
+  409: 'An admin cannot change the role of, disable or delete their own account (code CANNOT_MODIFY_SELF).'
+}
 
 /** The admin API at /auth/admin: every route needs a live session of an admin. */
 const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fastify) {
@@ -24,7 +28,10 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       summary: 'List users',
       description: 'Pages of users, newest first, optionally filtered by part of an email or username.',
       querystring: UserListQuery,
-      response: { 200: UserList, ...errors({ 400: 'A query parameter is out of range.', ...GUARD_ERRORS, ...COMMON_ERRORS }) }
+      response: {
+        200: UserList,
+        ...errors({ 400: 'A query parameter is out of range.', ...GUARD_ERRORS, ...COMMON_ERRORS })
+      }
     }
   }, async function listUsers (request) {
     const { page, limit, search } = request.query
@@ -37,7 +44,10 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       ...base,
       summary: 'Get a user',
       params: UserParams,
-      response: { 200: ref(AdminUser, { description: 'The user.' }), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...COMMON_ERRORS }) }
+      response: {
+        200: ref(AdminUser, { description: 'The user.' }),
+        ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...COMMON_ERRORS })
+      }
     }
   }, async function getUser (request) {
     return await admin.get(request.params.id)
@@ -50,7 +60,10 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       description: 'Also ends every session of the user, so no token carries the old role.',
       params: UserParams,
       body: RoleBody,
-      response: { 200: ref(AdminUser, { description: 'The user, with the new role.' }), ...errors({ ...BODY_ERRORS, ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
+      response: {
+        200: ref(AdminUser, { description: 'The user, with the new role.' }),
+        ...errors({ ...BODY_ERRORS, ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS })
+      }
     }
   }, async function changeRole (request) {
     return await admin.setRole(request.user.sub, request.params.id, request.body.role, request.client)
@@ -62,10 +75,14 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
         ...base,
         summary: disabled ? 'Disable a user' : 'Enable a user',
         description: disabled
-          ? 'Ends every session of the user at once; until enabled again they can neither log in (the same 401 as a wrong password) nor refresh.'
+          ? 'Ends every session of the user at once; until enabled again they can neither log in ' +
+            '(the same 401 as a wrong password) nor refresh.'
           : 'Lets the user log in again.',
         params: UserParams,
-        response: { 200: ref(AdminUser, { description: 'The user.' }), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
+        response: {
+          200: ref(AdminUser, { description: 'The user.' }),
+          ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS })
+        }
       }
     }, async function setDisabled (request) {
       return await admin.setDisabled(request.user.sub, request.params.id, disabled, request.client)
@@ -76,9 +93,13 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
     schema: {
       ...base,
       summary: 'The audit trail',
-      description: 'Registrations, logins and failed logins, refreshes, detected refresh-token reuse, logouts, password changes and admin actions, newest first; filter by user or type.',
+      description: 'Registrations, logins and failed logins, refreshes, detected refresh-token reuse, logouts, ' +
+        'password changes and admin actions, newest first; filter by user or type.',
       querystring: EventListQuery,
-      response: { 200: EventList, ...errors({ 400: 'A query parameter is out of range.', ...GUARD_ERRORS, ...COMMON_ERRORS }) }
+      response: {
+        200: EventList,
+        ...errors({ 400: 'A query parameter is out of range.', ...GUARD_ERRORS, ...COMMON_ERRORS })
+      }
     }
   }, async function listEvents (request) {
     const { page, limit, userId, type } = request.query
@@ -92,7 +113,10 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       summary: 'Delete a user',
       description: 'Deletes the account with its sessions; its tokens stop working at once.',
       params: UserParams,
-      response: { 200: Message('The user is deleted.'), ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS }) }
+      response: {
+        200: Message('The user is deleted.'),
+        ...errors({ 400: 'The id is not a UUID.', ...GUARD_ERRORS, ...NOT_FOUND, ...SELF, ...COMMON_ERRORS })
+      }
     }
   }, async function deleteUser (request) {
     await admin.delete(request.user.sub, request.params.id, request.client)

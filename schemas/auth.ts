@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { Email, Metadata, Name, NewPassword, Password, ref, Role, Username, Uuid } from './common.js'
+import type { TokenPair } from './sessions.js'
 import { User } from './user.js'
 
 const EXAMPLE_PASSWORD = 'correct horse battery staple'
@@ -91,8 +92,6 @@ export type AccessTokenClaims = Static<typeof AccessTokenClaims>
 /** The claims this service puts in a token; the signer adds `iat`, `exp`, `iss` and `aud`. */
 export type AccessClaims = Pick<AccessTokenClaims, 'sub' | 'role' | 'sid' | 'jti'>
 
-/** A new access token with the session's refresh token, as the services hand them out (the body may omit it). */
-export type TokenPair = Omit<Required<Static<typeof LoginReply>>, 'user'>
 /** A signed-in user with a new session's tokens: the answer of signup and login. */
 export type AuthResult = TokenPair & { user: User }
 

@@ -25,6 +25,8 @@ export const TokenPair = Type.Object({
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'Seconds until the access token expires.', examples: [900] })
 }, { description: 'Refreshed: use both new tokens from now on.' })
+/** A new access token with its session's refresh token, as the services hand them out (a body may omit the latter). */
+export type TokenPair = Required<Static<typeof TokenPair>>
 
 export const LogoutBody = Type.Object({
   refreshToken: Type.Optional(RefreshToken),

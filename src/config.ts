@@ -4,15 +4,10 @@ import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { ADMIN_ROLE, ROLE_PATTERN } from '../schemas/common.js'
 import { isPostgresUrl } from './db/url.js'
+import { EnvReader, type RateLimit } from './env.js'
 import {
   type AsymmetricAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, keyMismatch, parsePrivateKey
 } from './tokens/keys.js'
-
-export interface RateLimit {
-  max: number
-  /** Window length in milliseconds. */
-  windowMs: number
-}
 
 export interface Config {
   port: number
@@ -79,88 +74,15 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
-const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
-const MAX_DURATION = 365 * 86400
-
-/** Parses `90s`, `15m`, `2h`, `7d` or a plain number of seconds into seconds; 0 only when allowed. */
-export function parseDuration (text: string, allowZero = false): number | undefined {
-  const match = /^(\d{1,9})([smhd]?)$/.exec(text.trim())
-  if (match === null) return undefined
-  const seconds = Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1)
-  return (seconds > 0 || (allowZero && seconds === 0)) && seconds <= MAX_DURATION ? seconds : undefined
-}
-
-/** Parses `MAX/WINDOW`, for example `10/1m`. */
-export function parseRate (text: string): RateLimit | undefined {
-  const match = /^\s*(\d{1,9})\s*\/\s*(\S+)\s*$/.exec(text)
-  if (match === null) return undefined
-  const max = Number(match[1])
-  const windowSeconds = parseDuration(match[2] as string)
-  return max >= 1 && windowSeconds !== undefined ? { max, windowMs: windowSeconds * 1000 } : undefined
-}
 
 /** Reads the configuration from `env`, reporting all problems together so one start-up tells everything to fix. */
-export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
-  const problems: string[] = []
-
-  function read (name: string): string | undefined {
-    const value = env[name]
-    return value === undefined || value.trim() === '' ? undefined : value
-  }
-
-  function integer (name: string, fallback: number, min: number, max: number): number {
-    const text = read(name)
-    if (text === undefined) return fallback
-    const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${text}")`)
-      return fallback
-    }
-    return value
-  }
-
-  function duration (name: string, fallback: string, allowZero = false): number {
-    const text = read(name) ?? fallback
-    const seconds = parseDuration(text, allowZero)
-    if (seconds === undefined) {
-      problems.push(
-        `${name} must be a duration such as 90s, 15m, 2h, 7d or a number of seconds${allowZero ? ' (0 allowed)' : ''}` +
-        `, at most 365d (got "${text}")`
-      )
-      return parseDuration(fallback) as number
-    }
-    return seconds
-  }
-
-  function boolean (name: string, fallback: boolean): boolean {
-    const text = read(name)?.trim().toLowerCase()
-    if (text === undefined) return fallback
-    if (['true', '1', 'yes', 'on'].includes(text)) return true
-    if (['false', '0', 'no', 'off'].includes(text)) return false
-    problems.push(`${name} must be true or false (got "${text}")`)
-    return fallback
-  }
-
-  function rate (name: string, fallback: string): RateLimit {
-    const text = read(name) ?? fallback
-    const limit = parseRate(text)
-    if (limit === undefined) {
-      problems.push(`${name} must look like MAX/WINDOW, for example 10/1m (got "${text}")`)
-      return parseRate(fallback) as RateLimit
-    }
-    return limit
-  }
-
-  function optional (name: string, maxLength: number): string | undefined {
-    const text = read(name)?.trim()
-    if (text !== undefined && text.length > maxLength) {
-      problems.push(`${name} must be at most ${maxLength} characters`)
-    }
-    return text
-  }
+export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
+  const env = new EnvReader(source)
+  const { problems } = env
+  const { read, integer, duration, boolean, rate, optional } = env
 
   // Used exactly as given (no trimming): a secret is bytes, and a space in it is meant.
-  const jwtSecret = env.JWT_SECRET === '' ? undefined : env.JWT_SECRET
+  const jwtSecret = source.JWT_SECRET === '' ? undefined : source.JWT_SECRET
   if (jwtSecret !== undefined && (Buffer.byteLength(jwtSecret) < 32 || jwtSecret.trim() === '')) {
     problems.push(
       'JWT_SECRET must be at least 32 bytes long (a 256-bit secret), not blank; ' +

@@ -2,7 +2,7 @@ import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor }
 import type { onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
-import type { RateLimit } from '../../src/config.js'
+import type { RateLimit } from '../../src/env.js'
 import { RateLimited } from '../../src/errors.js'
 import { shared } from '../../src/limits/shared.js'
 

@@ -13,7 +13,7 @@ import type { AccessTokens } from '../tokens/access-tokens.js'
 import type { ClientInfo } from './client.js'
 import { childRefreshToken, hashRefreshToken } from './refresh-tokens.js'
 import type { Sessions } from './sessions.js'
-import type { TokenPair } from '../../schemas/auth.js'
+import type { TokenPair } from '../../schemas/sessions.js'
 
 export interface SessionActionsDependencies {
   store: Store

@@ -13,7 +13,8 @@ import {
   ACCESS_TOKEN_TYPE, type AsymmetricAlgorithm, generatePrivateKey, headerKid, type JwtAlgorithm, parsePrivateKey,
   publicJwk, publicPem
 } from './keys.js'
-import type { AccessClaims, AccessTokenClaims, TokenPair } from '../../schemas/auth.js'
+import type { AccessClaims, AccessTokenClaims } from '../../schemas/auth.js'
+import type { TokenPair } from '../../schemas/sessions.js'
 
 /** How often the keys are re-read, to pick up a rotation made elsewhere (the CLI, another instance). */
 export const KEY_RELOAD_INTERVAL_MS = 5_000

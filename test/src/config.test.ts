@@ -1,7 +1,8 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import t from 'tap'
-import { ConfigError, loadConfig, parseDuration, parseRate } from '../../src/config.js'
+import { ConfigError, loadConfig } from '../../src/config.js'
+import { parseDuration, parseRate } from '../../src/env.js'
 
 t.test('defaults need no environment at all', async t => {
   t.match(loadConfig({}), {

@@ -101,7 +101,8 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
     fastify.addSchema(schema)
   }
 
-  // The API speaks JSON only: any other body type is a 415, never parsed as text.
+  // The API speaks JSON only: any other body type is a 415, never parsed as text. No cross-site form
+  // can send JSON, which is part of what keeps the refresh cookie from being used by another site.
   fastify.removeContentTypeParser('text/plain')
 
   // Lets a client quote the id of a failed request, and operators find it in the log.

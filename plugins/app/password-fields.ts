@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { normalizePassword } from '../../src/passwords/normalize.js'
 import { PASSWORD_FIELDS } from '../../schemas/common.js'
@@ -17,20 +17,23 @@ function normalizePasswords (request: FastifyRequest, _reply: FastifyReply, done
   done()
 }
 
-/** The top-level fields a body schema names, in any of its alternatives. */
-function bodyFields (schema: unknown): string[] {
-  if (schema === null || typeof schema !== 'object') return []
-  const { properties, anyOf, oneOf, allOf } = schema as Record<string, unknown>
+/** The top-level fields a body schema names, in any of its alternatives or the shared schema it refers to. */
+function bodyFields (schema: unknown, instance: FastifyInstance, depth = 0): string[] {
+  if (schema === null || typeof schema !== 'object' || depth > 8) return []
+  const { properties, anyOf, oneOf, allOf, $ref } = schema as Record<string, unknown>
+  const referred = typeof $ref === 'string' ? instance.getSchema($ref.replace(/#$/, '')) : undefined
   return [
     ...Object.keys(properties ?? {}),
-    ...[anyOf, oneOf, allOf].flatMap(branches => Array.isArray(branches) ? branches.flatMap(bodyFields) : [])
+    ...bodyFields(referred, instance, depth + 1),
+    ...[anyOf, oneOf, allOf].flatMap(branches =>
+      Array.isArray(branches) ? branches.flatMap(branch => bodyFields(branch, instance, depth + 1)) : [])
   ]
 }
 
 /** Password normalization on the routes whose body has a password field; the others run no hook for it. */
 export default fp(async function passwordFields (fastify) {
-  fastify.addHook('onRoute', route => {
-    if (bodyFields(route.schema?.body).some(field => FIELDS.has(field))) {
+  fastify.addHook('onRoute', function passwordRoute (route) {
+    if (bodyFields(route.schema?.body, this).some(field => FIELDS.has(field))) {
       route.preValidation = [normalizePasswords, ...[route.preValidation ?? []].flat()]
     }
   })

@@ -150,6 +150,7 @@ export class Accounts {
     return this.#startSession(client, 'login_success', async tx => {
       // Only if the account is still enabled and of the password checked. The no-op update locks its row
       // until the session is written, so a password change or a disable meanwhile is seen or ends it too.
+      // The row is read again so that the token carries the role as it is now, not as read before the check.
       if (!await users.setPasswordHash(user.id, checkedHash, checkedHash, tx)) {
         throw new InvalidCredentials()
       }

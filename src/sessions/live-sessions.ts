@@ -1,7 +1,8 @@
 /**
  * The live sessions the guard has recently looked up, with their accounts. A revocation must take effect at
  * once, so an entry goes the moment the data layer reports a change to its session's or user's row, and
- * everything goes when another process has committed (see `RowWatch`).
+ * everything goes when another process has committed (see `RowWatch`). Only live sessions are kept: a
+ * refused token is looked up again every time.
  */
 import type { RowChange, RowWatch } from '../db/index.js'
 import type { Account } from '../db/schema.js'

@@ -10,8 +10,8 @@ import type { Executor, Store } from '../db/index.js'
 import type { PublicJwk, Account } from '../db/schema.js'
 import { InvalidToken, NotFound } from '../errors.js'
 import {
-  ACCESS_TOKEN_TYPE, type AsymmetricAlgorithm, generatePrivateKey, headerKid, type JwtAlgorithm, parsePrivateKey,
-  publicJwk, publicPem
+  ACCESS_TOKEN_TYPE, type AsymmetricAlgorithm, canonicalSignature, generatePrivateKey, headerKid, type JwtAlgorithm,
+  parsePrivateKey, publicJwk, publicPem
 } from './keys.js'
 import type { AccessClaims, AccessTokenClaims } from '../../schemas/auth.js'
 import type { TokenPair } from '../../schemas/sessions.js'
@@ -212,7 +212,9 @@ export class AccessTokens {
     return verify !== undefined ? this.#claims(verify, token) : this.#verifyUnknownKid(kid, token)
   }
 
+  /** Only tokens that pass here are remembered, so another spelling of a known token is never found in memory. */
   #claims (verify: Verify, token: string): AccessTokenClaims {
+    if (!canonicalSignature(token)) throw new InvalidToken()
     let claims: AccessTokenClaims
     try {
       claims = verify(token)

@@ -49,6 +49,16 @@ export function publicJwk (privateKey: KeyObject, algorithm: AsymmetricAlgorithm
   return { ...members, kty: jwk.kty as string, kid, alg: algorithm, use: 'sig' }
 }
 
+/**
+ * Whether the token's signature is spelled as its encoder writes it. A base64url decoder also takes
+ * other spellings of the same bytes (the unused bits of the last character, padding, `+` and `/`):
+ * anything keyed on the token string must see one token, not several.
+ */
+export function canonicalSignature (token: string): boolean {
+  const signature = token.slice(token.lastIndexOf('.') + 1)
+  return Buffer.from(signature, 'base64url').toString('base64url') === signature
+}
+
 /** The `kid` of a token's header, without verifying anything; undefined when there is none. */
 export function headerKid (token: string): string | undefined {
   try {

@@ -63,3 +63,38 @@ t.test('a token of a revoked session is not valid', async t => {
   t.equal(response.statusCode, 401)
   t.equal(response.json().code, 'INVALID_TOKEN')
 })
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/** Other spellings of the same signature bytes: the last character's unused bits, padding, the `+/` alphabet. */
+function otherSpellings (token: string): string[] {
+  const dot = token.lastIndexOf('.')
+  const head = token.slice(0, dot + 1)
+  const signature = token.slice(dot + 1)
+  const unusedBits = (6 - (Buffer.from(signature, 'base64url').length * 8) % 6) % 6
+  const last = BASE64URL.indexOf(signature.at(-1) as string)
+  const spellings = []
+  for (let low = 1; low < 2 ** unusedBits; low++) spellings.push(head + signature.slice(0, -1) + BASE64URL[last ^ low])
+  spellings.push(head + signature + '=')
+  if (/[-_]/.test(signature)) spellings.push(head + signature.replaceAll('-', '+').replaceAll('_', '/'))
+  return spellings
+}
+
+for (const algorithm of ['HS256', 'EdDSA', 'RS256']) {
+  t.test(`only the canonical spelling of a ${algorithm} token is accepted, before or after it was verified`, async t => {
+    const app = await build(t, algorithm === 'HS256' ? {} : { JWT_ALGORITHM: algorithm, JWT_SECRET: '' })
+    const { accessToken } = await register(app)
+    const spellings = otherSpellings(accessToken)
+    const bytes = (token: string) => Buffer.from(token.split('.')[2] as string, 'base64url')
+    for (const spelling of spellings) t.same(bytes(spelling), bytes(accessToken), 'the same signature bytes')
+    t.ok(spellings.length >= (algorithm === 'HS256' ? 4 : 16), `${spellings.length} other spellings`)
+    for (const [when, first] of [['before', false], ['after', true]] as const) {
+      if (first) t.equal((await post(app, '/auth/token/verify', { token: accessToken })).statusCode, 200, 'the canonical token is valid')
+      for (const spelling of spellings) {
+        t.match((await post(app, '/auth/token/verify', { token: spelling })).json(), { code: 'INVALID_TOKEN' }, `verify, ${when}`)
+        const me = await app.inject({ url: '/auth/me', headers: { authorization: `Bearer ${spelling}` } })
+        t.equal(me.statusCode, 401, `GET /auth/me, ${when}`)
+      }
+    }
+  })
+}

@@ -46,6 +46,16 @@ async function readPassword (): Promise<string> {
   return password
 }
 
+/** An option given twice is refused: with parseArgs the last would silently win (`--role admin --role user`). */
+function refuseRepeats (tokens: Array<{ kind: string, name?: string }>): void {
+  const seen = new Set<string>()
+  for (const { kind, name } of tokens) {
+    if (kind !== 'option' || name === undefined) continue
+    if (seen.has(name)) throw new UsageError(`--${name} is given more than once`)
+    seen.add(name)
+  }
+}
+
 async function withApp<T> (work: (app: Awaited<ReturnType<typeof buildApp>>) => Promise<T>): Promise<T> {
   const app = await buildApp(loadConfig(), { logger: false })
   try {
@@ -57,10 +67,11 @@ async function withApp<T> (work: (app: Awaited<ReturnType<typeof buildApp>>) => 
 }
 
 async function createUser (args: string[]): Promise<string> {
-  const { values } = parseArgs({
+  const { values, tokens } = parseArgs({
     args,
     strict: true,
     allowPositionals: false,
+    tokens: true,
     options: {
       email: { type: 'string' },
       password: { type: 'string' },
@@ -69,6 +80,7 @@ async function createUser (args: string[]): Promise<string> {
       name: { type: 'string' }
     }
   })
+  refuseRepeats(tokens)
   if (values.email === undefined) throw new UsageError('create-user needs --email')
   // NFC first, as for passwords sent over HTTP, so the length rules count the same characters.
   const password = normalizePassword(values.password ?? await readPassword())

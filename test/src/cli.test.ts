@@ -35,6 +35,9 @@ t.test('bad arguments print a clear error and the usage, with exit status 2', as
     [['create-user', '--email', 'not-an-email', '--password', PASSWORD], /--email must be a valid email address/],
     [['create-user', '--email', 'a@example.com', '--password', 'short'], /--password must NOT have fewer than 12 characters/],
     [['create-user', '--email', 'a@example.com', '--password', PASSWORD, '--role', 'Admin!'], /--role must be lowercase/],
+    [['create-user', '--email', 'a@example.com', '--password', PASSWORD, '--role', 'admin', '--role', 'user'],
+      /--role is given more than once/],
+    [['create-user', '--email', 'a@example.com', '--email', 'b@example.com', '--password', PASSWORD], /--email is given more than once/],
     [['prune', 'extra'], /Unexpected argument 'extra'/]
   ]
   const twoLines = await cli(['create-user', '--email', 'a@example.com'], env, PASSWORD + '\nsecond line\n')
@@ -45,6 +48,9 @@ t.test('bad arguments print a clear error and the usage, with exit status 2', as
     t.equal(result.code, 2, args.join(' ') || '(none)')
     t.match(result.stderr + result.stdout, message, args.join(' ') || '(none)')
   }
+  const app = await build(t, env)
+  const created = await query(app)`SELECT count(*) AS count FROM users`
+  t.equal(Number(created[0]?.count), 0, 'no account was made by a refused command')
   const config = await cli(['prune'], { ...env, BCRYPT_COST: '99' })
   t.equal(config.code, 1)
   t.match(config.stderr, /BCRYPT_COST must be a whole number from 10 to 15/)

@@ -43,8 +43,9 @@ export default fp(async function docs (fastify) {
     pages.addHook('onRequest', fastify.pageHeaders)
     await pages.register(swaggerUi, {
       routePrefix: '/docs',
-      // No validator badge: it would load an image from another site, which the CSP refuses.
-      uiConfig: { persistAuthorization: true, displayRequestDuration: true, validatorUrl: null }
+      // No validator badge: it would load an image from another site, which the CSP refuses. No token
+      // kept in localStorage, where it would outlive the page.
+      uiConfig: { persistAuthorization: false, displayRequestDuration: true, validatorUrl: null }
     })
   })
 }, { name: 'swagger', dependencies: ['config', 'security'] })

@@ -24,6 +24,10 @@ t.test('GET /docs serves Swagger UI', async t => {
   t.match(response.body, /swagger-ui/i)
   const script = await app.inject('/docs/static/swagger-ui-bundle.js')
   t.equal(script.statusCode, 200, 'the UI is served locally, without a CDN')
+  // A token kept in localStorage would outlive the page, readable by any script of this origin.
+  const initializer = await app.inject('/docs/static/swagger-initializer.js')
+  t.equal(initializer.statusCode, 200)
+  t.match(initializer.body, /"persistAuthorization":false/, 'the bearer token is not kept in localStorage')
 })
 
 t.test('the OpenAPI document lists every route with its statuses, schemas and security', async t => {

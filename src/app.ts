@@ -13,6 +13,7 @@ import accounts from '../plugins/app/accounts.js'
 import admin from '../plugins/app/admin.js'
 import audit from '../plugins/app/audit.js'
 import authGuard from '../plugins/app/authenticate.js'
+import clientAddress from '../plugins/app/client-address.js'
 import configPlugin from '../plugins/app/config.js'
 import dbPlugin from '../plugins/app/db.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/app/error-handler.js'
@@ -73,11 +74,18 @@ export function serverOptions (config: Config): FastifyServerOptions {
 }
 
 const app = fp<{ config: Config }>(async function app (fastify, opts) {
+  // First, so that every answer carries it: a client can quote the id of a failed request, and
+  // operators find it in the log.
+  fastify.addHook('onRequest', function setRequestId (request, reply, done) {
+    reply.header('x-request-id', request.id)
+    done()
+  })
   await fastify.register(configPlugin, { config: opts.config })
   await fastify.register(redisPlugin)
   await fastify.register(rateLimit)
   await fastify.register(security)
   await fastify.register(errorHandler)
+  await fastify.register(clientAddress)
   await fastify.register(dbPlugin)
   await fastify.register(health)
   // Each service after those it needs.
@@ -104,12 +112,6 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   // The API speaks JSON only: any other body type is a 415, never parsed as text. No cross-site form
   // can send JSON, which is part of what keeps the refresh cookie from being used by another site.
   fastify.removeContentTypeParser('text/plain')
-
-  // Lets a client quote the id of a failed request, and operators find it in the log.
-  fastify.addHook('onRequest', function setRequestId (request, reply, done) {
-    reply.header('x-request-id', request.id)
-    done()
-  })
 
   await fastify.register(healthRoutes)
   await fastify.register(jwksRoutes)

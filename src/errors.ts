@@ -86,6 +86,8 @@ export const SignupCapacityReached = defineRetryable(
 )
 /** Every hashing thread is busy and HASH_QUEUE_MAX jobs already wait: the request is shed at once. */
 export const Overloaded = defineRetryable('OVERLOADED', 'The service is busy; retry in %s seconds', 503)
+/** Behind a trusted proxy, X-Forwarded-For named something that is not an address. */
+export const InvalidForwardedFor = define('INVALID_FORWARDED_FOR', 'X-Forwarded-For must name IP addresses', 400)
 export const RateLimited = define('RATE_LIMITED', 'Too many requests; retry in %s', 429)
 export const DatabaseUnavailable = define('SERVICE_UNAVAILABLE', 'The database is not reachable', 503)
 /** Redis did not answer: limits cannot be checked, so the request is refused rather than let through. */

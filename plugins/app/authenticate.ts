@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Account } from '../../src/db/schema.js'
-import type { ClientInfo } from '../../src/sessions/client.js'
 import { Forbidden, InvalidToken, MissingToken, ServiceError } from '../../src/errors.js'
 import type { AccessTokenClaims } from '../../schemas/auth.js'
 
@@ -23,8 +22,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The signed-in user, read with the session check (set by `authenticate`). */
     account: Account
-    /** The client address (see TRUST_PROXY) and user agent, for sessions and the audit trail. */
-    readonly client: ClientInfo
   }
 }
 
@@ -33,11 +30,6 @@ const BEARER = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i
 /** The auth guard: a token counts only while it is valid and its session live, so logout takes effect at once. */
 export default fp(async function auth (fastify) {
   fastify.decorateRequest('account', null as unknown as Account)
-  fastify.decorateRequest('client', {
-    getter (this: FastifyRequest): ClientInfo {
-      return { userAgent: this.headers['user-agent'], ip: this.ip }
-    }
-  })
 
   const { accessTokens, sessions } = fastify
 

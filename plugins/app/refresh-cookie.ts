@@ -42,14 +42,12 @@ export default fp(async function refreshCookie (fastify) {
     }
   }
 
+  /** Scheme, host and port all equal to the request's own (through a trusted proxy, the public ones). */
   function sameOrigin (request: FastifyRequest): boolean {
     const origin = request.headers.origin
     if (origin === undefined) return false
     try {
-      const url = new URL(origin)
-      // Known to be HTTPS (directly or through a trusted proxy): an http:// page is another origin.
-      if (request.protocol === 'https' && url.protocol !== 'https:') return false
-      return url.host === request.host
+      return new URL(origin).origin === new URL(`${request.protocol}://${request.host}`).origin
     } catch {
       return false
     }

@@ -77,7 +77,13 @@ t.test('the cookie authenticates only requests from the service\'s own origin, w
   const token = cookieToken((await send(`${base}/auth/login`, { email: user.email, password: PASSWORD, cookie: true })).cookies)
   const cookie = `refresh_token=${token}`
 
-  for (const headers of [{ cookie }, { cookie, origin: 'https://evil.example' }, { cookie, origin: 'null' }] as Array<Record<string, string>>) {
+  const port = new URL(base).port
+  const refused = [
+    undefined, 'https://evil.example', 'null',
+    // The same host by another scheme or port is another origin.
+    `https://127.0.0.1:${port}`, `ftp://127.0.0.1:${port}`, `http://127.0.0.1:${Number(port) === 1 ? 2 : 1}`
+  ]
+  for (const headers of refused.map(origin => origin === undefined ? { cookie } : { cookie, origin }) as Array<Record<string, string>>) {
     const refresh = await send(`${base}/auth/refresh`, {}, headers)
     t.equal(refresh.status, 403, `refresh with origin ${headers.origin ?? '(none)'}`)
     t.equal(refresh.body.code, 'CROSS_SITE_REQUEST')

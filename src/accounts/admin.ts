@@ -1,14 +1,18 @@
 /** What admins do to other accounts: list, inspect, change the role, disable, delete. */
 import { count, desc, eq, or, sql } from 'drizzle-orm'
-import type { Store, Tables } from '../db/index.js'
+import type { Executor, Store, Tables } from '../db/index.js'
 import { accountColumns } from '../db/schema.js'
-import { CannotModifySelf, NotFound } from '../errors.js'
+import { CannotModifySelf, Forbidden, InvalidToken, NotFound } from '../errors.js'
 import type { AuthEvent, AuthEvents } from '../audit/events.js'
-import type { ClientInfo } from '../sessions/client.js'
+import type { Actor, ClientInfo } from '../sessions/client.js'
 import type { Sessions } from '../sessions/sessions.js'
 import { toAdminUser } from '../views.js'
 import { usernameKey } from './identity.js'
 import type { AdminUser } from '../../schemas/admin.js'
+import { ADMIN_ROLE } from '../../schemas/common.js'
+
+/** Taken by every admin action, so that two admins acting on each other at once act one after the other. */
+const ADMIN_ACTIONS_LOCK = 'admin_actions'
 
 export interface UserPage {
   users: AdminUser[]
@@ -54,39 +58,53 @@ export class Admin {
   }
 
   /** Changes a user's role and ends their sessions, so no token carries the old role. */
-  async setRole (actorId: string, id: string, role: string, client: ClientInfo): Promise<AdminUser> {
-    if (actorId === id) throw new CannotModifySelf('change the role of')
-    return this.#update(
-      id, { role, updatedAt: new Date() }, true, { type: 'role_change', actorId, reason: `role: ${role}`, client }
-    )
+  async setRole (actor: Actor, id: string, role: string, client: ClientInfo): Promise<AdminUser> {
+    if (actor.userId === id) throw new CannotModifySelf('change the role of')
+    const event = { type: 'role_change', actorId: actor.userId, reason: `role: ${role}`, client } as const
+    return this.#update(actor, id, { role, updatedAt: new Date() }, true, event)
   }
 
   /** Disabling ends the user's sessions at once; a disabled user can neither log in nor refresh. */
-  async setDisabled (actorId: string, id: string, disabled: boolean, client: ClientInfo): Promise<AdminUser> {
-    if (actorId === id) throw new CannotModifySelf(disabled ? 'disable' : 'enable')
-    return this.#update(id, { disabledAt: disabled ? new Date() : null, updatedAt: new Date() }, disabled,
-      { type: disabled ? 'user_disabled' : 'user_enabled', actorId, client })
+  async setDisabled (actor: Actor, id: string, disabled: boolean, client: ClientInfo): Promise<AdminUser> {
+    if (actor.userId === id) throw new CannotModifySelf(disabled ? 'disable' : 'enable')
+    const event = { type: disabled ? 'user_disabled' : 'user_enabled', actorId: actor.userId, client } as const
+    return this.#update(actor, id, { disabledAt: disabled ? new Date() : null, updatedAt: new Date() }, disabled, event)
   }
 
   /** Deletes a user; their sessions and refresh tokens go with them, their audit trail stays. */
-  async delete (actorId: string, id: string, client: ClientInfo): Promise<void> {
-    if (actorId === id) throw new CannotModifySelf('delete')
+  async delete (actor: Actor, id: string, client: ClientInfo): Promise<void> {
+    if (actor.userId === id) throw new CannotModifySelf('delete')
     const { users } = this.#store.tables
-    await this.#store.transaction(async tx => {
+    await this.#act(actor, async tx => {
       if (this.#store.changes(await tx.delete(users).where(eq(users.id, id))) === 0) throw new NotFound('User')
-      await this.#events.record({ type: 'user_deleted', userId: id, actorId, client }, tx)
+      await this.#events.record({ type: 'user_deleted', userId: id, actorId: actor.userId, client }, tx)
     })
   }
 
-  #update (id: string, values: Partial<Tables['users']['$inferInsert']>, endSessions: boolean,
+  #update (actor: Actor, id: string, values: Partial<Tables['users']['$inferInsert']>, endSessions: boolean,
     event: Omit<AuthEvent, 'userId'>): Promise<AdminUser> {
     const { users } = this.#store.tables
-    return this.#store.transaction(async tx => {
+    return this.#act(actor, async tx => {
       const [user] = await tx.update(users).set(values).where(eq(users.id, id)).returning(accountColumns(users))
       if (user === undefined) throw new NotFound('User')
       if (endSessions) await this.#sessions.revokeAll(id, {}, tx)
       await this.#events.record({ ...event, userId: id }, tx)
       return toAdminUser(user)
     })
+  }
+
+  /**
+   * Runs an admin action in a transaction that first checks, under the admin actions' lock, that the
+   * actor is still an enabled admin of a live session: the guard's check was made before, and another
+   * admin may have demoted, disabled or deleted them since (two admins deleting each other at once).
+   */
+  #act<T> (actor: Actor, work: (tx: Executor) => Promise<T>): Promise<T> {
+    const { users } = this.#store.tables
+    return this.#store.transaction(async tx => {
+      const [current] = await tx.select({ role: users.role }).from(users).where(eq(users.id, actor.userId)).limit(1)
+      if (current === undefined || !await this.#sessions.isLive(actor.sessionId, actor.userId, tx)) throw new InvalidToken()
+      if (current.role !== ADMIN_ROLE) throw new Forbidden(ADMIN_ROLE)
+      return await work(tx)
+    }, { lock: ADMIN_ACTIONS_LOCK })
   }
 }

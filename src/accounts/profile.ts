@@ -4,7 +4,7 @@ import { InvalidCredentials, invalidInput, InvalidToken, NotFound } from '../err
 import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
 import type { Passwords } from '../passwords/passwords.js'
-import type { ClientInfo } from '../sessions/client.js'
+import type { Actor, ClientInfo } from '../sessions/client.js'
 import type { Sessions } from '../sessions/sessions.js'
 import { toPublicUser } from '../views.js'
 import type { ProfileChanges, Users } from './users.js'
@@ -18,9 +18,6 @@ export interface ProfileDependencies {
   events: AuthEvents
   throttle: LoginThrottle
 }
-
-/** The signed-in user, by their session: whose account, and from which session. */
-export interface Actor { userId: string, sessionId: string }
 
 export class Profile {
   readonly #deps: ProfileDependencies

@@ -5,6 +5,9 @@ export interface ClientInfo {
   ip?: string
 }
 
+/** The signed-in user, by their session: whose account, and from which session. */
+export interface Actor { userId: string, sessionId: string }
+
 /** Stored user agents are capped: they are informational, and headers can be long. */
 export const USER_AGENT_MAX = 512
 

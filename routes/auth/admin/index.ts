@@ -66,7 +66,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       }
     }
   }, async function changeRole (request) {
-    return await admin.setRole(request.user.sub, request.params.id, request.body.role, request.client)
+    return await admin.setRole({ userId: request.user.sub, sessionId: request.user.sid }, request.params.id, request.body.role, request.client)
   })
 
   for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
@@ -85,7 +85,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
         }
       }
     }, async function setDisabled (request) {
-      return await admin.setDisabled(request.user.sub, request.params.id, disabled, request.client)
+      return await admin.setDisabled({ userId: request.user.sub, sessionId: request.user.sid }, request.params.id, disabled, request.client)
     })
   }
 
@@ -119,7 +119,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       }
     }
   }, async function deleteUser (request) {
-    await admin.delete(request.user.sub, request.params.id, request.client)
+    await admin.delete({ userId: request.user.sub, sessionId: request.user.sid }, request.params.id, request.client)
     return { message: 'User deleted' }
   })
 }

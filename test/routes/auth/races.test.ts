@@ -2,7 +2,7 @@ import { connect } from 'node:net'
 import t from 'tap'
 import type { App } from '../../helpers/types.js'
 import { bearer, build, listen, login, meStatus, PASSWORD, post, register } from '../../helper.js'
-import { query } from '../../helpers/database.js'
+import { query, sharedDatabase } from '../../helpers/database.js'
 
 /** Runs `during` while the next password comparison is in progress: a change racing a login. */
 function duringNextPasswordCheck (app: App, during: () => unknown): void {
@@ -123,4 +123,38 @@ t.test('a live session of a disabled account does not verify', async t => {
   await query(app)`UPDATE users SET disabled_at = ${new Date()} WHERE id = ${user.id}`
   t.equal((await post(app, '/auth/token/verify', { token: accessToken })).statusCode, 401)
   t.equal(await meStatus(app, accessToken), 401)
+})
+
+t.test('two admins acting on each other at the same moment, on two instances: one acts, the other is refused', async t => {
+  const database = await sharedDatabase(t)
+  const first = await build(t, database)
+  const second = await build(t, database)
+  const urls = [await listen(first), await listen(second)]
+  const actions = [
+    { name: 'delete', method: 'DELETE', path: (id: string) => `/auth/admin/users/${id}`, body: undefined },
+    { name: 'demote', method: 'PATCH', path: (id: string) => `/auth/admin/users/${id}/role`, body: JSON.stringify({ role: 'user' }) },
+    { name: 'disable', method: 'POST', path: (id: string) => `/auth/admin/users/${id}/disable`, body: undefined }
+  ]
+  for (const action of actions) {
+    for (let round = 0; round < 4; round++) {
+      const admins = []
+      for (const side of ['a', 'b']) {
+        const email = `${action.name}-${round}-${side}@example.com`
+        await first.accounts.createUser({ email, password: PASSWORD, role: 'admin' })
+        admins.push(await login(first, email))
+      }
+      const [a, b] = admins as [Awaited<ReturnType<typeof login>>, Awaited<ReturnType<typeof login>>]
+      const send = (base: string, actor: typeof a, target: typeof a) => fetch(base + action.path(target.user.id), {
+        method: action.method,
+        headers: { ...bearer(actor.accessToken), ...(action.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: action.body
+      })
+      const answers = await Promise.all([send(urls[0] as string, a, b), send(urls[1] as string, b, a)])
+      const statuses = answers.map(answer => answer.status).sort()
+      t.equal(statuses[0], 200, `${action.name}, round ${round}: one admin acts`)
+      t.ok([401, 403].includes(statuses[1] as number), `${action.name}, round ${round}: the other is refused (${statuses[1]})`)
+      const left = await query(first)`SELECT count(*) AS count FROM users WHERE role = 'admin' AND disabled_at IS NULL AND email IN (${a.user.email}, ${b.user.email})`
+      t.equal(Number(left[0]?.count), 1, `${action.name}, round ${round}: one of the two is still an enabled admin`)
+    }
+  }
 })

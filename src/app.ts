@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import type { Server } from 'node:http'
+import Fastify, { type FastifyHttpOptions, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from './config.js'
 import { projectRoot } from './db/migrations.js'
@@ -45,10 +46,7 @@ import { User } from '../schemas/user.js'
 /** Largest request body accepted: every JSON body of this API fits in a few hundred bytes. */
 export const BODY_LIMIT = 16 * 1024
 
-/** Milliseconds a client has to send a whole request. */
-export const REQUEST_TIMEOUT = 30_000
-
-export function serverOptions (config: Config): FastifyServerOptions {
+export function serverOptions (config: Config): FastifyHttpOptions<Server> {
   return {
     logger: {
       level: config.logLevel,
@@ -60,7 +58,10 @@ export function serverOptions (config: Config): FastifyServerOptions {
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT,
     // A slowly sent body cannot hold a worker, or outlive the authorization checked when it is complete.
-    requestTimeout: REQUEST_TIMEOUT,
+    requestTimeout: config.requestTimeout * 1000,
+    // The same deadline for the headers alone, checked every second (Node checks every 30 s, and
+    // gives headers 60 s), so that a trickled request is cut within a second of it.
+    http: { headersTimeout: config.requestTimeout * 1000, connectionsCheckingInterval: 1000 },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Off by default: X-Forwarded-For is believed only from the proxies listed in TRUST_PROXY.

@@ -44,6 +44,8 @@ export interface Config {
   passwordMinLength: number
   signupRoles: readonly string[]
   logLevel: string
+  /** Seconds a client has to send a whole request, headers and body. */
+  requestTimeout: number
   rateLimit: {
     enabled: boolean
     global: RateLimit
@@ -229,6 +231,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     },
     trustProxy,
     auditRetention: duration('AUDIT_RETENTION', '90d'),
+    requestTimeout: duration('REQUEST_TIMEOUT', '30s'),
     corsOrigins: Object.freeze(corsOrigins),
     redisUrl,
     redisPrefix

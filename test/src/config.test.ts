@@ -36,8 +36,16 @@ t.test('defaults need no environment at all', async t => {
     },
     trustProxy: false,
     auditRetention: 90 * 86400,
+    requestTimeout: 30,
     corsOrigins: []
   })
+})
+
+t.test('REQUEST_TIMEOUT is a duration of at least a second', async t => {
+  t.equal(loadConfig({ REQUEST_TIMEOUT: '5s' }).requestTimeout, 5)
+  for (const bad of ['0', 'forever', '-1s']) {
+    t.throws(() => loadConfig({ REQUEST_TIMEOUT: bad }), /REQUEST_TIMEOUT must be a duration/, bad)
+  }
 })
 
 t.test('CORS_ORIGINS takes a list of origins and refuses URLs that are not plain origins', async t => {

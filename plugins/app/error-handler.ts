@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { databaseUnreachable } from '../../src/db/index.js'
 import { DatabaseUnavailable, type ErrorDetail, ServiceError } from '../../src/errors.js'
@@ -59,10 +60,23 @@ export function toErrorBody (error: FastifyError): ErrorBody {
   return body
 }
 
-/** Errors raised by the router before any route or hook runs (`/auth/%zz`): the same shape as everywhere else. */
+/**
+ * Errors raised by the router before any route or hook runs (`/auth/%zz`): the same shape as everywhere
+ * else, counted against the client's global limit (a scan of bad URLs is limited too), and logged.
+ */
 export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const body = toErrorBody(error)
-  reply.code(body.statusCode).header('x-request-id', request.id).send(body)
+  const answer = (failure: FastifyError) => {
+    const body = toErrorBody(failure)
+    reply.code(body.statusCode).header('x-request-id', request.id).send(body)
+    request.log.info({ req: request, res: reply, err: failure }, 'request refused before routing')
+  }
+  const [limit] = reply.server.endpointLimits?.global ?? []
+  if (limit === undefined) {
+    answer(error)
+    return
+  }
+  Promise.resolve((limit as (request: FastifyRequest, reply: FastifyReply) => unknown).call(reply.server, request, reply))
+    .then(() => answer(error), (limited: FastifyError) => answer(limited))
 }
 
 const CLIENT_ERRORS: Record<string, [number, string]> = {
@@ -70,17 +84,23 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request did not arrive in time']
 }
 
-/** Requests that are not valid HTTP never reach Fastify; this answers in the common shape (Node's has no `code`). */
-export function clientErrorHandler (error: NodeJS.ErrnoException, socket: Socket): void {
+/**
+ * Requests that are not valid HTTP never reach Fastify; this answers in the common shape (Node's has no
+ * `code`), with a request id, and logs them. `this` is the Fastify instance.
+ */
+export function clientErrorHandler (this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
   const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not valid HTTP']
   const body = JSON.stringify({
     statusCode: status, code: codeFor(status), error: STATUS_CODES[status] as string, message
   } satisfies ErrorBody)
+  const requestId = randomUUID()
+  this.log.info({ reqId: requestId, remoteAddress: socket.remoteAddress, statusCode: status, code: error.code },
+    'request refused: not valid HTTP')
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`
     )
   }
   socket.destroy(error)

@@ -110,8 +110,29 @@ t.test('a URL the router cannot decode is a 400 in the common shape, with a requ
   }
 })
 
-t.test('requests that are not valid HTTP get the common shape too', async t => {
-  const app = await build(t)
+t.test('URLs the router cannot decode count against the client\'s global limit, and are logged', async t => {
+  const lines: string[] = []
+  const app = await build(t, { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_GLOBAL: '3/1m' }, {
+    overrides: { logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } }
+  })
+  const statuses = []
+  for (let i = 0; i < 5; i++) {
+    const response = await app.inject(`/auth/%zz${i}`)
+    statuses.push(response.statusCode)
+    t.match(response.headers['x-request-id'], /^[0-9a-f-]{36}$/, `answer ${i} carries a request id`)
+    if (response.statusCode === 429) t.match(response.json(), { code: 'RATE_LIMITED' })
+    const logged = lines.map(line => JSON.parse(line)).filter(line => line.reqId === response.headers['x-request-id'])
+    t.ok(logged.length > 0, `request ${i} is logged`)
+  }
+  t.strictSame(statuses, [400, 400, 400, 429, 429])
+  t.equal((await app.inject('/auth/me')).statusCode, 429, 'the same bucket as every other route')
+})
+
+t.test('requests that are not valid HTTP get the common shape too, with a request id, and are logged', async t => {
+  const lines: string[] = []
+  const app = await build(t, {}, {
+    overrides: { logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } }
+  })
   const url = await listen(app)
   const cases: Array<[string, string, number]> = [
     ['a bad header line', 'GET /health HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n', 400],
@@ -123,6 +144,9 @@ t.test('requests that are not valid HTTP get the common shape too', async t => {
     t.match(answer, new RegExp(`^HTTP/1.1 ${status} `), name)
     const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))
     t.match(body, { statusCode: status, code: String, error: String, message: String }, name)
+    const requestId = /\r\nX-Request-Id: ([0-9a-f-]{36})\r\n/i.exec(answer)?.[1]
+    t.ok(requestId, `${name}: the answer carries a request id`)
+    t.ok(lines.some(line => JSON.parse(line).reqId === requestId), `${name}: logged under it`)
   }
   t.equal((await fetch(url + '/health')).status, 200, 'the server keeps answering')
 })

@@ -33,7 +33,10 @@ export const AuthEventView = Type.Object({
   actorId: NullableString({ description: 'The admin who acted, for admin actions.' }),
   ip: NullableString(),
   userAgent: NullableString(),
-  reason: NullableString({ description: 'Why a login failed, the new role, or whether a logout ended every session.' }),
+  reason: NullableString({
+    description: 'Why a login failed, the new role, whether a logout ended every session, ' +
+      'or which client had spent a reused refresh token.'
+  }),
   createdAt: Type.String({ format: 'date-time' })
 }, { $id: 'AuthEvent', title: 'AuthEvent' })
 export type AuthEventView = Static<typeof AuthEventView>

@@ -25,13 +25,22 @@ export function toAdminUser (row: Account): AdminUser {
   return { ...toPublicUser(row), disabledAt: row.disabledAt?.toISOString() ?? null }
 }
 
-/** A session in its user's list; `current` when it is the session of the request. */
+/** A time as people read it: to the minute, rounded down. */
+function toMinute (time: Date): string {
+  return new Date(time.getTime() - (time.getTime() % 60_000)).toISOString()
+}
+
+/**
+ * A session in its user's list; `current` when it is the session of the request. The times that a refresh
+ * moves are shown to the minute: to the second, they would tell a thief holding an access token of the
+ * session exactly when its owner refreshes.
+ */
 export function toSessionInfo (session: SessionView, currentSessionId: string): SessionInfo {
   return {
     id: session.id,
     createdAt: session.createdAt.toISOString(),
-    lastUsedAt: session.lastUsedAt.toISOString(),
-    expiresAt: session.expiresAt.toISOString(),
+    lastUsedAt: toMinute(session.lastUsedAt),
+    expiresAt: toMinute(session.expiresAt),
     userAgent: session.userAgent,
     ip: session.ip,
     current: session.id === currentSessionId

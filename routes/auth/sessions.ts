@@ -14,17 +14,18 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
   const refreshSchema = {
     tags: ['sessions'],
     description: 'Exchanges a refresh token for a new access token and a new refresh token; the one sent is spent. ' +
-      'Sending the same token again within the grace window (`REFRESH_REUSE_GRACE`) ' +
-      'returns the same new pair of the session, ' +
-      'so two tabs or a retried request stay signed in. After it, a spent token is taken as stolen: ' +
-      'the session ends, and the answer is 401 `REFRESH_TOKEN_REUSED`.',
+      'Sending the same token again within the grace window (`REFRESH_REUSE_GRACE`), from the client that ' +
+      'spent it (the same user agent, from the same /24 or /64 network), returns the same new pair of the ' +
+      'session, so two tabs or a retried request stay signed in. From any other client, or after the window, ' +
+      'a spent token is taken as stolen: the session ends, and the answer is 401 `REFRESH_TOKEN_REUSED`.',
     body: RefreshBody,
     response: {
       200: TokenPair,
       ...errors({
         ...BODY_ERRORS,
         401: 'The refresh token is unknown, expired, of an ended session (code INVALID_REFRESH_TOKEN), ' +
-          'or was reused after the grace window (code REFRESH_TOKEN_REUSED, and the session is ended); ' +
+          'or was reused after the grace window or by another client (code REFRESH_TOKEN_REUSED, ' +
+          'and the session is ended); ' +
           'or none was sent (code UNAUTHORIZED).',
         ...CROSS_SITE,
         ...COMMON_ERRORS

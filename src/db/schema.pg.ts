@@ -41,7 +41,9 @@ export const refreshTokens = pgTable('refresh_tokens', {
   sessionId: text('session_id').notNull().references(() => sessions.id, { onDelete: 'cascade' }),
   createdAt: at('created_at').notNull(),
   expiresAt: at('expires_at').notNull(),
-  usedAt: at('used_at')
+  usedAt: at('used_at'),
+  usedIp: text('used_ip'),
+  usedUserAgent: text('used_user_agent')
 }, table => [
   index('refresh_tokens_session_id_idx').on(table.sessionId)
 ])

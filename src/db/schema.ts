@@ -50,7 +50,10 @@ export const refreshTokens = sqliteTable('refresh_tokens', {
   createdAt: timestamp('created_at').notNull(),
   expiresAt: timestamp('expires_at').notNull(),
   /** Set when the token is exchanged by a refresh. */
-  usedAt: timestamp('used_at')
+  usedAt: timestamp('used_at'),
+  /** The client that exchanged it: only that client may present it again within the grace window. */
+  usedIp: text('used_ip'),
+  usedUserAgent: text('used_user_agent')
 }, table => [
   index('refresh_tokens_session_id_idx').on(table.sessionId)
 ])

@@ -10,7 +10,7 @@ import {
 } from '../errors.js'
 import type { AuthEvents } from '../audit/events.js'
 import type { AccessTokens } from '../tokens/access-tokens.js'
-import type { ClientInfo } from './client.js'
+import { type ClientInfo, networkOf, sameClient, storedClient } from './client.js'
 import { childRefreshToken, hashRefreshToken } from './refresh-tokens.js'
 import type { Sessions } from './sessions.js'
 import type { TokenPair } from '../../schemas/sessions.js'
@@ -26,11 +26,17 @@ export interface SessionActionsDependencies {
 
 interface RefreshedSession { sessionId: string, refreshToken: string, account: Account }
 
+/** The client recorded as having spent a token. */
+interface Spender { ip: string | null, userAgent: string | null }
+
 /** What an exchange came to: a new token, a spent token's reuse (the session is ended), or nothing valid. */
-type Exchange = RefreshedSession | { reused: { id: string, userId: string } } | 'invalid'
+type Exchange = RefreshedSession | { reused: { id: string, userId: string }, spender: Spender } | 'invalid'
+
+/** A spent token, with the client that spent it. */
+interface Spent { usedAt: Date, usedIp: string | null, usedUserAgent: string | null }
 
 interface TokenRow {
-  token: { usedAt: Date | null, expiresAt: Date }
+  token: { usedAt: Date | null, expiresAt: Date, usedIp: string | null, usedUserAgent: string | null }
   session: { id: string, userId: string, revokedAt: Date | null, expiresAt: Date, maxExpiresAt: Date }
   account: Account
 }
@@ -55,7 +61,8 @@ export class SessionActions {
 
   /**
    * Exchanges a refresh token for a new pair and slides the session's expiry. Within the grace window a spent
-   * token yields the same successor again, so concurrent refreshes advance the session once.
+   * token yields the same successor again to the client that spent it (its retries and tabs), so concurrent
+   * refreshes advance the session once; from any other client, or after the window, it is reuse.
    */
   async refresh (token: string | undefined, client: ClientInfo, now = Date.now()): Promise<TokenPair> {
     const { store, events, accessTokens } = this.#deps
@@ -63,10 +70,16 @@ export class SessionActions {
     // One transaction, so a logout or a disable in between cannot be missed. The outcome is
     // returned, not thrown, so that a theft's revocation is committed.
     const outcome = await store.transaction(async tx => {
-      const exchanged = await this.#exchange(token, now, tx)
+      const exchanged = await this.#exchange(token, client, now, tx)
       if (exchanged === 'invalid') return exchanged
       await events.record('reused' in exchanged
-        ? { type: 'refresh_reuse_detected', userId: exchanged.reused.userId, sessionId: exchanged.reused.id, client }
+        ? {
+            type: 'refresh_reuse_detected',
+            userId: exchanged.reused.userId,
+            sessionId: exchanged.reused.id,
+            reason: `spent by ${describe(exchanged.spender)}`,
+            client
+          }
         : { type: 'refresh', userId: exchanged.account.id, sessionId: exchanged.sessionId, client }, tx)
       return exchanged
     })
@@ -84,7 +97,7 @@ export class SessionActions {
       .innerJoin(users, eq(users.id, sessions.userId))
   }
 
-  async #exchange (token: string, now: number, tx: Executor): Promise<Exchange> {
+  async #exchange (token: string, client: ClientInfo, now: number, tx: Executor): Promise<Exchange> {
     const { store, sessions: repository, refreshKey } = this.#deps
     const { refreshTokens, sessions } = store.tables
     const tokenHash = hashRefreshToken(token)
@@ -92,12 +105,14 @@ export class SessionActions {
     if (row === undefined || !sessionLive(row, now)) return 'invalid'
     const { session, account } = row
     const successor = childRefreshToken(refreshKey, token)
-    const spentEarlier = async (usedAt: Date) => {
-      if (this.#withinGrace(usedAt, now)) return { sessionId: session.id, account, refreshToken: successor }
+    const spentEarlier = async (spent: Spent) => {
+      if (this.#withinGrace(spent.usedAt, now) && spentBy(spent, client)) {
+        return { sessionId: session.id, account, refreshToken: successor }
+      }
       await repository.revoke(session.id, { now }, tx)
-      return { reused: session }
+      return { reused: session, spender: { ip: spent.usedIp, userAgent: spent.usedUserAgent } }
     }
-    if (row.token.usedAt !== null) return await spentEarlier(row.token.usedAt)
+    if (row.token.usedAt !== null) return await spentEarlier({ ...row.token, usedAt: row.token.usedAt })
     if (row.token.expiresAt.getTime() <= now) return 'invalid'
 
     const expiresAt = new Date(
@@ -107,13 +122,15 @@ export class SessionActions {
     // refresh and an admin's deletion of the user cannot deadlock.
     await tx.update(sessions).set({ lastUsedAt: new Date(now), expiresAt }).where(eq(sessions.id, session.id))
     // The condition spends the token once even when several processes share the database.
-    const spent = store.changes(await tx.update(refreshTokens).set({ usedAt: new Date(now) })
+    const { ip: usedIp, userAgent: usedUserAgent } = storedClient(client)
+    const spent = store.changes(await tx.update(refreshTokens).set({ usedAt: new Date(now), usedIp, usedUserAgent })
       .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))))
     if (spent === 0) {
       // Spent meanwhile by a concurrent refresh: the same rules as a token read as spent.
-      const [spender] = await tx.select({ usedAt: refreshTokens.usedAt }).from(refreshTokens)
-        .where(eq(refreshTokens.tokenHash, tokenHash))
-      return spender?.usedAt == null ? 'invalid' : await spentEarlier(spender.usedAt)
+      const [spender] = await tx.select({
+        usedAt: refreshTokens.usedAt, usedIp: refreshTokens.usedIp, usedUserAgent: refreshTokens.usedUserAgent
+      }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash))
+      return spender?.usedAt == null ? 'invalid' : await spentEarlier({ ...spender, usedAt: spender.usedAt })
     }
     await tx.insert(refreshTokens)
       .values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
@@ -170,4 +187,18 @@ export class SessionActions {
 
 function sessionLive (row: Pick<TokenRow, 'session'> & { account: { disabledAt: Date | null } }, now: number): boolean {
   return row.session.revokedAt === null && row.session.expiresAt.getTime() > now && row.account.disabledAt === null
+}
+
+/**
+ * Whether `client` spent the token. A token spent before spenders were recorded has none: it is honoured,
+ * as it was when it was spent.
+ */
+function spentBy (spent: Spent, client: ClientInfo): boolean {
+  if (spent.usedIp === null && spent.usedUserAgent === null) return true
+  return sameClient(client, { ip: spent.usedIp, userAgent: spent.usedUserAgent })
+}
+
+/** A spender for the audit trail: its network and user agent. */
+function describe (spender: Spender): string {
+  return `${networkOf(spender.ip) ?? 'an unknown address'} (${spender.userAgent ?? 'no user agent'})`
 }

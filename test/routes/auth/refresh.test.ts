@@ -44,6 +44,55 @@ function refreshAtOnce (url: string, refreshToken: string, count: number): Promi
   })))
 }
 
+/** A refresh over a real socket from a client of its own: its user agent and, through the trusted proxy, its address. */
+async function refreshFrom (url: string, refreshToken: string, client: { ip: string, userAgent: string }) {
+  const response = await fetch(`${url}/auth/refresh`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': client.userAgent, 'x-forwarded-for': client.ip },
+    body: JSON.stringify({ refreshToken })
+  })
+  return { status: response.status, body: await response.json() as Record<string, unknown> }
+}
+
+t.test('within the grace window, only the client that spent a token gets its successor again', async t => {
+  const victim = { ip: '203.0.113.5', userAgent: 'AuthApp/2.1 (iPhone)' }
+  const replays = {
+    'another network, the same user agent': { ip: '198.51.100.7', userAgent: victim.userAgent },
+    'the same network, another user agent': { ip: '203.0.113.5', userAgent: 'curl/8.5' },
+    'an IPv6 client': { ip: '2001:db8::1', userAgent: victim.userAgent }
+  }
+  for (const [name, thief] of Object.entries(replays)) {
+    const app = await build(t, { TRUST_PROXY: '127.0.0.1' })
+    const url = await listen(app)
+    const { refreshToken, user } = await register(app)
+    const spent = await refreshFrom(url, refreshToken, victim)
+    t.equal(spent.status, 200)
+    const replay = await refreshFrom(url, refreshToken, thief)
+    t.equal(replay.status, 401, `${name}: refused`)
+    t.equal(replay.body.code, 'REFRESH_TOKEN_REUSED', name)
+    const next = await refreshFrom(url, spent.body.refreshToken as string, victim)
+    t.equal(next.status, 401, `${name}: the session has ended, for the victim too`)
+    const [event] = await query(app)`SELECT ip, user_agent, reason FROM auth_events WHERE type = 'refresh_reuse_detected' AND user_id = ${user.id}`
+    t.match(event, { ip: thief.ip, user_agent: thief.userAgent, reason: `spent by 203.0.113.0/24 (${victim.userAgent})` },
+      `${name}: audited with both clients`)
+  }
+
+  const app = await build(t, { TRUST_PROXY: '127.0.0.1' })
+  const url = await listen(app)
+  const { refreshToken } = await register(app)
+  const first = await refreshFrom(url, refreshToken, victim)
+  const retry = await refreshFrom(url, refreshToken, { ...victim, ip: '203.0.113.77' })
+  t.equal(retry.status, 200, 'the same client, from another address of its network, gets the same successor')
+  t.equal(retry.body.refreshToken, first.body.refreshToken)
+
+  const phone = { ip: '2001:db8:0:7:0:0:0:1', userAgent: victim.userAgent }
+  const { refreshToken: second } = await register(app)
+  const spent = await refreshFrom(url, second, phone)
+  const sameNetwork = await refreshFrom(url, second, { ...phone, ip: '2001:DB8::7:aa:bb:cc:dd' })
+  t.equal(sameNetwork.status, 200, 'an IPv6 client keeps its /64, however the address is written')
+  t.equal(sameNetwork.body.refreshToken, spent.body.refreshToken)
+})
+
 t.test('twenty concurrent refreshes of one token advance the session exactly once', async t => {
   const app = await build(t)
   const url = await listen(app)
@@ -127,7 +176,8 @@ t.test('refreshing slides the session but never past SESSION_MAX_AGE', async t =
   t.ok(max - Date.now() < 1_900_000)
 
   const sessions = (await app.inject({ url: '/auth/sessions', headers: bearer(accessToken) })).json().sessions
-  t.equal(Date.parse(sessions[0].expiresAt), max, 'and the user sees when it will end')
+  t.equal(Date.parse(sessions[0].expiresAt), max - (max % 60_000), 'and the user sees when it will end, to the minute')
+  t.equal(Date.parse(sessions[0].lastUsedAt) % 60_000, 0, 'and when it was last used, to the minute')
 })
 
 t.test('refresh tokens that are not live are refused', async t => {

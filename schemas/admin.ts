@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { Email, Name, NewPassword, NullableString, ref, Role, STORABLE, Username, Uuid } from './common.js'
+import { Name, NewEmail, NewPassword, NullableString, ref, Role, STORABLE, Username, Uuid } from './common.js'
 import { User } from './user.js'
 
 /** A user as admins see them: the public fields and whether the account is disabled. */
@@ -37,7 +37,7 @@ export const RoleBody = Type.Object({ role: Role }, { additionalProperties: fals
 /** What the CLI's create-user takes: any role, admin included (admins are never made over HTTP). */
 export function CreateUserInput (passwordMinLength: number) {
   return Type.Object({
-    email: Email,
+    email: NewEmail,
     password: NewPassword(passwordMinLength),
     username: Type.Optional(Username),
     name: Type.Optional(Name),

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { Email, Metadata, Name, NewPassword, Password, ref, Role, Username, Uuid } from './common.js'
+import { Email, Metadata, Name, NewEmail, NewPassword, Password, ref, Role, Username, Uuid } from './common.js'
 import type { TokenPair } from './sessions.js'
 import { User } from './user.js'
 
@@ -16,7 +16,7 @@ const CookieMode = Type.Boolean({
 /** The body of `POST /auth/register`; the password minimum comes from `PASSWORD_MIN_LENGTH`. */
 export function RegisterBody (passwordMinLength: number) {
   return Type.Object({
-    email: Email,
+    email: NewEmail,
     password: NewPassword(passwordMinLength),
     confirmPassword: Type.Optional(
       Type.String({ maxLength: 72, description: 'When present, must equal `password`.' })

@@ -61,6 +61,15 @@ t.test('the stored user never includes a password hash', async t => {
   t.notMatch(response.body, /password/i)
 })
 
+t.test('addresses of the WHATWG grammar register; an address only the older rule took can still log in', async t => {
+  const app = await build(t)
+  for (const email of ["o'brien+news@mail.example.ie", 'a.b.c@x-y.example.com', '1@2.io']) {
+    t.equal((await post(app, '/auth/register', newUser({ email }))).statusCode, 201, email)
+  }
+  const login = await post(app, '/auth/login', { email: 'x.@-example.com', password: PASSWORD })
+  t.equal(login.statusCode, 401, 'login is not refused as malformed: an account made before may have such an address')
+})
+
 t.test('emails are trimmed and compared case-insensitively', async t => {
   const app = await build(t)
   const first = await post(app, '/auth/register', newUser({ email: '  Mixed.Case@Example.COM ' }))
@@ -169,6 +178,12 @@ t.test('invalid bodies are refused with a 400 naming each problem', async t => {
     ['missing email', { password: PASSWORD }, '/email', /is required/],
     ['missing password', { email: 'a@example.com' }, '/password', /is required/],
     ['malformed email', newUser({ email: 'not-an-email' }), '/email', /valid email/],
+    ['email with a leading dot', newUser({ email: '.x@example.com' }), '/email', /valid email/],
+    ['email with a trailing dot before the @', newUser({ email: 'x.@example.com' }), '/email', /valid email/],
+    ['email with a double dot', newUser({ email: 'x..y@example.com' }), '/email', /valid email/],
+    ['email domain beginning with a hyphen', newUser({ email: 'x@-example.com' }), '/email', /valid email/],
+    ['email domain label ending with a hyphen', newUser({ email: 'x@example-.com' }), '/email', /valid email/],
+    ['email domain with an underscore', newUser({ email: 'x@exa_mple.com' }), '/email', /valid email/],
     ['email too long', newUser({ email: 'a'.repeat(250) + '@example.com' }), '/email', /more than 254/],
     ['short password', newUser({ password: 'short' }), '/password', /fewer than 12/],
     ['password over 72 bytes', newUser({ password: euro }), '/password', /at most 72 bytes.*never truncated/],

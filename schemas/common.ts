@@ -53,7 +53,8 @@ export const Username = Type.String({
   pattern: '^[\\p{L}\\p{N}_.-][\\p{L}\\p{M}\\p{N}_.-]*$',
   'x-error': 'may contain only letters, digits, _, . and -',
   description: '3–32 letters (with their combining marks), digits, `_`, `.` or `-`; ' +
-    'compared case-insensitively after NFKC normalization.',
+    'compared case-insensitively after NFKC normalization. No invisible characters, no mix of look-alike scripts ' +
+    '(Latin with Cyrillic or Greek), and a name that looks like a taken one is taken.',
   examples: ['grace_h']
 })
 

@@ -9,5 +9,10 @@ declare module 'fastify' {
 
 /** The users table. */
 export default fp(async function users (fastify) {
-  fastify.decorate('users', new Users(fastify.store))
+  const users = new Users(fastify.store)
+  const { lookAlikes } = await users.fillSkeletons()
+  if (lookAlikes > 0) {
+    fastify.log.warn({ lookAlikes }, 'usernames that look like another account\'s were found and left without a skeleton')
+  }
+  fastify.decorate('users', users)
 }, { name: 'users', dependencies: ['db'] })

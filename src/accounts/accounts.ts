@@ -102,6 +102,7 @@ export class Accounts {
       emailKey: email.key,
       username: username?.username ?? null,
       usernameKey: username?.key ?? null,
+      usernameSkeleton: username?.skeleton ?? null,
       name: name ?? null,
       metadata: input.metadata ?? {},
       passwordHash: await passwords.hash(input.password, admission),

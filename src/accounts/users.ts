@@ -1,10 +1,10 @@
 /** The users table: look-ups, inserts and the changes a user or a login makes to a row. */
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm'
 import type { Executor, Prepared, Store, Tables } from '../db/index.js'
 import type { Account, UserRow } from '../db/schema.js'
 import { EmailTaken, invalidInput, UsernameTaken } from '../errors.js'
 import { toPublicUser } from '../views.js'
-import { normalizeEmail, normalizeUsername, usernameKey } from './identity.js'
+import { normalizeEmail, normalizeUsername, usernameKey, usernameSkeleton } from './identity.js'
 import type { User } from '../../schemas/user.js'
 
 /** Maps a unique-index violation (SQLite's or PostgreSQL's) to the 409 it means; returns anything else. */
@@ -12,10 +12,12 @@ export function uniqueViolation (error: unknown): unknown {
   const cause = ((error as { cause?: unknown }).cause ?? error) as
     { code?: string, message?: string, constraint?: string }
   const index = cause.code === 'SQLITE_CONSTRAINT_UNIQUE'
-    ? /users\.(email_key|username_key)/.exec(cause.message ?? '')?.[1]
-    : cause.code === '23505' ? /^users_(email_key|username_key)_unique$/.exec(cause.constraint ?? '')?.[1] : undefined
+    ? /users\.(email_key|username_key|username_skeleton)/.exec(cause.message ?? '')?.[1]
+    : cause.code === '23505'
+      ? /^users_(email_key|username_key|username_skeleton)_unique$/.exec(cause.constraint ?? '')?.[1]
+      : undefined
   if (index === 'email_key') return new EmailTaken()
-  if (index === 'username_key') return new UsernameTaken()
+  if (index === 'username_key' || index === 'username_skeleton') return new UsernameTaken()
   return error
 }
 
@@ -85,6 +87,7 @@ export class Users {
       const username = changes.username === null ? null : normalizeUsername(changes.username)
       values.username = username?.username ?? null
       values.usernameKey = username?.key ?? null
+      values.usernameSkeleton = username?.skeleton ?? null
     }
     if (changes.metadata !== undefined) values.metadata = changes.metadata
     try {
@@ -92,6 +95,28 @@ export class Users {
     } catch (error) {
       throw uniqueViolation(error)
     }
+  }
+
+  /**
+   * Gives the usernames stored before skeletons were their confusable skeleton, at start-up. A name that
+   * looks like one already given its skeleton keeps none (it stays, but cannot be imitated in turn);
+   * returns how many were filled and how many were left so.
+   */
+  async fillSkeletons (): Promise<{ filled: number, lookAlikes: number }> {
+    const { users } = this.#store.tables
+    const rows = await this.#store.db.select({ id: users.id, key: users.usernameKey }).from(users)
+      .where(and(isNotNull(users.usernameKey), isNull(users.usernameSkeleton)))
+    let filled = 0
+    for (const row of rows) {
+      try {
+        await this.#store.write(db => db.update(users).set({ usernameSkeleton: usernameSkeleton(row.key as string) })
+          .where(and(eq(users.id, row.id), isNull(users.usernameSkeleton))))
+        filled++
+      } catch (error) {
+        if (uniqueViolation(error) === error) throw error
+      }
+    }
+    return { filled, lookAlikes: rows.length - filled }
   }
 
   /** Inserts a user; a taken email or username surfaces as EMAIL_TAKEN / USERNAME_TAKEN. */

@@ -13,6 +13,7 @@ export const users = pgTable('users', {
   emailKey: text('email_key').notNull().unique('users_email_key_unique'),
   username: text('username'),
   usernameKey: text('username_key').unique('users_username_key_unique'),
+  usernameSkeleton: text('username_skeleton').unique('users_username_skeleton_unique'),
   name: text('name'),
   role: text('role').notNull().default('user'),
   metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),

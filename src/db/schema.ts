@@ -16,6 +16,8 @@ export const users = sqliteTable('users', {
   username: text('username'),
   /** Lower-cased NFKC username: the unique key; NULLs do not collide. */
   usernameKey: text('username_key').unique('users_username_key_unique'),
+  /** The key's confusable skeleton (UTS #39): unique, so a look-alike of a taken name is taken too. */
+  usernameSkeleton: text('username_skeleton').unique('users_username_skeleton_unique'),
   name: text('name'),
   role: text('role').notNull().default('user'),
   metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
@@ -115,9 +117,11 @@ export type UserRow = typeof users.$inferSelect
 
 /** A user's columns as a request carries them (no password hash, no look-up keys), of either dialect. */
 export function accountColumns (table: typeof users) {
-  const { passwordHash: _hash, emailKey: _emailKey, usernameKey: _usernameKey, ...columns } = getTableColumns(table)
+  const {
+    passwordHash: _hash, emailKey: _emailKey, usernameKey: _usernameKey, usernameSkeleton: _skeleton, ...columns
+  } = getTableColumns(table)
   return columns
 }
-export type Account = Omit<UserRow, 'passwordHash' | 'emailKey' | 'usernameKey'>
+export type Account = Omit<UserRow, 'passwordHash' | 'emailKey' | 'usernameKey' | 'usernameSkeleton'>
 export type SessionRow = typeof sessions.$inferSelect
 export type AuthEventRow = typeof authEvents.$inferSelect

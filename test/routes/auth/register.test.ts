@@ -1,5 +1,6 @@
 import t from 'tap'
 import { build, listen, newUser, PASSWORD, post, register } from '../../helper.js'
+import { query, sharedDatabase } from '../../helpers/database.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
@@ -98,12 +99,44 @@ t.test('usernames are compared case-insensitively after NFKC normalization', asy
 
 t.test('usernames that differ only in case are one name, whatever the script', async t => {
   const app = await build(t)
-  t.equal((await post(app, '/auth/register', newUser({ username: 'abσ' }))).statusCode, 201)
+  t.equal((await post(app, '/auth/register', newUser({ username: 'σοφίας' }))).statusCode, 201)
   t.equal((await post(app, '/auth/register', newUser({ username: 'straße' }))).statusCode, 201)
-  for (const username of ['ABΣ', 'abς', 'STRASSE', 'strasse', 'STRAẞE']) {
+  for (const username of ['ΣΟΦΊΑΣ', 'σοφίασ', 'STRASSE', 'strasse', 'STRAẞE']) {
     const response = await post(app, '/auth/register', newUser({ username }))
     t.equal(response.statusCode, 409, username)
   }
+})
+
+t.test('a username that looks like a taken one, or like nothing, is refused', async t => {
+  const app = await build(t)
+  t.equal((await post(app, '/auth/register', newUser({ username: 'mallory' }))).statusCode, 201)
+  t.equal((await post(app, '/auth/register', newUser({ username: 'coco' }))).statusCode, 201)
+  const cases: Array<[string, string, number, RegExp]> = [
+    ['a combining grapheme joiner', 'mallory\u034f', 400, /invisible/],
+    ['a variation selector', 'mallory\ufe0f', 400, /invisible/],
+    ['a zero-width joiner', 'mal\u200dlory', 400, /letters, digits|invisible/],
+    ['Hangul fillers', '\u3164\u3164\u3164', 400, /invisible/],
+    ['a Cyrillic а among Latin letters', 'm\u0430llory', 400, /mix the letters of Latin, Cyrillic/],
+    ['a Greek ο among Latin letters', 'mall\u03bfry', 400, /mix the letters of Latin, Greek/],
+    ['an all-Cyrillic look-alike of a taken name', '\u0441\u043e\u0441\u043e', 409, /USERNAME_TAKEN|already taken/]
+  ]
+  for (const [name, username, status, message] of cases) {
+    const response = await post(app, '/auth/register', newUser({ username }))
+    t.equal(response.statusCode, status, name)
+    t.match(response.body, message, name)
+  }
+  for (const username of ['Δημήτρης', 'дмитрий', '山田たろう', 'Tanaka山田', '김민준', 'ali_2024', 'ⲙⲁⲣⲓⲁ']) {
+    t.equal((await post(app, '/auth/register', newUser({ username }))).statusCode, 201, `letters of one script, or a safe mix: ${username}`)
+  }
+  const { accessToken } = await register(app)
+  const change = await app.inject({
+    method: 'PATCH', url: '/auth/me', headers: { authorization: `Bearer ${accessToken}` }, payload: { username: 'MALLORY\u034f' }
+  })
+  t.equal(change.statusCode, 400, 'the same rules when a username is changed')
+  const taken = await app.inject({
+    method: 'PATCH', url: '/auth/me', headers: { authorization: `Bearer ${accessToken}` }, payload: { username: '\u0421\u041e\u0421\u041e' }
+  })
+  t.equal(taken.statusCode, 409, 'and a look-alike of a taken name is taken')
 })
 
 t.test('usernames in scripts with combining marks are accepted', async t => {
@@ -266,4 +299,28 @@ t.test('simultaneous registrations of one username give one account', async t =>
   })))
   const statuses = responses.map(response => response.status).sort()
   t.strictSame(statuses, [201, ...Array(9).fill(409)])
+})
+
+t.test('usernames stored before look-alikes were compared get their skeleton at start-up', async t => {
+  const database = await sharedDatabase(t)
+  const before = await build(t, database)
+  await post(before, '/auth/register', newUser({ username: 'coco' }))
+  const { user } = await register(before, { username: 'trudy' })
+  // As an older version left them: no skeletons, and two names that look alike.
+  await query(before)`UPDATE users SET username = 'сосо', username_key = 'СОСО' WHERE id = ${user.id}`
+  await query(before)`UPDATE users SET username_skeleton = NULL`
+  await before.close()
+
+  const after = await build(t, database)
+  const [row] = await query(after)`SELECT count(*) AS n FROM users WHERE username_skeleton IS NOT NULL`
+  t.equal(Number(row?.n), 1, 'one of the two look-alikes gets the skeleton; the service starts')
+  const [kept] = await query(after)`SELECT username FROM users WHERE username_skeleton IS NOT NULL`
+  // Latin coco and Cyrillic сосо stand; a Cyrillic or Latin spelling of the kept one with other capitals is taken.
+  const imitation = await post(after, '/auth/register', newUser({ username: (kept?.username as string).toUpperCase() }))
+  t.equal(imitation.statusCode, 409, 'the kept name is taken, capitals aside')
+  const other = kept?.username === 'coco' ? 'СОСО' : 'COCO'
+  t.equal((await post(after, '/auth/register', newUser({ username: other }))).statusCode, 409,
+    'and so is the other look-alike, by its own key')
+  const coptic = await post(after, '/auth/register', newUser({ username: 'ⲥⲟⲥⲟ' }))
+  t.equal(coptic.statusCode, 409, 'a third look-alike, in Coptic, is taken by the skeleton given at start-up')
 })

@@ -75,7 +75,8 @@ export function frameworkErrors (error: FastifyError, request: FastifyRequest, r
     answer(error)
     return
   }
-  Promise.resolve((limit as (request: FastifyRequest, reply: FastifyReply) => unknown).call(reply.server, request, reply))
+  const take = limit as (request: FastifyRequest, reply: FastifyReply) => unknown
+  Promise.resolve(take.call(reply.server, request, reply))
     .then(() => answer(error), (limited: FastifyError) => answer(limited))
 }
 

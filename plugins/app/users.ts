@@ -12,7 +12,7 @@ export default fp(async function users (fastify) {
   const users = new Users(fastify.store)
   const { lookAlikes } = await users.fillSkeletons()
   if (lookAlikes > 0) {
-    fastify.log.warn({ lookAlikes }, 'usernames that look like another account\'s were found and left without a skeleton')
+    fastify.log.warn({ lookAlikes }, 'usernames that look like another account\'s were left without a skeleton')
   }
   fastify.decorate('users', users)
 }, { name: 'users', dependencies: ['db'] })

@@ -102,8 +102,9 @@ export class Admin {
     const { users } = this.#store.tables
     return this.#store.transaction(async tx => {
       const [current] = await tx.select({ role: users.role }).from(users).where(eq(users.id, actor.userId)).limit(1)
-      if (current === undefined || !await this.#sessions.isLive(actor.sessionId, actor.userId, tx)) throw new InvalidToken()
-      if (current.role !== ADMIN_ROLE) throw new Forbidden(ADMIN_ROLE)
+      const live = current !== undefined && await this.#sessions.isLive(actor.sessionId, actor.userId, tx)
+      if (!live) throw new InvalidToken()
+      if (current?.role !== ADMIN_ROLE) throw new Forbidden(ADMIN_ROLE)
       return await work(tx)
     }, { lock: ADMIN_ACTIONS_LOCK })
   }

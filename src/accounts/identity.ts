@@ -19,7 +19,9 @@ const SCRIPTS = [
  * scripts written beside it in Japan, China and Korea. Latin with Cyrillic or Greek is refused: their
  * look-alike letters are how one name imitates another.
  */
-const ALLOWED_MIXES = [['Latin', 'Han', 'Hiragana', 'Katakana'], ['Latin', 'Han', 'Bopomofo'], ['Latin', 'Han', 'Hangul']]
+const ALLOWED_MIXES = [
+  ['Latin', 'Han', 'Hiragana', 'Katakana'], ['Latin', 'Han', 'Bopomofo'], ['Latin', 'Han', 'Hangul']
+]
 
 /** Emails are trimmed and compared case-insensitively. */
 export function normalizeEmail (email: string): { email: string, key: string } {
@@ -53,7 +55,9 @@ function scriptsOf (name: string): Set<string> {
 export function normalizeUsername (username: string): { username: string, key: string, skeleton: string } {
   const normalized = username.normalize('NFKC')
   if (!USERNAME_RULE.test(normalized)) refuse('must be 3–32 letters, digits, _, . or - after Unicode normalization')
-  if (INVISIBLE.test(normalized)) refuse('must not contain invisible characters (joiners, variation selectors, fillers)')
+  if (INVISIBLE.test(normalized)) {
+    refuse('must not contain invisible characters (joiners, variation selectors, fillers)')
+  }
   const scripts = [...scriptsOf(normalized)]
   if (scripts.length > 1 && !ALLOWED_MIXES.some(mix => scripts.every(script => mix.includes(script)))) {
     refuse(`must not mix the letters of ${scripts.join(', ')}: their look-alike letters let one name pass for another`)

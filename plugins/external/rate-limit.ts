@@ -1,5 +1,5 @@
 import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
-import type { onRequestHookHandler } from 'fastify'
+import type { FastifyRequest, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type { RateLimit } from '../../src/env.js'
@@ -15,8 +15,11 @@ declare module 'fastify' {
     endpointLimits: Record<'global' | EndpointLimit, onRequestHookHandler[]>
   }
   interface FastifyContextConfig {
-    /** The endpoint limit the route counts against instead of the global one; an alias shares its route's. */
-    limit?: EndpointLimit
+    /**
+     * The endpoint limit the route counts against instead of the global one; an alias shares its route's.
+     * A function picks the limit by the request, once its body is read (undefined: the global one).
+     */
+    limit?: EndpointLimit | ((request: FastifyRequest) => EndpointLimit | undefined)
   }
 }
 
@@ -65,10 +68,19 @@ export default fp(async function rateLimiting (fastify) {
   }
   // Added before the library's own onRoute hook, which must then see the global limit turned off.
   fastify.addHook('onRoute', route => {
-    const name = route.config?.limit
-    if (name === undefined) return
+    const limit = route.config?.limit
+    if (limit === undefined) return
     route.config = { ...route.config, rateLimit: false }
-    route.onRequest = [...fastify.endpointLimits[name], ...[route.onRequest ?? []].flat()]
+    if (typeof limit === 'string') {
+      route.onRequest = [...fastify.endpointLimits[limit], ...[route.onRequest ?? []].flat()]
+      return
+    }
+    // Before the route's own preHandlers (the auth guard): one limiter or the other, never both.
+    route.preHandler = [async function limitByRequest (request, reply) {
+      const hooks = fastify.endpointLimits[limit(request) ?? 'global'] as unknown as
+        Array<(request: FastifyRequest, reply: unknown) => Promise<void>>
+      for (const hook of hooks) await hook.call(fastify, request, reply)
+    }, ...[route.preHandler ?? []].flat()]
   })
   await fastify.register(rateLimit, {
     global: true,

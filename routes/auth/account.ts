@@ -41,9 +41,14 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
 
   fastify.patch('/me', {
     preHandler: [fastify.authenticate],
+    // A new username is tried against every taken one: as many tries as signup gets, not the global limit's.
+    config: {
+      limit: request => (request.body as { username?: unknown }).username === undefined ? undefined : 'signup'
+    },
     schema: {
       summary: 'Update your profile',
-      description: 'Changes your `name`, `username` or `metadata`. The email and the role cannot be changed here.',
+      description: 'Changes your `name`, `username` or `metadata`. The email and the role cannot be changed here. ' +
+        'A username change counts against the signup limit (`RATE_LIMIT_SIGNUP`), as it tries a name against the taken ones.',
       tags: ['account'],
       security: BEARER_SECURITY,
       body: ProfileChangeBody,

@@ -124,3 +124,24 @@ t.test('signups that lose a race for their email give their capacity back', asyn
   const honest = await postJson(url + '/auth/register', newUser())
   t.equal(honest.status, 201, 'four slots were given back')
 })
+
+t.test('username changes count against the signup limit; other profile changes against the global one', async t => {
+  const app = await build(t, { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_SIGNUP: '3/1m', RATE_LIMIT_GLOBAL: '300/1m' })
+  const url = await listen(app)
+  const registered = await postJson(url + '/auth/register', newUser())
+  const { accessToken } = await registered.json() as { accessToken: string }
+  const patch = (body: unknown) => fetch(url + '/auth/me', {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+    body: JSON.stringify(body)
+  })
+  const names = []
+  for (let i = 0; i < 4; i++) names.push((await patch({ name: `Name ${i}` })).status)
+  t.strictSame(names, [200, 200, 200, 200], 'a name change is not a username probe')
+  const usernames = []
+  for (let i = 0; i < 3; i++) usernames.push((await patch({ username: `probe_${i}` })).status)
+  t.strictSame(usernames, [200, 200, 429], 'the signup budget, which registering took one of')
+  const limited = await patch({ username: 'probe_x' })
+  t.match(await limited.json(), { code: 'RATE_LIMITED' })
+  t.equal((await postJson(url + '/auth/register', newUser())).status, 429, 'one budget with signup')
+})

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Account } from '../../src/db/schema.js'
+import type { Actor } from '../../src/sessions/client.js'
 import { Forbidden, InvalidToken, MissingToken, ServiceError } from '../../src/errors.js'
 import type { AccessTokenClaims } from '../../schemas/auth.js'
 
@@ -22,6 +23,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The signed-in user, read with the session check (set by `authenticate`). */
     account: Account
+    /** The signed-in user and their session, as the services take them (after `authenticate`). */
+    readonly actor: Actor
   }
 }
 
@@ -30,6 +33,11 @@ const BEARER = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i
 /** The auth guard: a token counts only while it is valid and its session live, so logout takes effect at once. */
 export default fp(async function auth (fastify) {
   fastify.decorateRequest('account', null as unknown as Account)
+  fastify.decorateRequest('actor', {
+    getter (this: FastifyRequest): Actor {
+      return { userId: this.user.sub, sessionId: this.user.sid }
+    }
+  })
 
   const { accessTokens, sessions } = fastify
 

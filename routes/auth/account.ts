@@ -33,9 +33,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
       }
     }
   }, async function changePassword (request) {
-    await profile.changePassword(
-      { userId: request.user.sub, sessionId: request.user.sid }, request.body, request.client
-    )
+    await profile.changePassword(request.actor, request.body, request.client)
     return { message: 'Password changed; your other sessions have been ended' }
   })
 
@@ -63,9 +61,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
       }
     }
   }, async function updateProfile (request) {
-    return await profile.update(
-      { userId: request.user.sub, sessionId: request.user.sid }, request.body, request.client
-    )
+    return await profile.update(request.actor, request.body, request.client)
   })
 }
 

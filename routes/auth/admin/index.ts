@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import { AdminUser, RoleBody, UserList, UserListQuery, UserParams } from '../../../schemas/admin.js'
 import { EventList, EventListQuery } from '../../../schemas/events.js'
 import {
@@ -14,11 +13,6 @@ const GUARD_ERRORS = {
 const NOT_FOUND = { 404: 'No user with this id (code NOT_FOUND).' }
 const SELF = {
   409: 'An admin cannot change the role of, disable or delete their own account (code CANNOT_MODIFY_SELF).'
-}
-
-/** The signed-in admin, by their session. */
-function actorOf (request: FastifyRequest) {
-  return { userId: request.user.sub, sessionId: request.user.sid }
 }
 
 /** The admin API at /auth/admin: every route needs a live session of an admin. */
@@ -72,7 +66,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       }
     }
   }, async function changeRole (request) {
-    return await admin.setRole(actorOf(request), request.params.id, request.body.role, request.client)
+    return await admin.setRole(request.actor, request.params.id, request.body.role, request.client)
   })
 
   for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
@@ -91,7 +85,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
         }
       }
     }, async function setDisabled (request) {
-      return await admin.setDisabled(actorOf(request), request.params.id, disabled, request.client)
+      return await admin.setDisabled(request.actor, request.params.id, disabled, request.client)
     })
   }
 
@@ -125,7 +119,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
       }
     }
   }, async function deleteUser (request) {
-    await admin.delete(actorOf(request), request.params.id, request.client)
+    await admin.delete(request.actor, request.params.id, request.client)
     return { message: 'User deleted' }
   })
 }

@@ -1,12 +1,17 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsync } from 'fastify'
+
+/** Where the pages find the API: their `<body data-api="/auth">`, rewritten when the API is mounted elsewhere. */
+const API_ATTRIBUTE = 'data-api="/auth"'
 
 /**
  * The browser pages (/, /login, /register) and their assets, hidden from /docs. Every file is revalidated
  * on each use (`no-cache` with an ETag), so a new version of the service is picked up at once.
  */
-const pages: FastifyPluginAsync<{ root: string }> = async function pages (fastify, { root }) {
+const pages: FastifyPluginAsync<{ root: string, api: string }> = async function pages (fastify, { root, api }) {
   fastify.addHook('onRequest', fastify.pageHeaders)
   await fastify.register(fastifyStatic, {
     root: join(root, 'assets'),
@@ -19,8 +24,13 @@ const pages: FastifyPluginAsync<{ root: string }> = async function pages (fastif
     schemaHide: true
   })
   for (const [url, file] of [['/', 'index.html'], ['/login', 'login.html'], ['/register', 'register.html']] as const) {
-    fastify.get(url, { schema: { hide: true } }, async function page (_request, reply) {
-      return reply.header('cache-control', 'no-cache').sendFile(file, join(root, 'pages'))
+    // Read once: the pages are small, and each carries where the API is mounted.
+    const html = readFileSync(join(root, 'pages', file), 'utf8').replace(API_ATTRIBUTE, `data-api="${api}"`)
+    const etag = `"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"`
+    fastify.get(url, { schema: { hide: true } }, async function page (request, reply) {
+      reply.header('cache-control', 'no-cache').header('etag', etag)
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send()
+      return reply.type('text/html; charset=utf-8').send(html)
     })
   }
 }

@@ -9,11 +9,17 @@ export function ref<T extends TSchema> (schema: T, options: SchemaOptions = {}) 
 
 /** Body fields that hold passwords, in any route: normalized before validation, never logged. */
 export const PASSWORD_FIELDS = [
-  'password', 'confirmPassword', 'currentPassword', 'newPassword', 'confirmNewPassword'
+  'password', 'confirmPassword', 'currentPassword', 'newPassword', 'confirmNewPassword',
+  // The InsightED profile's confirmation.
+  'password2'
 ] as const
 
 /** Body fields that hold tokens: never logged. */
-export const TOKEN_FIELDS = ['accessToken', 'refreshToken', 'token'] as const
+export const TOKEN_FIELDS = [
+  'accessToken', 'refreshToken', 'token',
+  // The compatibility profiles' names for them.
+  'access', 'refresh', 'access_token', 'refresh_token'
+] as const
 
 /** bcrypt reads at most 72 bytes of a password; longer ones are refused, never truncated. */
 export const PASSWORD_MAX_BYTES = 72
@@ -157,6 +163,14 @@ export const ErrorResponse = Type.Object({
     message: Type.String()
   }), { description: 'One entry per invalid value (validation errors only).' }))
 }, { $id: 'ErrorResponse', title: 'ErrorResponse', description: 'The shape of every error the service returns.' })
+
+export type ErrorBody = Static<typeof ErrorResponse>
+
+/**
+ * A compatibility profile's error shape: the common error, as the older API answered it (its status and body).
+ * Set as a route's `config.presentError`; the error handler applies it to every error of the route.
+ */
+export type ErrorPresenter = (error: ErrorBody) => { statusCode: number, body: unknown }
 
 /** Response schemas for error statuses, all in the common error shape, each with its reason for /docs. */
 export function errors (reasons: Record<number, string>) {

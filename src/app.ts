@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Server } from 'node:http'
-import Fastify, { type FastifyHttpOptions, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyHttpOptions, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from './config.js'
 import { projectRoot } from './db/migrations.js'
@@ -33,6 +33,7 @@ import redisPlugin from '../plugins/external/redis.js'
 import security from '../plugins/external/security.js'
 import swagger from '../plugins/external/swagger.js'
 import authRoutes from '../routes/auth/index.js'
+import compatRoutes from '../routes/compat/index.js'
 import healthRoutes from '../routes/health.js'
 import jwksRoutes from '../routes/jwks.js'
 import pageRoutes from '../routes/pages.js'
@@ -116,8 +117,10 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
 
   await fastify.register(healthRoutes)
   await fastify.register(jwksRoutes)
-  await fastify.register(authRoutes, { prefix: '/auth' })
-  await fastify.register(pageRoutes, { root: join(projectRoot(), 'public') })
+  const { authPrefix, compatProfile } = opts.config
+  await fastify.register(authRoutes, { prefix: authPrefix })
+  if (compatProfile !== undefined) await fastify.register(compatRoutes[compatProfile] as FastifyPluginAsync)
+  await fastify.register(pageRoutes, { root: join(projectRoot(), 'public'), api: authPrefix })
 }, { name: 'app' })
 
 export default app

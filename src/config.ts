@@ -9,6 +9,14 @@ import {
   type AsymmetricAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, keyMismatch, parsePrivateKey
 } from './tokens/keys.js'
 
+/** The older APIs the service can stand in for, each by its clients' own contract (see docs/migrating.md). */
+export const COMPAT_PROFILES = ['simplejwt', 'flask', 'insighted', 'spring', 'nestjs'] as const
+export type CompatProfile = typeof COMPAT_PROFILES[number]
+
+/** Profiles whose clients call paths under /auth: there, the service's own API moves to NATIVE_AUTH_PREFIX. */
+const PROFILES_ON_AUTH: readonly CompatProfile[] = ['spring', 'nestjs']
+export const NATIVE_AUTH_PREFIX = '/native/auth'
+
 export interface Config {
   port: number
   host: string
@@ -66,6 +74,10 @@ export interface Config {
   redisUrl?: string
   /** Prepended to every Redis key, so that several services (or test runs) can share one Redis. */
   redisPrefix: string
+  /** The older API whose clients this deployment serves unchanged; undefined: none. */
+  compatProfile?: CompatProfile
+  /** Where the service's own account and token API is mounted: /auth, unless the profile's clients own it. */
+  authPrefix: string
 }
 
 export class ConfigError extends Error {
@@ -137,7 +149,15 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`)
   }
 
-  const signupRoles = (read('SIGNUP_ROLES') ?? 'user').split(',').map(role => role.trim()).filter(role => role !== '')
+  const compatText = read('COMPAT_PROFILE')?.trim().toLowerCase()
+  const compatProfile = compatText === undefined || compatText === 'none' ? undefined : compatText as CompatProfile
+  if (compatProfile !== undefined && !COMPAT_PROFILES.includes(compatProfile)) {
+    problems.push(`COMPAT_PROFILE must be none or one of ${COMPAT_PROFILES.join(', ')} (got "${compatText}")`)
+  }
+
+  // The LMS signs up students and instructors; its admins are made otherwise.
+  const defaultRoles = compatProfile === 'insighted' ? 'student,instructor' : 'user'
+  const signupRoles = (read('SIGNUP_ROLES') ?? defaultRoles).split(',').map(role => role.trim()).filter(role => role !== '')
   if (signupRoles.length === 0) {
     problems.push('SIGNUP_ROLES must name at least one role')
   }
@@ -234,7 +254,9 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     requestTimeout: duration('REQUEST_TIMEOUT', '30s'),
     corsOrigins: Object.freeze(corsOrigins),
     redisUrl,
-    redisPrefix
+    redisPrefix,
+    compatProfile,
+    authPrefix: compatProfile !== undefined && PROFILES_ON_AUTH.includes(compatProfile) ? NATIVE_AUTH_PREFIX : '/auth'
   }
 
   if (problems.length > 0) throw new ConfigError(problems)

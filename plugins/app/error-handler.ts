@@ -4,15 +4,15 @@ import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { databaseUnreachable } from '../../src/db/index.js'
-import { DatabaseUnavailable, type ErrorDetail, ServiceError } from '../../src/errors.js'
+import { DatabaseUnavailable, ServiceError } from '../../src/errors.js'
 import { validationDetails } from '../../src/http/validation.js'
+import type { ErrorBody, ErrorPresenter } from '../../schemas/common.js'
 
-export interface ErrorBody {
-  statusCode: number
-  code: string
-  error: string
-  message: string
-  details?: ErrorDetail[]
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route answers errors in another shape: a compatibility profile's (see routes/compat/). */
+    presentError?: ErrorPresenter
+  }
 }
 
 /** Friendlier codes for the framework's own errors that clients commonly meet. */
@@ -128,7 +128,10 @@ export default fp(async function errorHandler (fastify) {
       ? (error as unknown as ServiceError).retryAfter
       : undefined
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
-    return reply.code(body.statusCode).send(body)
+    const present = request.routeOptions.config.presentError
+    if (present === undefined) return reply.code(body.statusCode).send(body)
+    const presented = present(body)
+    return reply.code(presented.statusCode).send(presented.body)
   })
 
   // Unknown routes count against the client's global limit, so scanning for routes is limited too.

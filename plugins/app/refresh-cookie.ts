@@ -19,8 +19,6 @@ declare module 'fastify' {
 }
 
 export const REFRESH_COOKIE = 'refresh_token'
-/** The only requests the browser sends the cookie with: not /auth/me, not any page. */
-export const REFRESH_COOKIE_PATHS = ['/auth/refresh', '/auth/logout']
 
 /**
  * Cookie mode for browser clients: the refresh token in an HttpOnly, SameSite=Strict cookie, and a request
@@ -29,13 +27,15 @@ export const REFRESH_COOKIE_PATHS = ['/auth/refresh', '/auth/logout']
  * Not @fastify/cookie, which would hook every request and answer for one cookie that four routes use.
  */
 export default fp(async function refreshCookie (fastify) {
-  const maxAge = fastify.config.refreshTokenTtl
+  const { refreshTokenTtl: maxAge, authPrefix } = fastify.config
+  // The only requests the browser sends the cookie with: not /auth/me, not any page.
+  const paths = [`${authPrefix}/refresh`, `${authPrefix}/logout`]
 
   /** Adds the refresh cookie for each of its paths to the answer's Set-Cookie headers. */
   function setCookies (
     reply: FastifyReply, value: string, attributes: Omit<SetCookie, 'name' | 'value' | 'path'>
   ): void {
-    for (const path of REFRESH_COOKIE_PATHS) {
+    for (const path of paths) {
       reply.header('set-cookie', stringifySetCookie({
         name: REFRESH_COOKIE, value, path, httpOnly: true, secure: true, sameSite: 'strict', ...attributes
       }))

@@ -1,9 +1,23 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
+import type { CompatProfile } from '../../src/config.js'
+
+/** The tag of each compatibility profile's routes: what its old clients get, exactly. */
+const COMPAT_TAGS: Record<CompatProfile, string> = {
+  simplejwt: 'The Django REST framework + simplejwt API, as its clients call it (COMPAT_PROFILE=simplejwt)',
+  flask: 'The Flask-JWT API, as its clients call it (COMPAT_PROFILE=flask)',
+  insighted: 'The InsightED LMS API, as its clients call it (COMPAT_PROFILE=insighted)',
+  spring: 'The Spring `WebResponse` API, as its clients call it (COMPAT_PROFILE=spring)',
+  nestjs: 'The NestJS API, as its clients call it (COMPAT_PROFILE=nestjs)'
+}
 
 /** The OpenAPI document at /docs/json, built from the routes' own schemas, and Swagger UI at /docs. */
 export default fp(async function docs (fastify) {
+  const { authPrefix, compatProfile } = fastify.config
+  const compatTags = compatProfile === undefined
+    ? []
+    : [{ name: `compat: ${compatProfile}`, description: COMPAT_TAGS[compatProfile] }]
   await fastify.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -12,9 +26,10 @@ export default fp(async function docs (fastify) {
         version: '0.1.0',
         description: 'Registration and login with short-lived JWT access tokens and opaque refresh tokens.\n\n' +
           'To try it: **register** (or **login**), copy `accessToken` from the response, ' +
-          'press **Authorize** and paste it, then call **GET /auth/me**.'
+          `press **Authorize** and paste it, then call **GET ${authPrefix}/me**.`
       },
       tags: [
+        ...compatTags,
         { name: 'auth', description: 'Registration, login and token verification' },
         { name: 'sessions', description: 'Refresh, logout, and your sessions on each device' },
         { name: 'account', description: 'Changes to your own account' },

@@ -5,6 +5,8 @@
 
 let accessToken = null
 let refreshTimer
+// Where the JSON API is mounted (/auth, or elsewhere when a compatibility profile serves /auth).
+const API = document.body.dataset.api
 
 async function api (path, { method = 'GET', body, bearer = false } = {}) {
   const headers = {}
@@ -12,7 +14,7 @@ async function api (path, { method = 'GET', body, bearer = false } = {}) {
   if (bearer && accessToken !== null) headers.authorization = `Bearer ${accessToken}`
   let response
   try {
-    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' })
+    response = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' })
   } catch {
     return { ok: false, status: 0, data: { code: 'NETWORK' } }
   }
@@ -30,7 +32,7 @@ function keep (tokens) {
 
 /** A new access token from the refresh cookie; false when there is no live session. */
 async function refresh () {
-  const result = await api('/auth/refresh', { method: 'POST', body: {} })
+  const result = await api('/refresh', { method: 'POST', body: {} })
   if (result.ok) {
     keep(result.data)
     return true
@@ -124,7 +126,7 @@ function handleForm (path, bodyOf) {
 
 async function home () {
   const signedIn = await refresh()
-  const me = signedIn ? await api('/auth/me', { bearer: true }) : undefined
+  const me = signedIn ? await api('/me', { bearer: true }) : undefined
   show('status', false)
   if (me?.ok) {
     document.getElementById('user-name').textContent = me.data.name ?? me.data.username ?? '—'
@@ -135,7 +137,7 @@ async function home () {
     show('signed-out', true)
   }
   document.getElementById('logout').addEventListener('click', async () => {
-    const result = await api('/auth/logout', { method: 'POST', body: {}, bearer: true })
+    const result = await api('/logout', { method: 'POST', body: {}, bearer: true })
     if (!result.ok && result.status !== 401) {
       const formError = document.getElementById('form-error')
       formError.textContent = explain(result)
@@ -151,11 +153,11 @@ async function home () {
 
 const pages = {
   home,
-  login: () => handleForm('/auth/login', data => {
+  login: () => handleForm('/login', data => {
     const identifier = String(data.get('identifier')).trim()
     return { [identifier.includes('@') ? 'email' : 'username']: identifier, password: data.get('password') }
   }),
-  register: () => handleForm('/auth/register', data => {
+  register: () => handleForm('/register', data => {
     const body = { email: data.get('email'), password: data.get('password'), confirmPassword: data.get('confirmPassword') }
     for (const optional of ['username', 'name']) {
       const value = String(data.get(optional)).trim()

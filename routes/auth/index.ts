@@ -41,7 +41,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
     }
   }
   for (const [url, summary] of [
-    ['/register', 'Register a new account'], ['/signup', 'Register (alias of /auth/register)']
+    ['/register', 'Register a new account'], ['/signup', 'Register (alias of register)']
   ]) {
     fastify.post(url as string, {
       config: { limit: 'signup' },
@@ -70,7 +70,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       })
     }
   }
-  for (const [url, summary] of [['/login', 'Log in'], ['/signin', 'Log in (alias of /auth/login)']]) {
+  for (const [url, summary] of [['/login', 'Log in'], ['/signin', 'Log in (alias of login)']]) {
     fastify.post(url as string, {
       config: { limit: 'login' },
       schema: { ...loginSchema, summary }
@@ -89,7 +89,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
     }
   }
   for (const [url, summary] of [
-    ['/me', 'The signed-in user'], ['/profile', 'The signed-in user (alias of /auth/me)']
+    ['/me', 'The signed-in user'], ['/profile', 'The signed-in user (alias of me)']
   ]) {
     fastify.get(url as string, {
       preHandler: [fastify.authenticate],

@@ -33,7 +33,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
     }
   }
   for (const [url, summary] of [
-    ['/refresh', 'Refresh the tokens'], ['/token/refresh', 'Refresh the tokens (alias of /auth/refresh)']
+    ['/refresh', 'Refresh the tokens'], ['/token/refresh', 'Refresh the tokens (alias of refresh)']
   ]) {
     fastify.post(url as string, {
       config: { limit: 'refresh' },

@@ -17,6 +17,8 @@ import type { AuthResult, LoginBody, RegisterBody } from '../../schemas/auth.js'
 import type { User } from '../../schemas/user.js'
 
 type NewUser = Omit<RegisterBody, 'role' | 'cookie'>
+/** A checked new account, its password hashed, but for its role. */
+type NewUserValues = Omit<UserRow, 'role' | 'disabledAt'>
 
 export interface AccountsDependencies {
   store: Store
@@ -40,7 +42,25 @@ export class Accounts {
 
   /** Signup: a new account with a role from SIGNUP_ROLES, signed in at once. */
   async register (input: Omit<RegisterBody, 'cookie'>, client: ClientInfo): Promise<AuthResult> {
-    const { users, signupRoles, signupCapacity } = this.#deps
+    return await this.#signup(input, (values, role) =>
+      this.#startSession(client, 'register', tx => this.#deps.users.insert({ ...values, role }, tx)))
+  }
+
+  /** Signup without a session, for the older APIs whose clients sign in afterwards. */
+  async signUp (input: Omit<RegisterBody, 'cookie'>, client: ClientInfo): Promise<User> {
+    const { store, users, events } = this.#deps
+    return await this.#signup(input, async (values, role) => toPublicUser(await store.transaction(async tx => {
+      const user = await users.insert({ ...values, role }, tx)
+      await events.record({ type: 'register', userId: user.id, client }, tx)
+      return user
+    })))
+  }
+
+  /** The checks and the signup cap around a signup's writing of the account. */
+  async #signup<T> (
+    input: Omit<RegisterBody, 'cookie'>, write: (values: NewUserValues, role: string) => Promise<T>
+  ): Promise<T> {
+    const { signupRoles, signupCapacity } = this.#deps
     const role = input.role ?? signupRoles[0] as string
     let took = false
     try {
@@ -50,7 +70,7 @@ export class Accounts {
         await signupCapacity?.take()
         took = true
       })
-      return await this.#startSession(client, 'register', tx => users.insert({ ...values, role }, tx))
+      return await write(values, role)
     } catch (error) {
       // No account was made: the slot goes back. A failed release (Redis unreachable) only leaves the
       // cap stricter until its window ends; the client sees the original error.
@@ -71,7 +91,7 @@ export class Accounts {
   }
 
   /** Checks and prepares a new account, with the same rules for signup and the CLI; the costly hash comes last. */
-  async #newUser (input: NewUser, checkRole: () => void, beforeHash: () => Promise<void>) {
+  async #newUser (input: NewUser, checkRole: () => void, beforeHash: () => Promise<void>): Promise<NewUserValues> {
     const { users, passwords } = this.#deps
     const email = normalizeEmail(input.email)
     const username = input.username === undefined ? undefined : normalizeUsername(input.username)

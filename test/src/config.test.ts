@@ -4,6 +4,19 @@ import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config.js'
 import { parseDuration, parseRate } from '../../src/env.js'
 
+t.test('a compatibility profile: the API it moves, and the roles the LMS signs up', async t => {
+  t.match(loadConfig({}), { compatProfile: undefined, authPrefix: '/auth' })
+  t.match(loadConfig({ COMPAT_PROFILE: 'none' }), { compatProfile: undefined, authPrefix: '/auth' })
+  for (const profile of ['simplejwt', 'flask', 'insighted']) {
+    t.match(loadConfig({ COMPAT_PROFILE: profile }), { compatProfile: profile, authPrefix: '/auth' }, profile)
+  }
+  for (const profile of ['spring', 'nestjs']) {
+    t.match(loadConfig({ COMPAT_PROFILE: ` ${profile.toUpperCase()} ` }), { compatProfile: profile, authPrefix: '/native/auth' })
+  }
+  t.same(loadConfig({ COMPAT_PROFILE: 'insighted' }).signupRoles, ['student', 'instructor'])
+  t.same(loadConfig({ COMPAT_PROFILE: 'insighted', SIGNUP_ROLES: 'student' }).signupRoles, ['student'])
+})
+
 t.test('defaults need no environment at all', async t => {
   t.match(loadConfig({}), {
     port: 3000,
@@ -203,6 +216,7 @@ t.test('each bad variable is named, and all are reported at once', async t => {
     [{ SIGNUP_ROLES: 'User' }, /SIGNUP_ROLES: "User" is not a valid role name/],
     [{ SIGNUP_ROLES: ' , ' }, /SIGNUP_ROLES must name at least one role/],
     [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of/],
+    [{ COMPAT_PROFILE: 'django' }, /COMPAT_PROFILE must be none or one of simplejwt, flask, insighted, spring, nestjs \(got "django"\)/],
     [{ DATABASE_URL: 'file:/tmp/auth.db' }, /DATABASE_URL must be a SQLite file path, :memory:, or a postgres:\/\/ URL/],
     [{ DATABASE_URL: 'mysql://db.internal/auth' }, /DATABASE_URL must be a SQLite file path, :memory:, or a postgres:\/\/ URL/],
     [{ RATE_LIMIT_ENABLED: 'maybe' }, /RATE_LIMIT_ENABLED must be true or false/],

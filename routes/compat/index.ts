@@ -1,0 +1,13 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { CompatProfile } from '../../src/config.js'
+import nestjs from './nestjs.js'
+
+/**
+ * The older APIs' contracts, one plugin each, mounted when `COMPAT_PROFILE` names one: thin adapters over
+ * the service's own use-cases, so sessions, limits, throttles, the audit trail and revocation are the same.
+ */
+const compatRoutes: Partial<Record<CompatProfile, FastifyPluginAsync>> = {
+  nestjs
+}
+
+export default compatRoutes

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Server } from 'node:http'
-import Fastify, { type FastifyHttpOptions, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyHttpOptions, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from './config.js'
 import { projectRoot } from './db/migrations.js'
@@ -119,7 +119,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(jwksRoutes)
   const { authPrefix, compatProfile } = opts.config
   await fastify.register(authRoutes, { prefix: authPrefix })
-  if (compatProfile !== undefined) await fastify.register(compatRoutes[compatProfile] as FastifyPluginAsync)
+  if (compatProfile !== undefined) await fastify.register(compatRoutes[compatProfile])
   await fastify.register(pageRoutes, { root: join(projectRoot(), 'public'), api: authPrefix })
 }, { name: 'app' })
 

@@ -1,0 +1,134 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { ErrorPresenter } from '../../schemas/common.js'
+import { fieldOf } from '../../schemas/compat/common.js'
+import {
+  LmsError, LmsLoginBody, LmsLoginReply, LmsLogoutBody, LmsLogoutReply, LmsRefreshBody, LmsRefreshReply,
+  LmsRegisterBody, LmsRegisterReply
+} from '../../schemas/compat/insighted.js'
+
+const TAG = 'compat: insighted'
+const SECURITY = [{ bearerAuth: [] }]
+const TOKEN_INVALID = 'Token is invalid or expired'
+
+/** The LMS's statuses and messages for the service's errors; the others keep the service's. */
+const MESSAGES: Record<string, [number, string]> = {
+  EMAIL_TAKEN: [400, 'user with this email already exists.'],
+  USERNAME_TAKEN: [400, 'A user with that username already exists.'],
+  ROLE_NOT_ALLOWED: [403, 'Admin registration is not allowed; register as a student or an instructor'],
+  INVALID_CREDENTIALS: [401, 'Invalid credentials'],
+  UNAUTHORIZED: [401, 'Authentication credentials were not provided.'],
+  INVALID_TOKEN: [401, TOKEN_INVALID],
+  INVALID_REFRESH_TOKEN: [401, TOKEN_INVALID],
+  REFRESH_TOKEN_REUSED: [401, TOKEN_INVALID]
+}
+
+/** `{ status: "error", message }`. */
+const present: ErrorPresenter = error => {
+  if (error.details?.some(detail => detail.path === '/confirmPassword') === true) {
+    return { statusCode: 400, body: { status: 'error', message: 'Password fields didn\'t match.' } }
+  }
+  const [statusCode, message] = MESSAGES[error.code] ?? [
+    error.statusCode,
+    error.details?.map(detail => `${fieldOf(detail.path)}: ${detail.message}`).join('; ') ?? error.message
+  ]
+  return { statusCode, body: { status: 'error', message } }
+}
+
+function errors (...statuses: number[]) {
+  return Object.fromEntries([...statuses, 413, 415, 429, 500].map(status => [status, LmsError]))
+}
+
+/** `Student`, `Instructor`: the role as the LMS's messages name it. */
+function title (role: string): string {
+  return role.charAt(0).toUpperCase() + role.slice(1)
+}
+
+/** The InsightED LMS API at its own paths (/api/auth/register/, …). */
+const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) {
+  const { accounts, sessionActions, config } = fastify
+
+  fastify.post('/api/auth/register/', {
+    config: { limit: 'signup', presentError: present },
+    schema: {
+      tags: [TAG],
+      summary: 'Register a student or an instructor',
+      description: 'Creates an account and signs it in. `role` is one of SIGNUP_ROLES (`student`, `instructor`); ' +
+        '`admin` is refused with 403. `first_name` and `last_name` make the name; they and `keahlian` are kept in ' +
+        'the account\'s metadata.',
+      body: LmsRegisterBody(config.passwordMinLength),
+      response: { 201: LmsRegisterReply, ...errors(400, 403, 503) }
+    }
+  }, async function register (request, reply) {
+    const { username, password, password2, email, role, first_name: first, last_name: last, keahlian } = request.body
+    const name = [first, last].filter(part => part !== undefined).join(' ')
+    const metadata: Record<string, string | number> = {}
+    for (const [key, value] of Object.entries({ first_name: first, last_name: last, keahlian })) {
+      if (value !== undefined) metadata[key] = value
+    }
+    const { user, accessToken, refreshToken } = await accounts.register({
+      username, password, confirmPassword: password2, email, role, metadata, name: name === '' ? undefined : name
+    }, request.client)
+    return reply.code(201).send({
+      status: 'success' as const,
+      message: `${title(user.role)} registered successfully`,
+      user: { id: user.id, username: user.username ?? username, email: user.email, role: user.role },
+      tokens: { access: accessToken, refresh: refreshToken }
+    })
+  })
+
+  fastify.post('/api/auth/login/', {
+    config: { limit: 'login', presentError: present },
+    schema: {
+      tags: [TAG],
+      summary: 'Log in',
+      description: 'Checks the username and password and starts a session.',
+      body: LmsLoginBody,
+      response: { 200: LmsLoginReply, ...errors(400, 401, 503) }
+    }
+  }, async function login (request) {
+    const { username, password } = request.body
+    const { user, accessToken, refreshToken } = await accounts.login({ username, password }, request.client)
+    return {
+      status: 'success' as const,
+      user: { id: user.id, username: user.username ?? username, role: user.role },
+      tokens: { access: accessToken, refresh: refreshToken }
+    }
+  })
+
+  fastify.post('/api/auth/token/refresh/', {
+    config: { limit: 'refresh', presentError: present },
+    schema: {
+      tags: [TAG],
+      summary: 'Refresh the tokens',
+      description: 'A new access token and a new refresh token; the one sent is spent. A spent token sent again ' +
+        'by another client, or after the grace window, ends its session.',
+      body: LmsRefreshBody,
+      response: { 200: LmsRefreshReply, ...errors(400, 401) }
+    }
+  }, async function refresh (request) {
+    const { accessToken, refreshToken } = await sessionActions.refresh(request.body.refresh, request.client)
+    return { status: 'success' as const, tokens: { access: accessToken, refresh: refreshToken } }
+  })
+
+  fastify.post('/api/auth/logout/', {
+    preHandler: [fastify.authenticate],
+    preValidation: async request => { request.body ??= {} },
+    config: { presentError: present },
+    schema: {
+      tags: [TAG],
+      summary: 'Log out',
+      description: 'Ends the session of the Bearer token, and of `refresh` if it is the same user\'s: their ' +
+        'tokens are refused at once, on every route.',
+      security: SECURITY,
+      body: LmsLogoutBody,
+      response: { 200: LmsLogoutReply, ...errors(400, 401) }
+    }
+  }, async function logout (request) {
+    await sessionActions.logout({
+      session: { sessionId: request.user.sid, userId: request.user.sub }, refreshToken: request.body.refresh
+    }, request.client)
+    return { status: 'success' as const, message: 'User logged out successfully' as const }
+  })
+}
+
+export default insighted

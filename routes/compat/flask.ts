@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { ErrorPresenter } from '../../schemas/common.js'
-import { fieldOf } from '../../schemas/compat/common.js'
+import { fieldOf, LEGACY_BODY_ERRORS, LEGACY_OVERLOADED, legacyErrors } from '../../schemas/compat/common.js'
 import {
   FlaskError, FlaskLoginBody, FlaskRegisterBody, FlaskRegisterReply, FlaskToken, FlaskUserInfo
 } from '../../schemas/compat/flask.js'
@@ -23,8 +23,8 @@ const present: ErrorPresenter = error => {
   return { statusCode: error.statusCode, body: { status_code: error.statusCode, error: title, description } }
 }
 
-function errors (...statuses: number[]) {
-  return Object.fromEntries([...statuses, 413, 415, 429, 500].map(status => [status, FlaskError]))
+function errors (reasons: Record<number, string>) {
+  return legacyErrors(FlaskError, reasons)
 }
 
 /** The Flask API at its own paths (/api/register, /api/login, /api/user-info); its pages are the service's. */
@@ -38,7 +38,15 @@ const flask: FastifyPluginAsyncTypebox = async function flask (fastify) {
       summary: 'Register',
       description: 'Creates an account; the client logs in next. 409 when the email is taken.',
       body: FlaskRegisterBody(config.passwordMinLength),
-      response: { 201: FlaskRegisterReply, ...errors(400, 409, 503) }
+      response: {
+        201: FlaskRegisterReply,
+        ...errors({
+          400: 'A missing or invalid field: `description` says which.',
+          409: 'An account with this email already exists.',
+          ...LEGACY_BODY_ERRORS,
+          ...LEGACY_OVERLOADED
+        })
+      }
     }
   }, async function register (request, reply) {
     const { name, email, password } = request.body
@@ -54,7 +62,15 @@ const flask: FastifyPluginAsyncTypebox = async function flask (fastify) {
       description: 'Checks the email and password and starts a session. The client holds only this token, ' +
         'so it lives ACCESS_TOKEN_TTL (see docs/migrating/flask.md).',
       body: FlaskLoginBody,
-      response: { 200: FlaskToken, ...errors(400, 401, 503) }
+      response: {
+        200: FlaskToken,
+        ...errors({
+          400: 'A missing or invalid field: `description` says which.',
+          401: '`Invalid credentials`: the same for a wrong password and an unknown email.',
+          ...LEGACY_BODY_ERRORS,
+          ...LEGACY_OVERLOADED
+        })
+      }
     }
   }, async function login (request) {
     const { email, password } = request.body
@@ -69,7 +85,7 @@ const flask: FastifyPluginAsyncTypebox = async function flask (fastify) {
       tags: [TAG],
       summary: 'The signed-in user',
       security: [{ bearerAuth: [] }],
-      response: { 200: FlaskUserInfo, ...errors(401) }
+      response: { 200: FlaskUserInfo, ...errors({ 401: 'No token (`Authorization Required`), or one that is invalid, expired or ended (`Invalid token`).' }) }
     }
   }, function userInfo (request) {
     const { id, name, email } = request.account

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { ErrorPresenter } from '../../schemas/common.js'
-import { fieldOf } from '../../schemas/compat/common.js'
+import { fieldOf, LEGACY_BODY_ERRORS, LEGACY_OVERLOADED, legacyErrors } from '../../schemas/compat/common.js'
 import {
   LmsError, LmsLoginBody, LmsLoginReply, LmsLogoutBody, LmsLogoutReply, LmsRefreshBody, LmsRefreshReply,
   LmsRegisterBody, LmsRegisterReply
@@ -34,8 +34,8 @@ const present: ErrorPresenter = error => {
   return { statusCode, body: { status: 'error', message } }
 }
 
-function errors (...statuses: number[]) {
-  return Object.fromEntries([...statuses, 413, 415, 429, 500].map(status => [status, LmsError]))
+function errors (reasons: Record<number, string>) {
+  return legacyErrors(LmsError, reasons)
 }
 
 /** `Student`, `Instructor`: the role as the LMS's messages name it. */
@@ -56,7 +56,15 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
         '`admin` is refused with 403. `first_name` and `last_name` make the name; they and `keahlian` are kept in ' +
         'the account\'s metadata.',
       body: LmsRegisterBody(config.passwordMinLength),
-      response: { 201: LmsRegisterReply, ...errors(400, 403, 503) }
+      response: {
+        201: LmsRegisterReply,
+        ...errors({
+          400: 'A missing or invalid field, `Password fields didn\'t match.`, or a taken username or email.',
+          403: 'The role cannot be chosen at signup (`admin`).',
+          ...LEGACY_BODY_ERRORS,
+          ...LEGACY_OVERLOADED
+        })
+      }
     }
   }, async function register (request, reply) {
     const { username, password, password2, email, role, first_name: first, last_name: last, keahlian } = request.body
@@ -83,7 +91,15 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
       summary: 'Log in',
       description: 'Checks the username and password and starts a session.',
       body: LmsLoginBody,
-      response: { 200: LmsLoginReply, ...errors(400, 401, 503) }
+      response: {
+        200: LmsLoginReply,
+        ...errors({
+          400: 'A missing or invalid field.',
+          401: '`Invalid credentials`: the same for a wrong password and an unknown username.',
+          ...LEGACY_BODY_ERRORS,
+          ...LEGACY_OVERLOADED
+        })
+      }
     }
   }, async function login (request) {
     const { username, password } = request.body
@@ -103,7 +119,14 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
       description: 'A new access token and a new refresh token; the one sent is spent. A spent token sent again ' +
         'by another client, or after the grace window, ends its session.',
       body: LmsRefreshBody,
-      response: { 200: LmsRefreshReply, ...errors(400, 401) }
+      response: {
+        200: LmsRefreshReply,
+        ...errors({
+          400: 'The field is missing or invalid.',
+          401: '`Token is invalid or expired`: unknown, expired, spent, or of an ended session.',
+          ...LEGACY_BODY_ERRORS
+        })
+      }
     }
   }, async function refresh (request) {
     const { accessToken, refreshToken } = await sessionActions.refresh(request.body.refresh, request.client)
@@ -121,7 +144,14 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
         'tokens are refused at once, on every route.',
       security: SECURITY,
       body: LmsLogoutBody,
-      response: { 200: LmsLogoutReply, ...errors(400, 401) }
+      response: {
+        200: LmsLogoutReply,
+        ...errors({
+          400: 'The field is invalid.',
+          401: 'No Bearer token, or one that is invalid, expired or ended.',
+          ...LEGACY_BODY_ERRORS
+        })
+      }
     }
   }, async function logout (request) {
     await sessionActions.logout({

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { ErrorPresenter } from '../../schemas/common.js'
-import { fieldOf } from '../../schemas/compat/common.js'
+import { fieldOf, LEGACY_BODY_ERRORS, LEGACY_OVERLOADED, legacyErrors } from '../../schemas/compat/common.js'
 import {
   NestError, NestMessage, NestProfile, NestRefreshBody, NestSigninBody, NestSigninReply, NestSignupBody,
   NestSignupReply, NestTokens
@@ -31,8 +31,8 @@ const present: ErrorPresenter = error => {
 }
 
 /** Every status a route of this profile can answer with an error, in NestJS's shape. */
-function errors (...statuses: number[]) {
-  return Object.fromEntries([...statuses, 413, 415, 429, 500].map(status => [status, NestError]))
+function errors (reasons: Record<number, string>) {
+  return legacyErrors(NestError, reasons)
 }
 
 /** The NestJS API at its own paths (/auth/signup, /auth/signin, …), over the service's own use-cases. */
@@ -46,7 +46,15 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
       summary: 'Sign up',
       description: 'Creates an account; the client signs in next. 409 when the email or username is taken.',
       body: NestSignupBody(config.passwordMinLength),
-      response: { 201: NestSignupReply, ...errors(400, 409, 503) }
+      response: {
+        201: NestSignupReply,
+        ...errors({
+          400: 'A field is missing or invalid: `message` lists each.',
+          409: '`Username already exists` or `Email already exists`.',
+          ...LEGACY_BODY_ERRORS,
+          ...LEGACY_OVERLOADED
+        })
+      }
     }
   }, async function signup (request, reply) {
     const { email, username, password, name } = request.body
@@ -65,7 +73,15 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
       summary: 'Sign in',
       description: 'Checks the username and password and starts a session.',
       body: NestSigninBody,
-      response: { 200: NestSigninReply, ...errors(400, 401, 503) }
+      response: {
+        200: NestSigninReply,
+        ...errors({
+          400: 'A field is missing or invalid: `message` lists each.',
+          401: '`Invalid credentials`: the same answer for a wrong password and an unknown username.',
+          ...LEGACY_BODY_ERRORS,
+          ...LEGACY_OVERLOADED
+        })
+      }
     }
   }, async function signin (request) {
     const { username, password } = request.body
@@ -81,7 +97,14 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
       description: 'A new access token and a new refresh token; the one sent is spent. A spent token sent again ' +
         'by another client, or after the grace window, ends its session.',
       body: NestRefreshBody,
-      response: { 200: NestTokens, ...errors(400, 401) }
+      response: {
+        200: NestTokens,
+        ...errors({
+          400: 'The field is missing or invalid.',
+          401: '`Invalid refresh token`: unknown, expired, spent, or of an ended session.',
+          ...LEGACY_BODY_ERRORS
+        })
+      }
     }
   }, async function refresh (request) {
     const { accessToken, refreshToken } = await sessionActions.refresh(request.body.refreshToken, request.client)
@@ -96,7 +119,7 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
       summary: 'Log out',
       description: 'Ends the session of the access token: its tokens are refused at once, on every route.',
       security: SECURITY,
-      response: { 200: NestMessage, ...errors(401) }
+      response: { 200: NestMessage, ...errors({ 401: '`Unauthorized`: no access token, or one that is invalid, expired or ended.' }) }
     }
   }, async function logout (request) {
     await sessionActions.logout({ session: { sessionId: request.user.sid, userId: request.user.sub } }, request.client)
@@ -110,7 +133,7 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
       tags: [TAG],
       summary: 'The signed-in user',
       security: SECURITY,
-      response: { 200: NestProfile, ...errors(401) }
+      response: { 200: NestProfile, ...errors({ 401: '`Unauthorized`: no access token, or one that is invalid, expired or ended.' }) }
     }
   }, function profile (request) {
     const { id, username, email } = request.account

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { ErrorPresenter } from '../../schemas/common.js'
-import { fieldOf } from '../../schemas/compat/common.js'
+import { fieldOf, LEGACY_BODY_ERRORS, LEGACY_OVERLOADED, legacyErrors } from '../../schemas/compat/common.js'
 import {
   DjangoEmpty, DjangoError, DjangoLoginBody, DjangoLogoutBody, DjangoRefreshBody, DjangoRegisterBody,
   DjangoRegisterReply, DjangoTokens, DjangoVerifyBody
@@ -34,8 +34,8 @@ const present: ErrorPresenter = error => {
   return { statusCode, body }
 }
 
-function errors (...statuses: number[]) {
-  return Object.fromEntries([...statuses, 413, 415, 429, 500].map(status => [status, DjangoError]))
+function errors (reasons: Record<number, string>) {
+  return legacyErrors(DjangoError, reasons)
 }
 
 /** The simplejwt API at its own paths, trailing slashes included (/api/auth/login/, …). */
@@ -49,7 +49,14 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
       summary: 'Register',
       description: 'Creates an account; the client logs in next. A taken email or username is a 400 on its field.',
       body: DjangoRegisterBody(config.passwordMinLength),
-      response: { 201: DjangoRegisterReply, ...errors(400, 503) }
+      response: {
+        201: DjangoRegisterReply,
+        ...errors({
+          400: '`{ "field": ["message"] }`: a missing or invalid field, or a taken email or username.',
+          ...LEGACY_BODY_ERRORS,
+          ...LEGACY_OVERLOADED
+        })
+      }
     }
   }, async function register (request, reply) {
     const { username, email, password } = request.body
@@ -66,7 +73,16 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
       summary: 'Log in (TokenObtainPairView)',
       description: 'Checks the username and password and starts a session.',
       body: DjangoLoginBody,
-      response: { 200: DjangoTokens, ...errors(400, 401, 503) }
+      response: {
+        200: DjangoTokens,
+        ...errors({
+          400: '`{ "field": ["message"] }` for a missing or invalid field.',
+          401: '`No active account found with the given credentials`: the same for a wrong password and an ' +
+          'unknown username.',
+          ...LEGACY_BODY_ERRORS,
+          ...LEGACY_OVERLOADED
+        })
+      }
     }
   }, async function login (request) {
     const { username, password } = request.body
@@ -81,7 +97,14 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
       summary: 'Verify an access token (TokenVerifyView)',
       description: '200 `{}` while the token is valid and its session live; 401 `token_not_valid` otherwise.',
       body: DjangoVerifyBody,
-      response: { 200: DjangoEmpty, ...errors(400, 401) }
+      response: {
+        200: DjangoEmpty,
+        ...errors({
+          400: '`{ "token": ["message"] }`.',
+          401: '`token_not_valid`: invalid, expired, of an ended session, or not an access token.',
+          ...LEGACY_BODY_ERRORS
+        })
+      }
     }
   }, async function verify (request) {
     await fastify.verifyAccessToken(request.body.token)
@@ -97,7 +120,14 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
         'the one sent is spent. A spent token sent again by another client, or after the grace window, ends its ' +
         'session.',
       body: DjangoRefreshBody,
-      response: { 200: DjangoTokens, ...errors(400, 401) }
+      response: {
+        200: DjangoTokens,
+        ...errors({
+          400: '`{ "refresh": ["message"] }`.',
+          401: '`token_not_valid`: unknown, expired, spent, or of an ended session.',
+          ...LEGACY_BODY_ERRORS
+        })
+      }
     }
   }, async function refresh (request) {
     const { accessToken, refreshToken } = await sessionActions.refresh(request.body.refresh, request.client)
@@ -116,7 +146,14 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
         'their tokens are refused at once, on every route. 205 Reset Content, no body.',
       security: SECURITY,
       body: DjangoLogoutBody,
-      response: { 205: { type: 'null', description: 'Logged out.' }, ...errors(400, 401) }
+      response: {
+        205: { type: 'null', description: 'Logged out.' },
+        ...errors({
+          400: '`{ "refresh_token": ["message"] }`.',
+          401: 'No Bearer token (`Authentication credentials were not provided.`), or `token_not_valid`.',
+          ...LEGACY_BODY_ERRORS
+        })
+      }
     }
   }, async function logout (request, reply) {
     await sessionActions.logout({

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { ErrorPresenter } from '../../schemas/common.js'
-import { fieldOf } from '../../schemas/compat/common.js'
+import { fieldOf, LEGACY_BODY_ERRORS, LEGACY_OVERLOADED, legacyErrors } from '../../schemas/compat/common.js'
 import {
   SpringError, SpringLoginBody, SpringOk, SpringPasswordBody, SpringRegisterBody, SpringToken
 } from '../../schemas/compat/spring.js'
@@ -27,8 +27,8 @@ const present: ErrorPresenter = error => {
   return { statusCode, body: { errors: message } }
 }
 
-function errors (...statuses: number[]) {
-  return Object.fromEntries([...statuses, 413, 415, 429, 500].map(status => [status, SpringError]))
+function errors (reasons: Record<number, string>) {
+  return legacyErrors(SpringError, reasons)
 }
 
 /** The Spring API at its own paths (/auth/register, /auth/login, /auth/logout, /auth/password). */
@@ -43,7 +43,14 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
       description: 'Creates an account; the client logs in next. 400 `Email sudah terdaftar` when the email is ' +
         'taken, 400 `Password tidak cocok` when the confirmation differs.',
       body: SpringRegisterBody(config.passwordMinLength),
-      response: { 201: SpringOk, ...errors(400, 503) }
+      response: {
+        201: SpringOk,
+        ...errors({
+          400: '`Email sudah terdaftar`, `Password tidak cocok`, or `field: message, …` for an invalid field.',
+          ...LEGACY_BODY_ERRORS,
+          ...LEGACY_OVERLOADED
+        })
+      }
     }
   }, async function register (request, reply) {
     const { email, name, password, confirmPassword } = request.body
@@ -59,7 +66,15 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
       description: 'Checks the email and password and starts a session. The client holds only this token, ' +
         'so it lives ACCESS_TOKEN_TTL (see docs/migrating/spring.md); a logout still ends it at once.',
       body: SpringLoginBody,
-      response: { 200: SpringToken, ...errors(400, 401, 503) }
+      response: {
+        200: SpringToken,
+        ...errors({
+          400: '`field: message, …` for a missing or invalid field.',
+          401: '`Username atau password tidak valid`: the same for a wrong password and an unknown email.',
+          ...LEGACY_BODY_ERRORS,
+          ...LEGACY_OVERLOADED
+        })
+      }
     }
   }, async function login (request) {
     const { email, password } = request.body
@@ -75,7 +90,7 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
       summary: 'Log out',
       description: 'Ends the session of the token: it is refused at once, on every route.',
       security: SECURITY,
-      response: { 200: SpringOk, ...errors(401) }
+      response: { 200: SpringOk, ...errors({ 401: '`Unauthorized`: no token, or one that is invalid, expired or ended.' }) }
     }
   }, async function logout (request) {
     await sessionActions.logout({ session: { sessionId: request.user.sid, userId: request.user.sub } }, request.client)
@@ -92,7 +107,15 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
         '401 `Username atau password tidak valid` when the current password is wrong.',
       security: SECURITY,
       body: SpringPasswordBody(config.passwordMinLength),
-      response: { 200: SpringOk, ...errors(400, 401, 503) }
+      response: {
+        200: SpringOk,
+        ...errors({
+          400: '`Password tidak cocok`, or `field: message, …` for an invalid field.',
+          401: '`Username atau password tidak valid` (the current password is wrong), or `Unauthorized`.',
+          ...LEGACY_BODY_ERRORS,
+          ...LEGACY_OVERLOADED
+        })
+      }
     }
   }, async function changePassword (request) {
     const { currentPassword, newPassword, confirmNewPassword } = request.body

@@ -1,5 +1,5 @@
 /** What the compatibility profiles share: their bodies accept what the older APIs accepted. */
-import { type TObject, type TProperties, Type } from '@sinclair/typebox'
+import { type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox'
 import { Email, NewEmail } from '../common.js'
 
 /**
@@ -18,4 +18,23 @@ export const LegacyEmail = Type.String({ ...Email, description: 'Email address; 
 /** `/password` → `password`: the field a validation detail names, as the older APIs name fields. */
 export function fieldOf (path: string): string {
   return path.replace(/^\//, '').replaceAll('/', '.') || 'body'
+}
+
+/** What any route with a body can answer before its handler runs. */
+export const LEGACY_BODY_ERRORS = {
+  413: 'The body is larger than 16 KiB.',
+  415: 'The body is not `application/json`.'
+}
+
+/** What a route that hashes a password answers when the hashing threads are saturated. */
+export const LEGACY_OVERLOADED = { 503: 'The service is busy hashing passwords; retry after `Retry-After` seconds.' }
+
+/** A profile's error responses for /docs: its one error shape, described by each status's reason. */
+export function legacyErrors<T extends TSchema> (shape: T, reasons: Record<number, string>): Record<number, T> {
+  const all: Record<number, string> = {
+    ...reasons,
+    429: 'Too many requests from this client, or failed logins for this account; retry after `Retry-After` seconds.',
+    500: 'Unexpected failure; the detail is in the server log under the request id.'
+  }
+  return Object.fromEntries(Object.entries(all).map(([status, description]) => [status, { ...shape, description }]))
 }

@@ -94,3 +94,31 @@ t.test('a throttled login shows how long to wait', { skip: SKIP }, async t => {
   // The first wait is 30 s, counted down from the failure that began it.
   t.match(await page.textContent('#form-error'), /^Too many failed attempts for this account\. Try again in (2\d|30) seconds\.$/)
 })
+
+t.test('with a profile that owns /auth, the pages work against the service\'s own API at /native/auth', { skip: SKIP }, async t => {
+  const app = await build(t, { COMPAT_PROFILE: 'nestjs' })
+  const base = await listen(app)
+  const page = await newPage(t)
+
+  await page.goto(`${base}/register`)
+  await page.fill('#email', 'grace@example.com')
+  await page.fill('#password', PASSWORD)
+  await page.fill('#confirmPassword', PASSWORD)
+  await page.click('button[type=submit]')
+  await page.waitForURL(`${base}/`)
+  await page.waitForSelector('#signed-in:not([hidden])')
+  t.equal(await page.textContent('#user-email'), 'grace@example.com')
+  t.same((await page.context().cookies()).map(cookie => cookie.path).sort(), ['/native/auth/logout', '/native/auth/refresh'])
+
+  await page.reload()
+  await page.waitForSelector('#signed-in:not([hidden])')
+  t.equal(await page.textContent('#user-email'), 'grace@example.com', 'a reload stays signed in through the cookie')
+  await page.click('#logout')
+  await page.waitForSelector('#signed-out:not([hidden])')
+
+  await page.goto(`${base}/login`)
+  await logIn(page, 'grace@example.com', PASSWORD)
+  await page.waitForURL(`${base}/`)
+  await page.waitForSelector('#signed-in:not([hidden])')
+  t.equal(await page.textContent('#user-email'), 'grace@example.com', 'the login page signs in there too')
+})

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import type { ErrorPresenter } from '../../schemas/common.js'
 import { fieldOf, LEGACY_BODY_ERRORS, LEGACY_OVERLOADED, legacyErrors } from '../../schemas/compat/common.js'
 import {
@@ -14,7 +15,6 @@ const TOKEN_INVALID = 'Token is invalid or expired'
 const MESSAGES: Record<string, [number, string]> = {
   EMAIL_TAKEN: [400, 'user with this email already exists.'],
   USERNAME_TAKEN: [400, 'A user with that username already exists.'],
-  ROLE_NOT_ALLOWED: [403, 'Admin registration is not allowed; register as a student or an instructor'],
   INVALID_CREDENTIALS: [401, 'Invalid credentials'],
   UNAUTHORIZED: [401, 'Authentication credentials were not provided.'],
   INVALID_TOKEN: [401, TOKEN_INVALID],
@@ -32,6 +32,10 @@ const present: ErrorPresenter = error => {
     error.details?.map(detail => `${fieldOf(detail.path)}: ${detail.message}`).join('; ') ?? error.message
   ]
   return { statusCode, body: { status: 'error', message } }
+}
+
+async function emptyBody (request: FastifyRequest) {
+  request.body ??= {}
 }
 
 function errors (reasons: Record<number, string>) {
@@ -60,7 +64,7 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
         201: LmsRegisterReply,
         ...errors({
           400: 'A missing or invalid field, `Password fields didn\'t match.`, or a taken username or email.',
-          403: 'The role cannot be chosen at signup (`admin`).',
+          403: 'The role cannot be chosen at signup: `admin`, or a role SIGNUP_ROLES leaves out.',
           ...LEGACY_BODY_ERRORS,
           ...LEGACY_OVERLOADED
         })
@@ -68,10 +72,12 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
     }
   }, async function register (request, reply) {
     const { username, password, password2, email, role, first_name: first, last_name: last, keahlian } = request.body
-    const name = [first, last].filter(part => part !== undefined).join(' ')
+    // Django allows blank names: only the parts given make the account's name and metadata.
+    const parts = { first_name: first?.trim(), last_name: last?.trim() }
+    const name = [parts.first_name, parts.last_name].filter(part => part !== undefined && part !== '').join(' ')
     const metadata: Record<string, string | number> = {}
-    for (const [key, value] of Object.entries({ first_name: first, last_name: last, keahlian })) {
-      if (value !== undefined) metadata[key] = value
+    for (const [key, value] of Object.entries({ ...parts, keahlian })) {
+      if (value !== undefined && value !== '') metadata[key] = value
     }
     const { user, accessToken, refreshToken } = await accounts.register({
       username, password, confirmPassword: password2, email, role, metadata, name: name === '' ? undefined : name
@@ -134,8 +140,9 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
   })
 
   fastify.post('/api/auth/logout/', {
-    preHandler: [fastify.authenticate],
-    preValidation: async request => { request.body ??= {} },
+    // An absent body is an empty one: the Bearer token alone names the session. The token is checked
+    // before the body, as Django REST framework authenticates before it validates.
+    preValidation: [emptyBody, fastify.authenticate],
     config: { presentError: present },
     schema: {
       tags: [TAG],

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import type { ErrorPresenter } from '../../schemas/common.js'
 import { fieldOf, LEGACY_BODY_ERRORS, LEGACY_OVERLOADED, legacyErrors } from '../../schemas/compat/common.js'
 import {
@@ -32,6 +33,10 @@ const present: ErrorPresenter = error => {
   }
   const [statusCode, body] = BODIES[error.code] ?? [error.statusCode, { detail: error.message }]
   return { statusCode, body }
+}
+
+async function emptyBody (request: FastifyRequest) {
+  request.body ??= {}
 }
 
 function errors (reasons: Record<number, string>) {
@@ -135,9 +140,9 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
   })
 
   fastify.post('/api/auth/logout/', {
-    preHandler: [fastify.authenticate],
-    // An absent body is an empty one: the Bearer token alone names the session.
-    preValidation: async request => { request.body ??= {} },
+    // An absent body is an empty one: the Bearer token alone names the session. The token is checked
+    // before the body, as Django REST framework authenticates before it validates.
+    preValidation: [emptyBody, fastify.authenticate],
     config: { presentError: present },
     schema: {
       tags: [TAG],

@@ -98,7 +98,8 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
   })
 
   fastify.patch('/auth/password', {
-    preHandler: [fastify.authenticate],
+    // The token before the body, as Spring Security's filters run before the controller validates.
+    preValidation: [fastify.authenticate],
     config: { limit: 'password', presentError: present },
     schema: {
       tags: [TAG],

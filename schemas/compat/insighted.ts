@@ -1,20 +1,29 @@
 /** The InsightED LMS API (COMPAT_PROFILE=insighted): `{ status, … }` answers, students and instructors. */
 import { type Static, Type } from '@sinclair/typebox'
-import { Name, NewPassword, Password, Role, Username, Uuid } from '../common.js'
+import { NewPassword, Password, STORABLE, Username, Uuid } from '../common.js'
 import { LegacyBody, LegacyNewEmail } from './common.js'
 
 const EXAMPLE = 'correct horse battery staple'
 const Token = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description })
+/** Django's first and last names: optional, blank allowed; together they make the account's name. */
+const NamePart = Type.String({
+  maxLength: 100,
+  pattern: '^[^\\p{Cc}\\p{Cs}]*$',
+  'x-error': 'must not contain control characters or unpaired surrogates'
+})
 
 export const LmsRegisterBody = (passwordMinLength: number) => LegacyBody({
   username: Username,
   password: NewPassword(passwordMinLength),
   password2: Type.String({ maxLength: 72, description: 'Must equal `password`.' }),
   email: LegacyNewEmail,
-  first_name: Type.Optional(Name),
-  last_name: Type.Optional(Name),
-  role: Type.String({ ...Role, description: 'A role of SIGNUP_ROLES: `student` or `instructor` by default; never `admin`.' }),
-  keahlian: Type.Optional(Type.Union([Type.Integer(), Type.String({ maxLength: 100 })], {
+  first_name: Type.Optional(NamePart),
+  last_name: Type.Optional(NamePart),
+  role: Type.Union([Type.Literal('student'), Type.Literal('instructor'), Type.Literal('admin')], {
+    description: '`student` or `instructor` (as SIGNUP_ROLES allows); `admin` is refused with 403.',
+    'x-error': 'is not a valid choice'
+  }),
+  keahlian: Type.Optional(Type.Union([Type.Integer(), Type.String({ maxLength: 100, ...STORABLE })], {
     description: 'An instructor\'s expertise; kept in the account\'s metadata.'
   }))
 }, {

@@ -14,9 +14,12 @@ import { normalizeEmail, normalizeUsername, usernameKey } from './identity.js'
 import type { Users } from './users.js'
 import { toPublicUser } from '../views.js'
 import type { AuthResult, LoginBody, RegisterBody } from '../../schemas/auth.js'
+import { Name } from '../../schemas/common.js'
 import type { User } from '../../schemas/user.js'
 
 type NewUser = Omit<RegisterBody, 'role' | 'cookie'>
+const NAME_MAX_LENGTH = Name.maxLength as number
+
 /** A checked new account, its password hashed, but for its role. */
 type NewUserValues = Omit<UserRow, 'role' | 'disabledAt'>
 
@@ -97,6 +100,10 @@ export class Accounts {
     const username = input.username === undefined ? undefined : normalizeUsername(input.username)
     const name = input.name?.trim()
     if (name === '') throw invalidInput([{ path: '/name', message: 'must not be blank' }])
+    // Checked by the schema of the service's own routes; a name made of parts (the LMS's) is checked here.
+    if (name !== undefined && name.length > NAME_MAX_LENGTH) {
+      throw invalidInput([{ path: '/name', message: `must NOT have more than ${NAME_MAX_LENGTH} characters` }])
+    }
     if (input.confirmPassword !== undefined && input.confirmPassword !== input.password) {
       throw invalidInput([{ path: '/confirmPassword', message: 'must equal password' }])
     }

@@ -55,13 +55,37 @@ t.test('the documented flow, request by request: register, login, refresh, logou
   t.same(dead.json(), { status: 'error', message: 'Token is invalid or expired' })
 })
 
+t.test('blank names, as Django allows them, make no name', async t => {
+  const app = await build(t, PROFILE)
+  const blank = await post(app, '/api/auth/register/', { ...STUDENT, first_name: '', last_name: ' Last ' })
+  t.equal(blank.statusCode, 201)
+  const me = await app.inject({ url: '/auth/me', headers: bearer(blank.json().tokens.access) })
+  t.match(me.json(), { name: 'Last', metadata: { last_name: 'Last' } })
+  t.notOk('first_name' in me.json().metadata)
+})
+
 t.test('errors as { status: "error", message } with the documented statuses', async t => {
   const app = await build(t, PROFILE)
   t.equal((await post(app, '/api/auth/register/', STUDENT)).statusCode, 201)
 
   const admin = await post(app, '/api/auth/register/', { ...STUDENT, username: 'root', email: 'root@example.com', role: 'admin' })
   t.equal(admin.statusCode, 403)
-  t.same(admin.json(), { status: 'error', message: 'Admin registration is not allowed; register as a student or an instructor' })
+  t.same(admin.json(), {
+    status: 'error', message: 'The role "admin" cannot be chosen at signup; allowed roles: student, instructor'
+  })
+  const teacher = await post(app, '/api/auth/register/', { ...STUDENT, username: 'teach', email: 't@example.com', role: 'teacher' })
+  t.equal(teacher.statusCode, 400)
+  t.same(teacher.json(), { status: 'error', message: 'role: is not a valid choice' })
+  const long = await post(app, '/api/auth/register/', {
+    ...STUDENT, username: 'long', email: 'l@example.com', first_name: 'F'.repeat(60), last_name: 'L'.repeat(60)
+  })
+  t.equal(long.statusCode, 400)
+  t.same(long.json(), { status: 'error', message: 'name: must NOT have more than 100 characters' })
+  for (const keahlian of ['a\u0000b', 'a\ud800b']) {
+    const unstorable = await post(app, '/api/auth/register/', { ...STUDENT, username: 'odd', email: 'odd@example.com', keahlian })
+    t.equal(unstorable.statusCode, 400, 'a value that cannot be stored is refused, on either engine')
+    t.equal(unstorable.json().status, 'error')
+  }
   const mismatch = await post(app, '/api/auth/register/', { ...STUDENT, username: 'other', email: 'o@example.com', password2: 'another thing' })
   t.equal(mismatch.statusCode, 400)
   t.same(mismatch.json(), { status: 'error', message: 'Password fields didn\'t match.' })

@@ -1,7 +1,7 @@
 /** The InsightED LMS API (COMPAT_PROFILE=insighted): `{ status, … }` answers, students and instructors. */
 import { type Static, Type } from '@sinclair/typebox'
 import { NewPassword, Password, STORABLE, Username, Uuid } from '../common.js'
-import { LegacyBody, LegacyNewEmail } from './common.js'
+import { LegacyBody, LegacyUsername, LegacyNewEmail } from './common.js'
 
 const EXAMPLE = 'correct horse battery staple'
 const Token = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description })
@@ -40,7 +40,7 @@ export const LmsRegisterBody = (passwordMinLength: number) => LegacyBody({
 })
 export type LmsRegisterBody = Static<ReturnType<typeof LmsRegisterBody>>
 
-export const LmsLoginBody = LegacyBody({ username: Username, password: Password }, {
+export const LmsLoginBody = LegacyBody({ username: LegacyUsername, password: Password }, {
   examples: [{ username: 'newinstructor', password: EXAMPLE }]
 })
 export const LmsRefreshBody = LegacyBody({ refresh: Token('The refresh token of the login or of the last refresh.') })

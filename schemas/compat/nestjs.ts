@@ -1,7 +1,7 @@
 /** The NestJS API (COMPAT_PROFILE=nestjs): its DTOs, replies and error shape, as its clients know them. */
 import { type Static, Type } from '@sinclair/typebox'
 import { DateTime, Name, NewPassword, NullableString, Password, Username, Uuid } from '../common.js'
-import { LegacyBody, LegacyNewEmail } from './common.js'
+import { LegacyBody, LegacyUsername, LegacyNewEmail } from './common.js'
 
 export const NestSignupBody = (passwordMinLength: number) => LegacyBody({
   email: LegacyNewEmail,
@@ -13,7 +13,7 @@ export const NestSignupBody = (passwordMinLength: number) => LegacyBody({
 })
 export type NestSignupBody = Static<ReturnType<typeof NestSignupBody>>
 
-export const NestSigninBody = LegacyBody({ username: Username, password: Password }, {
+export const NestSigninBody = LegacyBody({ username: LegacyUsername, password: Password }, {
   examples: [{ username: 'johndoe', password: 'correct horse battery staple' }]
 })
 export type NestSigninBody = Static<typeof NestSigninBody>

@@ -1,7 +1,7 @@
 /** The Django REST framework + simplejwt API (COMPAT_PROFILE=simplejwt), as its clients call it. */
 import { type Static, Type } from '@sinclair/typebox'
 import { NewPassword, Password, Username } from '../common.js'
-import { LegacyBody, LegacyNewEmail } from './common.js'
+import { LegacyBody, LegacyUsername, LegacyNewEmail } from './common.js'
 
 const EXAMPLE = 'correct horse battery staple'
 const Token = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description })
@@ -13,7 +13,7 @@ export const DjangoRegisterBody = (passwordMinLength: number) => LegacyBody({
 }, { examples: [{ username: 'example', email: 'example@mail.com', password: EXAMPLE }] })
 export type DjangoRegisterBody = Static<ReturnType<typeof DjangoRegisterBody>>
 
-export const DjangoLoginBody = LegacyBody({ username: Username, password: Password }, {
+export const DjangoLoginBody = LegacyBody({ username: LegacyUsername, password: Password }, {
   examples: [{ username: 'example', password: EXAMPLE }]
 })
 export type DjangoLoginBody = Static<typeof DjangoLoginBody>

@@ -20,6 +20,10 @@ const PROGRESS_EVERY = 10_000
 type NewUser = Tables['users']['$inferInsert']
 interface Candidate { line: number, row: NewUser }
 interface Refusal { line: number, reason: string }
+/** What some account has already: email keys, username keys, username skeletons. */
+type Taken = Awaited<ReturnType<Users['taken']>>
+/** The emails of the file's lines checked so far, the usernames (skeletons) of those accepted, and their lines. */
+interface Claims { emails: Map<string, number>, usernames: Map<string, { line: number, key: string }> }
 
 export interface ImportSummary { lines: number, imported: number, skipped: number, refused: number }
 
@@ -64,12 +68,11 @@ export class UserImport {
 
   async run (lines: AsyncIterable<string>, options: ImportOptions): Promise<ImportSummary> {
     const summary: ImportSummary = { lines: 0, imported: 0, skipped: 0, refused: 0 }
-    const emails = new Map<string, number>()
-    const usernames = new Map<string, { line: number, key: string }>()
+    const claims: Claims = { emails: new Map(), usernames: new Map() }
     let batch: Candidate[] = []
     let refusals: Refusal[] = []
     const flush = async () => {
-      refusals.push(...await this.#write(batch, summary, options.dryRun))
+      refusals.push(...await this.#write(batch, claims, summary, options.dryRun))
       refusals.sort((a, b) => a.line - b.line)
       for (const { line, reason } of refusals) options.onRefused(line, reason)
       summary.refused += refusals.length
@@ -81,16 +84,8 @@ export class UserImport {
       const line = ++summary.lines
       if (text.trim() !== '') {
         const prepared = this.#prepare(line === 1 ? text.replace(/^\uFEFF/, '') : text, now)
-        const earlier = typeof prepared === 'string' ? undefined : this.#earlier(prepared, emails, usernames)
-        if (typeof prepared === 'string' || earlier !== undefined) {
-          refusals.push({ line, reason: earlier ?? prepared as string })
-        } else {
-          emails.set(prepared.emailKey, line)
-          if (prepared.usernameSkeleton != null) {
-            usernames.set(prepared.usernameSkeleton, { line, key: prepared.usernameKey as string })
-          }
-          batch.push({ line, row: prepared })
-        }
+        if (typeof prepared === 'string') refusals.push({ line, reason: prepared })
+        else batch.push({ line, row: prepared })
         if (batch.length >= BATCH_SIZE || refusals.length >= BATCH_SIZE) await flush()
       }
       if (line % PROGRESS_EVERY === 0) options.onProgress?.(summary)
@@ -145,21 +140,38 @@ export class UserImport {
     }
   }
 
-  /** Why a row clashes with an earlier line of the file, if it does. */
-  #earlier (
-    row: NewUser, emails: Map<string, number>, usernames: Map<string, { line: number, key: string }>
-  ): string | undefined {
-    const email = emails.get(row.emailKey)
-    if (email !== undefined) return `email repeats line ${email}`
-    const username = row.usernameSkeleton == null ? undefined : usernames.get(row.usernameSkeleton)
-    if (username === undefined) return undefined
-    return username.key === row.usernameKey
-      ? `username repeats line ${username.line}`
-      : `username looks like line ${username.line}'s (a look-alike of a taken name is taken)`
+  /**
+   * How a line stands against the accounts there are and the file's earlier lines, checked in that order
+   * whichever batch a line falls in, so that a dry run and a re-run find what the import found. The earlier
+   * line counts; a line's own claim is no clash, as PostgreSQL may run a batch's transaction twice.
+   */
+  #classify (row: NewUser, line: number, taken: Taken, claims: Claims): 'fresh' | 'skipped' | { reason: string } {
+    const email = claims.emails.get(row.emailKey)
+    if (email !== undefined && email !== line) return { reason: `email repeats line ${email}` }
+    claims.emails.set(row.emailKey, line)
+    if (taken.emails.has(row.emailKey)) return 'skipped'
+    const username = row.usernameSkeleton == null ? undefined : claims.usernames.get(row.usernameSkeleton)
+    if (username !== undefined && username.line !== line) {
+      return {
+        reason: username.key === row.usernameKey
+          ? `username repeats line ${username.line}`
+          : `username looks like line ${username.line}'s (a look-alike of a taken name is taken)`
+      }
+    }
+    if (row.usernameKey != null && taken.usernames.has(row.usernameKey)) {
+      return { reason: 'username is taken by another account' }
+    }
+    if (row.usernameSkeleton != null && taken.skeletons.has(row.usernameSkeleton)) {
+      return { reason: 'username looks like another account\'s (a look-alike of a taken name is taken)' }
+    }
+    if (row.usernameSkeleton != null) {
+      claims.usernames.set(row.usernameSkeleton, { line, key: row.usernameKey as string })
+    }
+    return 'fresh'
   }
 
   /** Checks a batch against the accounts there are and, unless a dry run, writes it in one transaction. */
-  async #write (batch: Candidate[], summary: ImportSummary, dryRun: boolean): Promise<Refusal[]> {
+  async #write (batch: Candidate[], claims: Claims, summary: ImportSummary, dryRun: boolean): Promise<Refusal[]> {
     const { store, users, events } = this.#deps
     if (batch.length === 0) return []
     const work = async (tx: Executor) => {
@@ -172,15 +184,10 @@ export class UserImport {
       const fresh: Candidate[] = []
       let skipped = 0
       for (const candidate of batch) {
-        const { row, line } = candidate
-        if (taken.emails.has(row.emailKey)) skipped++
-        else if (row.usernameKey != null && taken.usernames.has(row.usernameKey)) {
-          refusals.push({ line, reason: 'username is taken by another account' })
-        } else if (row.usernameSkeleton != null && taken.skeletons.has(row.usernameSkeleton)) {
-          refusals.push({
-            line, reason: 'username looks like another account\'s (a look-alike of a taken name is taken)'
-          })
-        } else fresh.push(candidate)
+        const outcome = this.#classify(candidate.row, candidate.line, taken, claims)
+        if (outcome === 'fresh') fresh.push(candidate)
+        else if (outcome === 'skipped') skipped++
+        else refusals.push({ line: candidate.line, reason: outcome.reason })
       }
       const rows = fresh.map(({ row }) => row)
       const inserted = new Set(dryRun ? rows.map(row => row.id) : await users.insertMany(rows, tx))

@@ -14,6 +14,7 @@ export const EVENT_TYPES = [
   'password_change',
   'profile_change',
   'user_created',
+  'user_imported',
   'role_change',
   'user_disabled',
   'user_enabled',

@@ -1,11 +1,15 @@
 /** Operator commands: `npm run cli -- <command>`, on the very app the server runs, without listening. */
+import { open } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
+import { UserImport } from './accounts/import.js'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { ServiceError } from './errors.js'
 import { compileValidator } from './http/validation.js'
 import { normalizePassword } from './passwords/normalize.js'
 import { CreateUserInput } from '../schemas/admin.js'
+import { ImportedUser } from '../schemas/import.js'
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -19,6 +23,13 @@ Commands:
       Adds a new access-token signing key (JWT_ALGORITHM EdDSA, ES256 or RS256, keys kept in the
       database). It signs from then on, on every instance within seconds; the previous key stays
       in /.well-known/jwks.json until the tokens it signed have expired, then leaves it.
+  import-users FILE [--dry-run]
+      Brings in accounts from another system with their password hashes (bcrypt, Django, Werkzeug), which
+      move to this service's bcrypt at each account's first login. FILE is JSON Lines, one account a line:
+        {"email":"ada@example.com","username":"ada","passwordHash":"pbkdf2_sha256$1000000$…","emailVerified":true}
+      Each line is checked as a registration; a refused line is reported as "line N: reason" and the others
+      go on. An email already registered is skipped, so running a file again changes nothing. --dry-run makes
+      every check and writes nothing. Exit status 1 when a line was refused. See docs/cli.md.
   prune
       Deletes ended and expired sessions, expired refresh tokens, and audit events older than
       AUDIT_RETENTION (90d).
@@ -94,6 +105,51 @@ async function createUser (args: string[]): Promise<string> {
   return `Created ${user.role} ${user.email} (id ${user.id})`
 }
 
+/**
+ * The lines of FILE, read as they are needed; a file that cannot be read is a usage error, found at once.
+ * The lines are read only once iterated: lines a reader emitted before, while the app starts, would be lost.
+ */
+async function openLines (file: string): Promise<AsyncIterable<string>> {
+  const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${file}: ${error.code ?? error.message}`)
+  })
+  if (!(await handle.stat()).isFile()) {
+    await handle.close()
+    throw new UsageError(`cannot read ${file}: not a file`)
+  }
+  return (async function * lines () {
+    yield * createInterface({ input: handle.createReadStream({ encoding: 'utf8' }), crlfDelay: Infinity })
+  })()
+}
+
+async function importUsers (args: string[]): Promise<Outcome> {
+  const { values, positionals, tokens } = parseArgs({
+    args, strict: true, allowPositionals: true, tokens: true, options: { 'dry-run': { type: 'boolean' } }
+  })
+  refuseRepeats(tokens)
+  if (positionals.length !== 1) throw new UsageError('import-users needs one FILE, of JSON Lines')
+  const dryRun = values['dry-run'] === true
+  const lines = await openLines(positionals[0] as string)
+  const validate = compileValidator(ImportedUser)
+  const summary = await withApp(app => new UserImport({
+    store: app.store, users: app.users, events: app.events, validate
+  }).run(lines, {
+    dryRun,
+    onRefused: (line, reason) => { process.stderr.write(`line ${line}: ${reason}\n`) },
+    onProgress: ({ lines, imported, skipped, refused }) => {
+      process.stderr.write(`${lines} lines read: ${imported} imported, ${skipped} skipped, ${refused} refused\n`)
+    }
+  }))
+  const { imported, skipped, refused } = summary
+  return {
+    output: dryRun
+      ? `Dry run, nothing written: would import ${imported}, skip ${skipped} (email already registered), ` +
+        `refuse ${refused}`
+      : `Imported ${imported}, skipped ${skipped} (email already registered), refused ${refused}`,
+    status: refused > 0 ? 1 : 0
+  }
+}
+
 async function prune (args: string[]): Promise<string> {
   parseArgs({ args, strict: true, allowPositionals: false, options: {} })
   const removed = await withApp(async app => ({
@@ -123,11 +179,14 @@ async function rotateKeys (args: string[]): Promise<string> {
     `for ${config.accessTokenTtl} seconds (the access-token lifetime) plus ten seconds`
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<string>> = {
-  'create-user': createUser, 'rotate-keys': rotateKeys, prune
+/** What a command prints on standard output, and its exit status when not 0. */
+type Outcome = string | { output: string, status: number }
+
+const COMMANDS: Record<string, (args: string[]) => Promise<Outcome>> = {
+  'create-user': createUser, 'import-users': importUsers, 'rotate-keys': rotateKeys, prune
 }
 
-/** Runs one command and returns the process exit status: 0 done, 1 failed, 2 called wrongly. */
+/** Runs one command and returns the process exit status: 0 done, 1 failed (or lines refused), 2 called wrongly. */
 export async function main (argv: string[]): Promise<number> {
   const [command, ...args] = argv
   if (command === undefined || command === 'help' || command === '--help') {
@@ -137,8 +196,10 @@ export async function main (argv: string[]): Promise<number> {
   const run = COMMANDS[command]
   try {
     if (run === undefined) throw new UsageError(`Unknown command "${command}"`)
-    process.stdout.write(await run(args) + '\n')
-    return 0
+    const outcome = await run(args)
+    const { output, status } = typeof outcome === 'string' ? { output: outcome, status: 0 } : outcome
+    process.stdout.write(output + '\n')
+    return status
   } catch (error) {
     const usage = error instanceof UsageError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true

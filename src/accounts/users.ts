@@ -1,5 +1,5 @@
 /** The users table: look-ups, inserts and the changes a user or a login makes to a row. */
-import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm'
 import type { Executor, Prepared, Store, Tables } from '../db/index.js'
 import type { Account, UserRow } from '../db/schema.js'
 import { EmailTaken, invalidInput, UsernameTaken } from '../errors.js'
@@ -117,6 +117,38 @@ export class Users {
       }
     }
     return { filled, lookAlikes: rows.length - filled }
+  }
+
+  /** Of these email keys, username keys and skeletons, those some account already has. */
+  async taken (
+    keys: { emails: string[], usernames: string[], skeletons: string[] }, tx: Executor = this.#store.db
+  ): Promise<{ emails: Set<string>, usernames: Set<string>, skeletons: Set<string> }> {
+    const { users } = this.#store.tables
+    const rows = keys.emails.length === 0
+      ? []
+      : await tx.select({ email: users.emailKey, username: users.usernameKey, skeleton: users.usernameSkeleton })
+        .from(users).where(or(
+          inArray(users.emailKey, keys.emails),
+          keys.usernames.length === 0 ? undefined : inArray(users.usernameKey, keys.usernames),
+          keys.skeletons.length === 0 ? undefined : inArray(users.usernameSkeleton, keys.skeletons)
+        ))
+    const present = (values: Array<string | null>) => new Set(values.filter(value => value !== null))
+    return {
+      emails: present(rows.map(row => row.email)),
+      usernames: present(rows.map(row => row.username)),
+      skeletons: present(rows.map(row => row.skeleton))
+    }
+  }
+
+  /**
+   * Inserts many users in one statement (an import's batch). A row whose email or username was taken since it
+   * was checked is left out rather than failing the others; returns the ids of the rows inserted.
+   */
+  async insertMany (rows: Array<Tables['users']['$inferInsert']>, tx: Executor): Promise<string[]> {
+    if (rows.length === 0) return []
+    const { users } = this.#store.tables
+    const inserted = await tx.insert(users).values(rows).onConflictDoNothing().returning({ id: users.id })
+    return inserted.map(row => row.id)
   }
 
   /** Inserts a user; a taken email or username surfaces as EMAIL_TAKEN / USERNAME_TAKEN. */

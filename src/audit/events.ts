@@ -14,6 +14,18 @@ export interface AuthEvent {
   client?: ClientInfo
 }
 
+function row (event: AuthEvent) {
+  return {
+    type: event.type,
+    userId: event.userId ?? null,
+    sessionId: event.sessionId ?? null,
+    actorId: event.actorId ?? null,
+    reason: event.reason ?? null,
+    ...storedClient(event.client),
+    createdAt: new Date()
+  }
+}
+
 export class AuthEvents {
   readonly #store: Store
 
@@ -23,16 +35,13 @@ export class AuthEvents {
 
   /** Records one event; inside `tx` when given, so that it commits with the change it records. */
   async record (event: AuthEvent, tx?: Executor): Promise<void> {
-    const insert = (db: Executor) => db.insert(this.#store.tables.authEvents).values({
-      type: event.type,
-      userId: event.userId ?? null,
-      sessionId: event.sessionId ?? null,
-      actorId: event.actorId ?? null,
-      reason: event.reason ?? null,
-      ...storedClient(event.client),
-      createdAt: new Date()
-    })
+    const insert = (db: Executor) => db.insert(this.#store.tables.authEvents).values(row(event))
     await (tx === undefined ? this.#store.write(insert) : insert(tx))
+  }
+
+  /** Records many events in one statement, inside `tx`: an import's batch, one event per account. */
+  async recordMany (events: AuthEvent[], tx: Executor): Promise<void> {
+    if (events.length > 0) await tx.insert(this.#store.tables.authEvents).values(events.map(event => row(event)))
   }
 
   /** Newest first, optionally of one user or one type. */

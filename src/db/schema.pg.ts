@@ -19,6 +19,7 @@ export const users = pgTable('users', {
   metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
   passwordHash: text('password_hash').notNull(),
   disabledAt: at('disabled_at'),
+  emailVerifiedAt: at('email_verified_at'),
   createdAt: at('created_at').notNull(),
   updatedAt: at('updated_at').notNull()
 })

@@ -24,6 +24,8 @@ export const users = sqliteTable('users', {
   passwordHash: text('password_hash').notNull(),
   /** Set while an admin has disabled the account: it can neither log in nor refresh. */
   disabledAt: timestamp('disabled_at'),
+  /** When the account's email was shown to be its owner's; null until then (set by an import, for now). */
+  emailVerifiedAt: timestamp('email_verified_at'),
   createdAt: timestamp('created_at').notNull(),
   updatedAt: timestamp('updated_at').notNull()
 })

@@ -1,6 +1,9 @@
-/** Password hashing with bcrypt, in worker threads: on the event loop a hash would stall every other request. */
+/**
+ * Password hashing with bcrypt, in worker threads: on the event loop a hash would stall every other request.
+ * Imported accounts' hashes of other formats (hash-formats.js) are checked there too, until their first login.
+ */
 import { randomBytes } from 'node:crypto'
-import bcrypt from 'bcryptjs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Piscina } from 'piscina'
 import { Overloaded } from '../errors.js'
 import { normalizePassword } from './normalize.js'
@@ -11,6 +14,11 @@ const WORKER = new URL('./hash-worker.js', import.meta.url).href
 type HashTask =
   | { op: 'hash', password: string, cost: number }
   | { op: 'compare', password: string, hash: string }
+/** A comparison's result, and the milliseconds it took in its thread. */
+type Compared = { match: boolean, ms: number }
+
+/** How much each new timing moves the estimate of a bcrypt check at the configured cost. */
+const ESTIMATE_WEIGHT = 0.2
 
 export interface PasswordsOptions {
   /** bcrypt cost of new hashes. */
@@ -41,7 +49,10 @@ export class Passwords {
   readonly #dummy: string
   /** Jobs that may be running or waiting at once: one per thread, and HASH_QUEUE_MAX waiting. */
   readonly #capacity: number
-  readonly #pool: Piscina<HashTask, string | boolean>
+  readonly #pool: Piscina<HashTask, string | Compared>
+  /** What a check of a hash of the service's own, at the configured cost, takes: a running estimate. */
+  #bcryptMs: number | undefined
+  #sampling: Promise<number> | undefined
   /** Jobs running or waiting for a thread. */
   #jobs = 0
   /** Admitted requests that have not yet queued their first job (they are reading the database). */
@@ -93,16 +104,25 @@ export class Passwords {
     ) as string
   }
 
-  /** Whether `hash` was made at another cost than the configured one. */
+  /** Whether `hash` is other than the service's own: another format (imported), or bcrypt of another cost. */
   needsRehash (hash: string): boolean {
-    return bcrypt.getRounds(hash) !== this.#cost
+    return !hash.startsWith(`$2b$${String(this.#cost).padStart(2, '0')}$`)
   }
 
-  /** Compares against `hash`, or against a dummy of equal cost when there is no account. */
+  /**
+   * Compares against `hash`, or against a dummy of equal cost when there is no account.
+   * A failed check of another format or cost (an imported pbkdf2 hash, say) would take another time than an
+   * unknown account's, and so tell that the account exists. So, after a failed check faster than the running
+   * estimate of a bcrypt check at the configured cost, it waits out the difference: a timer, with no CPU spent
+   * and no thread held. A slower one cannot be evened out without spending more; import-users bounds the costs.
+   */
   async verify (password: string, hash: string | undefined, admission?: Admission): Promise<boolean> {
-    const match = await this.#run(
-      { op: 'compare', password: normalizePassword(password), hash: hash ?? this.#dummy }, admission
-    ) as boolean
+    const target = hash ?? this.#dummy
+    const { match, ms } = await this.#run(
+      { op: 'compare', password: normalizePassword(password), hash: target }, admission
+    ) as Compared
+    if (this.#atCost(target)) this.#sample(ms)
+    else if (!match) await this.#even(ms)
     return match && hash !== undefined
   }
 
@@ -112,7 +132,35 @@ export class Passwords {
     await this.#pool.close()
   }
 
-  #run (task: HashTask, admission?: Admission): Promise<string | boolean> {
+  /** bcrypt (any of its prefixes) at the configured cost: what an unknown account's check costs. */
+  #atCost (hash: string): boolean {
+    return /^\$2[aby]\$/.test(hash) && hash.slice(4, 7) === `${String(this.#cost).padStart(2, '0')}$`
+  }
+
+  #sample (ms: number): void {
+    this.#bcryptMs = this.#bcryptMs === undefined ? ms : this.#bcryptMs + (ms - this.#bcryptMs) * ESTIMATE_WEIGHT
+  }
+
+  /** Waits until a failed check that took `ms` has lasted as long as a bcrypt check at the configured cost. */
+  async #even (ms: number): Promise<void> {
+    const since = performance.now()
+    const estimate = this.#bcryptMs ?? await this.#measure()
+    const delay = estimate - ms - (performance.now() - since)
+    if (delay > 0) await sleep(delay)
+  }
+
+  /** The first timing, by checking the dummy once, for a failed imported check that comes before any other. */
+  #measure (): Promise<number> {
+    this.#sampling ??= (this.#run({ op: 'compare', password: '', hash: this.#dummy }) as Promise<Compared>)
+      .then(({ ms }) => {
+        this.#sample(ms)
+        return this.#bcryptMs as number
+      })
+      .finally(() => { this.#sampling = undefined })
+    return this.#sampling
+  }
+
+  #run (task: HashTask, admission?: Admission): Promise<string | Compared> {
     admission?.release()
     // Once closed, a late job must not start the threads again.
     if (this.#closed) return Promise.reject(new Error('the hash pool is closed'))

@@ -18,7 +18,8 @@ function fakeWatch () {
 
 function account (id: string, metadata: Record<string, unknown> = {}): Account {
   const at = new Date(0)
-  return { id, email: `${id}@example.com`, username: null, name: null, role: 'user', metadata, disabledAt: null, createdAt: at, updatedAt: at }
+  const unset = { username: null, name: null, disabledAt: null, emailVerifiedAt: null }
+  return { id, email: `${id}@example.com`, ...unset, role: 'user', metadata, createdAt: at, updatedAt: at }
 }
 
 const LATER = Date.now() + 60_000

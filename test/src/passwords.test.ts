@@ -32,7 +32,7 @@ t.test('without an account the comparison runs against a dummy and never matches
 t.test('an error in a worker reaches the caller', async t => {
   const passwords = pool(t)
   const malformed = `$3b$10$${'a'.repeat(53)}`
-  await t.rejects(passwords.verify('x', malformed), /Invalid salt version/)
+  await t.rejects(passwords.verify('x', malformed), /is not of a known format/)
   t.equal(await passwords.verify('x', await bcrypt.hash('x', 10)), true, 'the pool keeps working after the error')
 })
 

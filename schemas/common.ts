@@ -65,6 +65,18 @@ export const Username = Type.String({
 })
 
 /**
+ * A username chosen in an older system, as Django allowed them: 1–150 letters, digits and `@.+-_`.
+ * Imported as it is, and accepted at sign-in by the compatibility profiles; new names follow `Username`.
+ */
+export const LegacyUsername = Type.String({
+  minLength: 1,
+  maxLength: 150,
+  pattern: '^[\\p{L}\\p{M}\\p{N}_.@+-]+$',
+  'x-error': 'may contain only letters, digits and @ . + - _',
+  description: 'The username, as registered here or in the older API.'
+})
+
+/**
  * An unpaired surrogate cannot be stored as UTF-8 (SQLite would keep U+FFFD), so two different inputs
  * would become one stored value.
  */

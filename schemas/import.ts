@@ -1,11 +1,11 @@
 /** One line of an `import-users` file: an account from another system, with the password hash it had there. */
 import { type Static, Type } from '@sinclair/typebox'
-import { Metadata, Name, NewEmail, Role, Username } from './common.js'
+import { LegacyUsername, Metadata, Name, NewEmail, Role } from './common.js'
 
 /** The registration rules, field by field; the hash is stored as it is, its format checked by the service. */
 export const ImportedUser = Type.Object({
   email: NewEmail,
-  username: Type.Optional(Username),
+  username: Type.Optional(LegacyUsername),
   name: Type.Optional(Name),
   role: Type.Optional(Role),
   metadata: Type.Optional(Metadata),

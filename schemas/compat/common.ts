@@ -15,18 +15,6 @@ export function LegacyBody<T extends TProperties> (properties: T, options: { exa
 export const LegacyNewEmail = Type.String({ ...NewEmail, description: 'Email address; compared case-insensitively.' })
 export const LegacyEmail = Type.String({ ...Email, description: 'Email address; compared case-insensitively.' })
 
-/**
- * A username at sign-in: what the older APIs let users choose (Django: 1–150 of letters, digits and
- * `@.+-_`), so that an imported account keeps its name. Names chosen here follow `Username`'s rules.
- */
-export const LegacyUsername = Type.String({
-  minLength: 1,
-  maxLength: 150,
-  pattern: '^[\\p{L}\\p{M}\\p{N}_.@+-]+$',
-  'x-error': 'may contain only letters, digits and @ . + - _',
-  description: 'The username, as registered here or in the older API.'
-})
-
 /** `/password` → `password`: the field a validation detail names, as the older APIs name fields. */
 export function fieldOf (path: string): string {
   return path.replace(/^\//, '').replaceAll('/', '.') || 'body'

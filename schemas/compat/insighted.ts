@@ -1,7 +1,7 @@
 /** The InsightED LMS API (COMPAT_PROFILE=insighted): `{ status, … }` answers, students and instructors. */
 import { type Static, Type } from '@sinclair/typebox'
-import { NewPassword, Password, STORABLE, Username, Uuid } from '../common.js'
-import { LegacyBody, LegacyUsername, LegacyNewEmail } from './common.js'
+import { LegacyUsername, NewPassword, Password, STORABLE, Username, Uuid } from '../common.js'
+import { LegacyBody, LegacyNewEmail } from './common.js'
 
 const EXAMPLE = 'correct horse battery staple'
 const Token = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description })

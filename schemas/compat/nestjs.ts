@@ -1,7 +1,7 @@
 /** The NestJS API (COMPAT_PROFILE=nestjs): its DTOs, replies and error shape, as its clients know them. */
 import { type Static, Type } from '@sinclair/typebox'
-import { DateTime, Name, NewPassword, NullableString, Password, Username, Uuid } from '../common.js'
-import { LegacyBody, LegacyUsername, LegacyNewEmail } from './common.js'
+import { DateTime, LegacyUsername, Name, NewPassword, NullableString, Password, Username, Uuid } from '../common.js'
+import { LegacyBody, LegacyNewEmail } from './common.js'
 
 export const NestSignupBody = (passwordMinLength: number) => LegacyBody({
   email: LegacyNewEmail,

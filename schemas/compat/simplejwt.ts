@@ -1,7 +1,7 @@
 /** The Django REST framework + simplejwt API (COMPAT_PROFILE=simplejwt), as its clients call it. */
 import { type Static, Type } from '@sinclair/typebox'
-import { NewPassword, Password, Username } from '../common.js'
-import { LegacyBody, LegacyUsername, LegacyNewEmail } from './common.js'
+import { LegacyUsername, NewPassword, Password, Username } from '../common.js'
+import { LegacyBody, LegacyNewEmail } from './common.js'
 
 const EXAMPLE = 'correct horse battery staple'
 const Token = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description })

@@ -3,6 +3,8 @@ import unhomoglyph from 'unhomoglyph'
 import { invalidInput } from '../errors.js'
 
 const USERNAME_RULE = /^[\p{L}\p{N}_.-][\p{L}\p{M}\p{N}_.-]{2,31}$/u
+/** A name made in an older system (Django's rule, `LegacyUsername`): kept as it was, when imported. */
+const LEGACY_RULE = /^[\p{L}\p{M}\p{N}_.@+-]{1,150}$/u
 /** Code points that render as nothing (joiners, variation selectors, Hangul fillers): a name must be what it shows. */
 const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u
 
@@ -52,9 +54,15 @@ function scriptsOf (name: string): Set<string> {
  * The rules are checked after normalization, which can change a name's length or characters: no invisible
  * code point, and no unsafe mix of scripts. Letters of any one script are welcome.
  */
-export function normalizeUsername (username: string): { username: string, key: string, skeleton: string } {
+export function normalizeUsername (
+  username: string, { legacy = false } = {}
+): { username: string, key: string, skeleton: string } {
   const normalized = username.normalize('NFKC')
-  if (!USERNAME_RULE.test(normalized)) refuse('must be 3–32 letters, digits, _, . or - after Unicode normalization')
+  if (legacy) {
+    if (!LEGACY_RULE.test(normalized)) refuse('must be 1–150 letters, digits, @, ., +, - or _ after Unicode normalization')
+  } else if (!USERNAME_RULE.test(normalized)) {
+    refuse('must be 3–32 letters, digits, _, . or - after Unicode normalization')
+  }
   if (INVISIBLE.test(normalized)) {
     refuse('must not contain invisible characters (joiners, variation selectors, fillers)')
   }

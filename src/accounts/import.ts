@@ -112,7 +112,7 @@ export class UserImport {
     if (hash !== undefined) return `passwordHash ${hash}`
     let username
     try {
-      username = input.username === undefined ? undefined : normalizeUsername(input.username)
+      username = input.username === undefined ? undefined : normalizeUsername(input.username, { legacy: true })
     } catch (error) {
       if (!(error instanceof ServiceError)) throw error
       return `username ${error.details?.[0]?.message ?? error.message}`

@@ -45,13 +45,21 @@ export interface UserImportDependencies {
 
 /** Parses JSON as Fastify parses bodies (`onProtoPoisoning`/`onConstructorPoisoning: 'error'`). */
 function parseLine (text: string): unknown {
-  return JSON.parse(text, (key, value: unknown) => {
+  const value: unknown = JSON.parse(text, (key, value: unknown) => {
     if (key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null &&
       Object.hasOwn(value, 'prototype'))) {
       throw new SyntaxError(`"${key}" is not allowed`)
     }
     return value
   })
+  // A field that is null is absent: database exports write NULL columns as null (a null inside
+  // metadata stays, as metadata may hold it).
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const [key, field] of Object.entries(value)) {
+      if (field === null) delete (value as Record<string, unknown>)[key]
+    }
+  }
+  return value
 }
 
 /**

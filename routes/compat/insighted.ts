@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import type { ErrorPresenter } from '../../schemas/common.js'
-import { fieldOf, LEGACY_BODY_ERRORS, LEGACY_OVERLOADED, legacyErrors } from '../../schemas/compat/common.js'
+import { fieldOf, LEGACY_BODY_ERRORS, LEGACY_OVERLOADED, legacyErrors, ROTATING_REFRESH } from '../../schemas/compat/common.js'
 import {
   LmsError, LmsLoginBody, LmsLoginReply, LmsLogoutBody, LmsLogoutReply, LmsRefreshBody, LmsRefreshReply,
   LmsRegisterBody, LmsRegisterReply
@@ -122,8 +122,7 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
     schema: {
       tags: [TAG],
       summary: 'Refresh the tokens',
-      description: 'A new access token and a new refresh token; the one sent is spent. A spent token sent again ' +
-        'by another client, or after the grace window, ends its session.',
+      description: ROTATING_REFRESH,
       body: LmsRefreshBody,
       response: {
         200: LmsRefreshReply,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { ErrorPresenter } from '../../schemas/common.js'
-import { fieldOf, LEGACY_BODY_ERRORS, LEGACY_OVERLOADED, legacyErrors } from '../../schemas/compat/common.js'
+import { fieldOf, LEGACY_BODY_ERRORS, LEGACY_OVERLOADED, legacyErrors, ROTATING_REFRESH } from '../../schemas/compat/common.js'
 import {
   NestError, NestMessage, NestProfile, NestRefreshBody, NestSigninBody, NestSigninReply, NestSignupBody,
   NestSignupReply, NestTokens
@@ -94,8 +94,7 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
     schema: {
       tags: [TAG],
       summary: 'Refresh the tokens',
-      description: 'A new access token and a new refresh token; the one sent is spent. A spent token sent again ' +
-        'by another client, or after the grace window, ends its session.',
+      description: ROTATING_REFRESH,
       body: NestRefreshBody,
       response: {
         200: NestTokens,

@@ -20,6 +20,10 @@ export function fieldOf (path: string): string {
   return path.replace(/^\//, '').replaceAll('/', '.') || 'body'
 }
 
+/** A profile's refresh, as /docs describes it: the same rotation and reuse detection as the service's own. */
+export const ROTATING_REFRESH = 'A new access token and a new refresh token; the one sent is spent. A spent token ' +
+  'sent again by another client, or after the grace window, ends its session.'
+
 /** What any route with a body can answer before its handler runs. */
 export const LEGACY_BODY_ERRORS = {
   413: 'The body is larger than 16 KiB.',

@@ -10,7 +10,7 @@ import type { Passwords } from '../passwords/passwords.js'
 import type { ClientInfo } from '../sessions/client.js'
 import type { Sessions } from '../sessions/sessions.js'
 import type { AccessTokens } from '../tokens/access-tokens.js'
-import { normalizeEmail, normalizeUsername, usernameKey } from './identity.js'
+import { identityColumns, normalizeEmail, normalizeUsername, usernameKey } from './identity.js'
 import type { Users } from './users.js'
 import { toPublicUser } from '../views.js'
 import type { AuthResult, LoginBody, RegisterBody } from '../../schemas/auth.js'
@@ -125,11 +125,7 @@ export class Accounts {
     const now = new Date()
     return {
       id: randomUUID(),
-      email: email.email,
-      emailKey: email.key,
-      username: username?.username ?? null,
-      usernameKey: username?.key ?? null,
-      usernameSkeleton: username?.skeleton ?? null,
+      ...identityColumns(email, username),
       name: name ?? null,
       metadata: input.metadata ?? {},
       passwordHash: await passwords.hash(input.password, admission),

@@ -25,6 +25,19 @@ const ALLOWED_MIXES = [
   ['Latin', 'Han', 'Hiragana', 'Katakana'], ['Latin', 'Han', 'Bopomofo'], ['Latin', 'Han', 'Hangul']
 ]
 
+/** The stored columns of a normalized email and username. */
+export function identityColumns (
+  email: { email: string, key: string }, username?: { username: string, key: string, skeleton: string }
+) {
+  return {
+    email: email.email,
+    emailKey: email.key,
+    username: username?.username ?? null,
+    usernameKey: username?.key ?? null,
+    usernameSkeleton: username?.skeleton ?? null
+  }
+}
+
 /** Emails are trimmed and compared case-insensitively. */
 export function normalizeEmail (email: string): { email: string, key: string } {
   const trimmed = email.trim()

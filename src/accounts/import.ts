@@ -4,7 +4,7 @@ import type { Executor, Store, Tables } from '../db/index.js'
 import type { AuthEvents } from '../audit/events.js'
 import { type ErrorDetail, ServiceError } from '../errors.js'
 import { hashProblem } from '../passwords/hash-formats.js'
-import { normalizeEmail, normalizeUsername } from './identity.js'
+import { identityColumns, normalizeEmail, normalizeUsername } from './identity.js'
 import type { Users } from './users.js'
 import type { ImportedUser } from '../../schemas/import.js'
 
@@ -133,11 +133,7 @@ export class UserImport {
     const email = normalizeEmail(input.email)
     return {
       id: randomUUID(),
-      email: email.email,
-      emailKey: email.key,
-      username: username?.username ?? null,
-      usernameKey: username?.key ?? null,
-      usernameSkeleton: username?.skeleton ?? null,
+      ...identityColumns(email, username),
       name: name ?? null,
       role: input.role ?? 'user',
       metadata: input.metadata ?? {},

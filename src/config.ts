@@ -17,6 +17,8 @@ export type CompatProfile = typeof COMPAT_PROFILES[number]
 const PROFILES_ON_AUTH: readonly CompatProfile[] = ['spring', 'nestjs']
 export const NATIVE_AUTH_PREFIX = '/native/auth'
 
+export const EMAIL_VERIFICATION_MODES = ['optional', 'required', 'off'] as const
+
 export interface Config {
   port: number
   host: string
@@ -61,6 +63,8 @@ export interface Config {
     login: RateLimit
     refresh: RateLimit
     password: RateLimit
+    /** Requests that send mail (verification, reset, email change), per client IP. */
+    email: RateLimit
     /** New accounts per window for the whole service, whatever their addresses. */
     signupCapacity: RateLimit
   }
@@ -78,6 +82,26 @@ export interface Config {
   compatProfile?: CompatProfile
   /** Where the service's own account and token API is mounted: /auth, unless the profile's clients own it. */
   authPrefix: string
+  /** The service's public base URL (no trailing slash), for the links in mail: never a request's Host. */
+  publicUrl: string
+  mail: {
+    /** The SMTP server; undefined: messages are written as .eml files to `dir`. Holds a password: never logged. */
+    smtpUrl?: string
+    from: string
+    dir: string
+    /** Where an operator's templates replace the service's own, file by file. */
+    templatesDir?: string
+    /** Messages the service sends per window, whatever their addresses. */
+    capacity: RateLimit
+  }
+  email: {
+    /** optional: unverified users may log in; required: not before they verify; off: no verification mail. */
+    verification: typeof EMAIL_VERIFICATION_MODES[number]
+    /** Seconds a password-reset or email-change code lives. */
+    codeTtl: number
+    /** Seconds an email-verification code lives. */
+    verificationTtl: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -169,42 +193,8 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
-  const trustProxyText = read('TRUST_PROXY')?.trim()
-  let trustProxy: false | string[] = false
-  if (trustProxyText !== undefined && !['false', 'off', '0', 'no'].includes(trustProxyText.toLowerCase())) {
-    trustProxy = trustProxyText.split(',').map(entry => entry.trim()).filter(entry => entry !== '')
-    for (const entry of trustProxy) {
-      const [address, prefix, extra] = entry.split('/')
-      const family = isIP(address ?? '')
-      const bits = family === 6 ? 128 : 32
-      // A /0 prefix would trust every address: any client could then choose its own.
-      if (
-        family === 0 || extra !== undefined ||
-        (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= bits))
-      ) {
-        problems.push(
-          'TRUST_PROXY must be off or a comma list of proxy addresses or CIDRs such as 10.0.0.1, 10.1.0.0/16 ' +
-          `(got "${entry}"); trusting every proxy would let any client choose its address`
-        )
-      }
-    }
-  }
-
-  const corsOrigins = (read('CORS_ORIGINS') ?? '').split(',')
-    .map(origin => origin.trim()).filter(origin => origin !== '')
-  for (const origin of corsOrigins) {
-    let valid = false
-    try {
-      const url = new URL(origin)
-      valid = ['http:', 'https:'].includes(url.protocol) && url.origin === origin
-    } catch {}
-    if (!valid) {
-      problems.push(
-        'CORS_ORIGINS must be a comma list of origins such as https://app.example.com, ' +
-        `without a path or a trailing slash (got "${origin}")`
-      )
-    }
-  }
+  const trustProxy = env.proxies('TRUST_PROXY')
+  const corsOrigins = env.origins('CORS_ORIGINS')
 
   const redisUrl = read('REDIS_URL')?.trim()
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
@@ -217,10 +207,28 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`REDIS_PREFIX must be 1–64 letters, digits, _, :, . or - (got "${redisPrefix}")`)
   }
 
+  const port = integer('PORT', 3000, 0, 65535)
+  const host = read('HOST')?.trim() ?? '127.0.0.1'
+  const publicUrl = (read('PUBLIC_URL')?.trim() ?? `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`)
+    .replace(/\/+$/, '')
+  if (!URL.canParse(publicUrl) || !/^https?:$/.test(new URL(publicUrl).protocol) ||
+    new URL(publicUrl).search !== '' || new URL(publicUrl).hash !== '') {
+    problems.push(`PUBLIC_URL must be an http:// or https:// URL without a query or fragment (got "${publicUrl}")`)
+  }
+  const smtpUrl = read('SMTP_URL')?.trim()
+  if (smtpUrl !== undefined && (!URL.canParse(smtpUrl) || !/^smtps?:$/.test(new URL(smtpUrl).protocol))) {
+    // The URL may hold a password: it is never echoed back.
+    problems.push('SMTP_URL must be an smtp:// or smtps:// URL, such as smtp://user:password@smtp.example.com:587')
+  }
+  const mailFrom = read('MAIL_FROM')?.trim() ?? 'Auth <no-reply@localhost>'
+  if (!/^(?:[^<>\r\n]{0,100}<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(mailFrom)) {
+    problems.push(`MAIL_FROM must be an address, or a name and <address> (got "${mailFrom}")`)
+  }
+
   const hashWorkers = integer('HASH_WORKERS', availableParallelism(), 1, 64)
   const config: Config = {
-    port: integer('PORT', 3000, 0, 65535),
-    host: read('HOST')?.trim() ?? '127.0.0.1',
+    port,
+    host,
     databaseUrl,
     databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 1000),
     jwtAlgorithm,
@@ -247,6 +255,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
       login: rate('RATE_LIMIT_LOGIN', '10/1m'),
       refresh: rate('RATE_LIMIT_REFRESH', '30/1m'),
       password: rate('RATE_LIMIT_PASSWORD', '5/1m'),
+      email: rate('RATE_LIMIT_EMAIL', '5/1m'),
       signupCapacity: rate('SIGNUP_CAPACITY', '60/1m')
     },
     trustProxy,
@@ -256,7 +265,20 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     redisUrl,
     redisPrefix,
     compatProfile,
-    authPrefix: compatProfile !== undefined && PROFILES_ON_AUTH.includes(compatProfile) ? NATIVE_AUTH_PREFIX : '/auth'
+    authPrefix: compatProfile !== undefined && PROFILES_ON_AUTH.includes(compatProfile) ? NATIVE_AUTH_PREFIX : '/auth',
+    publicUrl,
+    mail: {
+      smtpUrl,
+      from: mailFrom,
+      dir: read('MAIL_DIR')?.trim() ?? './data/mail',
+      templatesDir: read('MAIL_TEMPLATES_DIR')?.trim(),
+      capacity: rate('MAIL_CAPACITY', '200/1h')
+    },
+    email: {
+      verification: env.choice('EMAIL_VERIFICATION', EMAIL_VERIFICATION_MODES, 'optional'),
+      codeTtl: duration('EMAIL_CODE_TTL', '1h'),
+      verificationTtl: duration('EMAIL_VERIFICATION_TTL', '24h')
+    }
   }
 
   if (problems.length > 0) throw new ConfigError(problems)

@@ -1,4 +1,5 @@
 /** Reading environment variables: each problem is collected, naming its variable, rather than thrown. */
+import { isIP } from 'node:net'
 
 export interface RateLimit {
   max: number
@@ -81,6 +82,52 @@ export class EnvReader {
       return parseRate(fallback) as RateLimit
     }
     return limit
+  }
+
+  readonly choice = <T extends string>(name: string, choices: readonly T[], fallback: T): T => {
+    const text = this.read(name)?.trim().toLowerCase()
+    if (text === undefined) return fallback
+    if (choices.includes(text as T)) return text as T
+    this.problems.push(`${name} must be one of ${choices.join(', ')} (got "${text}")`)
+    return fallback
+  }
+
+  /** Proxies whose forwarded addresses are believed: off, or a comma list of addresses and CIDRs. */
+  readonly proxies = (name: string): false | string[] => {
+    const text = this.read(name)?.trim()
+    if (text === undefined || ['false', 'off', '0', 'no'].includes(text.toLowerCase())) return false
+    const entries = text.split(',').map(entry => entry.trim()).filter(entry => entry !== '')
+    for (const entry of entries) {
+      const [address, prefix, extra] = entry.split('/')
+      const family = isIP(address ?? '')
+      const bits = family === 6 ? 128 : 32
+      // A /0 prefix would trust every address: any client could then choose its own.
+      if (
+        family === 0 || extra !== undefined ||
+        (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= bits))
+      ) {
+        this.problems.push(
+          `${name} must be off or a comma list of proxy addresses or CIDRs such as 10.0.0.1, 10.1.0.0/16 ` +
+          `(got "${entry}"); trusting every proxy would let any client choose its address`
+        )
+      }
+    }
+    return entries
+  }
+
+  /** A comma list of web origins (scheme, host and port; no path). */
+  readonly origins = (name: string): string[] => {
+    const origins = (this.read(name) ?? '').split(',').map(origin => origin.trim()).filter(origin => origin !== '')
+    for (const origin of origins) {
+      if (!URL.canParse(origin) || !['http:', 'https:'].includes(new URL(origin).protocol) ||
+        new URL(origin).origin !== origin) {
+        this.problems.push(
+          `${name} must be a comma list of origins such as https://app.example.com, ` +
+          `without a path or a trailing slash (got "${origin}")`
+        )
+      }
+    }
+    return origins
   }
 
   readonly optional = (name: string, maxLength: number): string | undefined => {

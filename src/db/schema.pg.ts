@@ -1,6 +1,6 @@
 /** Drizzle table definitions for PostgreSQL: the tables, columns and indexes of schema.ts, in PostgreSQL's types. */
 import { sql } from 'drizzle-orm'
-import { bigint, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
+import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import type { EventType } from '../../schemas/events.js'
 import type { PublicJwk } from './schema.js'
 
@@ -64,6 +64,41 @@ export const authEvents = pgTable('auth_events', {
   index('auth_events_created_at_idx').on(table.createdAt),
   index('auth_events_user_id_idx').on(table.userId, table.createdAt),
   index('auth_events_type_idx').on(table.type, table.createdAt)
+])
+
+export const mailOutbox = pgTable('mail_outbox', {
+  id: text('id').primaryKey(),
+  recipient: text('recipient').notNull(),
+  subject: text('subject').notNull(),
+  text: text('text').notNull(),
+  html: text('html').notNull(),
+  purpose: text('purpose').notNull(),
+  userId: text('user_id'),
+  createdAt: at('created_at').notNull(),
+  nextAttemptAt: at('next_attempt_at').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  claimedAt: at('claimed_at'),
+  sentAt: at('sent_at'),
+  failedAt: at('failed_at'),
+  lastError: text('last_error')
+}, table => [
+  index('mail_outbox_pending_idx').on(table.nextAttemptAt)
+    .where(sql`${table.claimedAt} IS NULL AND ${table.sentAt} IS NULL AND ${table.failedAt} IS NULL`)
+])
+
+export const emailCodes = pgTable('email_codes', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  purpose: text('purpose').notNull(),
+  email: text('email').notNull(),
+  codeHash: text('code_hash').notNull(),
+  tokenHash: text('token_hash').notNull().unique('email_codes_token_hash_unique'),
+  attempts: integer('attempts').notNull().default(0),
+  createdAt: at('created_at').notNull(),
+  expiresAt: at('expires_at').notNull(),
+  usedAt: at('used_at')
+}, table => [
+  uniqueIndex('email_codes_user_purpose_unique').on(table.userId, table.purpose)
 ])
 
 export const settings = pgTable('settings', {

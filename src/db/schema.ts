@@ -1,6 +1,6 @@
 /** Drizzle table definitions for SQLite; `npm run db:generate` makes drizzle/sqlite's migrations from them. */
 import { getTableColumns, sql } from 'drizzle-orm'
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import type { EventType } from '../../schemas/events.js'
 
 /** Milliseconds since the epoch, read back as a Date. */
@@ -83,6 +83,55 @@ export const authEvents = sqliteTable('auth_events', {
   index('auth_events_type_idx').on(table.type, table.createdAt)
 ])
 
+/**
+ * Mail waiting to be sent: written in the transaction of the change that needs it, then sent in the
+ * background. Taken (`claimed_at`) before it is sent; one taken and never marked sent (the process
+ * stopped mid-send) is not sent again, so a message is never sent twice.
+ */
+export const mailOutbox = sqliteTable('mail_outbox', {
+  id: text('id').primaryKey(),
+  recipient: text('recipient').notNull(),
+  subject: text('subject').notNull(),
+  text: text('text').notNull(),
+  html: text('html').notNull(),
+  /** What the message is for (verify_email, reset_password, …): for the log and the audit trail. */
+  purpose: text('purpose').notNull(),
+  userId: text('user_id'),
+  createdAt: timestamp('created_at').notNull(),
+  /** When the next try may start: retries back off. */
+  nextAttemptAt: timestamp('next_attempt_at').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  claimedAt: timestamp('claimed_at'),
+  sentAt: timestamp('sent_at'),
+  /** Given up on: refused or unreachable for longer than the retry period. */
+  failedAt: timestamp('failed_at'),
+  lastError: text('last_error')
+}, table => [
+  index('mail_outbox_pending_idx').on(table.nextAttemptAt)
+    .where(sql`${table.claimedAt} IS NULL AND ${table.sentAt} IS NULL AND ${table.failedAt} IS NULL`)
+])
+
+/**
+ * The codes and link tokens of the email flows, one per user and purpose: a new request replaces the
+ * previous one. Only digests are stored: an HMAC of the 6-digit code, a SHA-256 of the long token.
+ */
+export const emailCodes = sqliteTable('email_codes', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  purpose: text('purpose').notNull(),
+  /** The address the code was sent to: for an email change, the new one. */
+  email: text('email').notNull(),
+  codeHash: text('code_hash').notNull(),
+  tokenHash: text('token_hash').notNull().unique('email_codes_token_hash_unique'),
+  /** Wrong codes tried: the code dies after five. */
+  attempts: integer('attempts').notNull().default(0),
+  createdAt: timestamp('created_at').notNull(),
+  expiresAt: timestamp('expires_at').notNull(),
+  usedAt: timestamp('used_at')
+}, table => [
+  uniqueIndex('email_codes_user_purpose_unique').on(table.userId, table.purpose)
+])
+
 /** Small service-wide values, such as the generated JWT secret. */
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
@@ -127,3 +176,5 @@ export function accountColumns (table: typeof users) {
 export type Account = Omit<UserRow, 'passwordHash' | 'emailKey' | 'usernameKey' | 'usernameSkeleton'>
 export type SessionRow = typeof sessions.$inferSelect
 export type AuthEventRow = typeof authEvents.$inferSelect
+export type MailRow = typeof mailOutbox.$inferSelect
+export type EmailCodeRow = typeof emailCodes.$inferSelect

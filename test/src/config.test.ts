@@ -17,6 +17,20 @@ t.test('a compatibility profile: the API it moves, and the roles the LMS signs u
   t.same(loadConfig({ COMPAT_PROFILE: 'insighted', SIGNUP_ROLES: 'student' }).signupRoles, ['student'])
 })
 
+t.test('mail: links from PUBLIC_URL (by default the address listened on), files without SMTP_URL', async t => {
+  t.match(loadConfig({}), {
+    publicUrl: 'http://127.0.0.1:3000',
+    mail: { smtpUrl: undefined, from: 'Auth <no-reply@localhost>', dir: './data/mail', capacity: { max: 200, windowMs: 3_600_000 } },
+    email: { verification: 'optional', codeTtl: 3600, verificationTtl: 86400 },
+    rateLimit: { email: { max: 5, windowMs: 60_000 } }
+  })
+  t.equal(loadConfig({ HOST: '::1', PORT: '8080' }).publicUrl, 'http://[::1]:8080')
+  t.equal(loadConfig({ PUBLIC_URL: 'https://auth.example.com/' }).publicUrl, 'https://auth.example.com', 'no trailing slash')
+  t.match(loadConfig({ SMTP_URL: 'smtps://u:p@smtp.example.com:465', EMAIL_VERIFICATION: 'Required' }), {
+    mail: { smtpUrl: 'smtps://u:p@smtp.example.com:465' }, email: { verification: 'required' }
+  })
+})
+
 t.test('defaults need no environment at all', async t => {
   t.match(loadConfig({}), {
     port: 3000,
@@ -216,6 +230,14 @@ t.test('each bad variable is named, and all are reported at once', async t => {
     [{ SIGNUP_ROLES: 'User' }, /SIGNUP_ROLES: "User" is not a valid role name/],
     [{ SIGNUP_ROLES: ' , ' }, /SIGNUP_ROLES must name at least one role/],
     [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of/],
+    [{ PUBLIC_URL: 'ftp://auth.example.com' }, /PUBLIC_URL must be an http:\/\/ or https:\/\/ URL/],
+    [{ PUBLIC_URL: 'https://auth.example.com/?next=1' }, /PUBLIC_URL must be an http:\/\/ or https:\/\/ URL without a query/],
+    [{ SMTP_URL: 'http://user:secret@mail.example.com' }, /^(?![\s\S]*secret)[\s\S]*SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/],
+    [{ MAIL_FROM: 'Auth <no-reply>' }, /MAIL_FROM must be an address, or a name and <address>/],
+    [{ EMAIL_VERIFICATION: 'sometimes' }, /EMAIL_VERIFICATION must be one of optional, required, off \(got "sometimes"\)/],
+    [{ EMAIL_CODE_TTL: 'soon' }, /EMAIL_CODE_TTL must be a duration/],
+    [{ MAIL_CAPACITY: 'many' }, /MAIL_CAPACITY must look like MAX\/WINDOW/],
+    [{ RATE_LIMIT_EMAIL: '5' }, /RATE_LIMIT_EMAIL must look like MAX\/WINDOW/],
     [{ COMPAT_PROFILE: 'django' }, /COMPAT_PROFILE must be none or one of simplejwt, flask, insighted, spring, nestjs \(got "django"\)/],
     [{ DATABASE_URL: 'file:/tmp/auth.db' }, /DATABASE_URL must be a SQLite file path, :memory:, or a postgres:\/\/ URL/],
     [{ DATABASE_URL: 'mysql://db.internal/auth' }, /DATABASE_URL must be a SQLite file path, :memory:, or a postgres:\/\/ URL/],

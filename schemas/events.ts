@@ -18,7 +18,15 @@ export const EVENT_TYPES = [
   'role_change',
   'user_disabled',
   'user_enabled',
-  'user_deleted'
+  'user_deleted',
+  'email_verification_requested',
+  'email_verified',
+  'password_reset_requested',
+  'password_reset',
+  'email_change_requested',
+  'email_changed',
+  'mail_capacity_reached',
+  'mail_failed'
 ] as const
 export type EventType = typeof EVENT_TYPES[number]
 

@@ -20,6 +20,7 @@ import dbPlugin from '../plugins/app/db.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/app/error-handler.js'
 import health from '../plugins/app/health.js'
 import loginThrottle from '../plugins/app/login-throttle.js'
+import mail from '../plugins/app/mail.js'
 import passwordFields from '../plugins/app/password-fields.js'
 import passwords from '../plugins/app/passwords.js'
 import profile from '../plugins/app/profile.js'
@@ -95,6 +96,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(passwords)
   await fastify.register(users)
   await fastify.register(audit)
+  await fastify.register(mail)
   await fastify.register(sessions)
   await fastify.register(sessionActions)
   await fastify.register(loginThrottle)

@@ -1,5 +1,7 @@
 /** Builds the app for tests (in-memory database, fixed secret, the lowest bcrypt cost), and talks to it over HTTP. */
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyServerOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
@@ -17,7 +19,9 @@ export const TEST_ENV: Record<string, string> = {
   HASH_WORKERS: '1',
   HASH_QUEUE_MAX: '1000',
   LOG_LEVEL: 'silent',
-  RATE_LIMIT_ENABLED: 'false'
+  RATE_LIMIT_ENABLED: 'false',
+  // Without SMTP_URL, messages are .eml files: out of the project's folder.
+  MAIL_DIR: join(tmpdir(), 'auth-test-mail')
 }
 
 /** A ready app; `setup` may add routes before it is ready. Closed when the test ends. */

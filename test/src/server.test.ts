@@ -16,13 +16,13 @@ t.before(() => {
 t.test('the server starts on a fresh folder, serves requests, and exits cleanly on SIGTERM', async t => {
   const folder = mkdtempSync(join(tmpdir(), 'auth-server-'))
   t.teardown(() => rmSync(folder, { recursive: true, force: true }))
-  const child = startServer({ PORT: '0', DATABASE_URL: join(folder, 'data', 'auth.db') })
+  const child = startServer({ PORT: '0', DATABASE_URL: join(folder, 'data', 'auth.db'), MAIL_DIR: join(folder, 'mail') })
   t.teardown(() => { child.kill('SIGKILL') })
   const url = await listening(child)
 
   const health = await fetch(`${url}/health`)
   t.equal(health.status, 200)
-  t.strictSame(await health.json(), { status: 'ok' })
+  t.strictSame(await health.json(), { status: 'ok', mail: { pending: 0, oldestPendingSeconds: null } })
   const docs = await fetch(`${url}/docs/json`)
   t.equal(docs.status, 200)
   // Signup and login hash in the worker threads, which run the built worker file.

@@ -70,8 +70,14 @@ const tokenFields = {
 export const RegisterReply = Type.Object({
   message: Type.Literal('User registered successfully'),
   user: ref(User),
-  ...tokenFields
-}, { description: 'Registered and signed in.' })
+  ...tokenFields,
+  accessToken: Type.Optional(tokenFields.accessToken),
+  tokenType: Type.Optional(tokenFields.tokenType),
+  expiresIn: Type.Optional(tokenFields.expiresIn)
+}, {
+  description: 'Registered and signed in; with EMAIL_VERIFICATION=required, registered only (no tokens): ' +
+    'log in once the address is verified.'
+})
 
 export const LoginReply = Type.Object({
   user: ref(User),

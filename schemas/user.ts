@@ -5,6 +5,10 @@ import { DateTime, Metadata, Name, NullableString, Role, Username, Uuid } from '
 export const User = Type.Object({
   id: Uuid,
   email: Type.String({ description: 'As registered, trimmed.', examples: ['grace@example.com'] }),
+  emailVerified: Type.Boolean({
+    description: 'Whether the user has proven the address (the code or link of the verification message, ' +
+      'or a password reset).'
+  }),
   username: NullableString({ description: Username.description }),
   name: NullableString({ description: Name.description }),
   role: Role,

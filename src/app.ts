@@ -17,6 +17,7 @@ import authGuard from '../plugins/app/authenticate.js'
 import clientAddress from '../plugins/app/client-address.js'
 import configPlugin from '../plugins/app/config.js'
 import dbPlugin from '../plugins/app/db.js'
+import emailFlows from '../plugins/app/email-flows.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/app/error-handler.js'
 import health from '../plugins/app/health.js'
 import loginThrottle from '../plugins/app/login-throttle.js'
@@ -101,6 +102,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(sessionActions)
   await fastify.register(loginThrottle)
   await fastify.register(signupCapacity)
+  await fastify.register(emailFlows)
   await fastify.register(accounts)
   await fastify.register(profile)
   await fastify.register(admin)

@@ -281,6 +281,13 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  if (config.email.verification === 'required' && compatProfile !== undefined) {
+    problems.push(
+      'EMAIL_VERIFICATION=required cannot be used with COMPAT_PROFILE: the older APIs\' clients have no way to ' +
+      'verify an address, so their users could never log in'
+    )
+  }
+
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)
 }

@@ -64,6 +64,12 @@ export const RoleNotAllowed = define(
   'ROLE_NOT_ALLOWED', 'The role "%s" cannot be chosen at signup; allowed roles: %s', 403
 )
 export const NotFound = define('NOT_FOUND', '%s not found', 404)
+/** Wrong, expired, used and unknown codes and links all get this one answer: it tells nothing about which. */
+export const InvalidCode = define('INVALID_CODE', 'The code or link is invalid, expired or already used', 400)
+/** EMAIL_VERIFICATION=required: the right password of an account whose address is not yet proven. */
+export const EmailNotVerified = define(
+  'EMAIL_NOT_VERIFIED', 'Verify your email address first: follow the link or enter the code we sent you', 403
+)
 export const EmailTaken = define('EMAIL_TAKEN', 'An account with this email already exists', 409)
 export const UsernameTaken = define('USERNAME_TAKEN', 'This username is already taken', 409)
 /** An error that tells the client when to come back: the seconds are in the message and in Retry-After. */

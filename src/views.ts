@@ -12,6 +12,7 @@ export function toPublicUser (row: Account): User {
   return {
     id: row.id,
     email: row.email,
+    emailVerified: row.emailVerifiedAt !== null,
     username: row.username,
     name: row.name,
     role: row.role,

@@ -19,11 +19,14 @@ export default fp(async function accounts (fastify) {
     events,
     throttle: loginThrottle,
     signupCapacity,
-    signupRoles: config.signupRoles
+    signupRoles: config.signupRoles,
+    emailFlows: fastify.emailFlows,
+    requireVerifiedEmail: config.email.verification === 'required'
   }))
 }, {
   name: 'accounts',
   dependencies: [
-    'config', 'db', 'users', 'sessions', 'passwords', 'access-tokens', 'audit', 'login-throttle', 'signup-capacity'
+    'config', 'db', 'users', 'sessions', 'passwords', 'access-tokens', 'audit', 'login-throttle', 'signup-capacity',
+    'email-flows'
   ]
 })

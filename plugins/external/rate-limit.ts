@@ -7,7 +7,7 @@ import { RateLimited } from '../../src/errors.js'
 import { shared } from '../../src/limits/shared.js'
 
 /** The endpoints with a limit of their own (RATE_LIMIT_SIGNUP, …), tighter than the global one. */
-export type EndpointLimit = 'signup' | 'login' | 'refresh' | 'password'
+export type EndpointLimit = 'signup' | 'login' | 'refresh' | 'password' | 'email'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -61,9 +61,9 @@ function redisStore (redis: Redis, prefix: string): FastifyRateLimitStoreCtor {
  */
 export default fp(async function rateLimiting (fastify) {
   const { rateLimit: limits, redisPrefix } = fastify.config
-  const { enabled, global, signup, login, refresh, password } = limits
+  const { enabled, global, signup, login, refresh, password, email } = limits
   if (!enabled) {
-    fastify.decorate('endpointLimits', { global: [], signup: [], login: [], refresh: [], password: [] })
+    fastify.decorate('endpointLimits', { global: [], signup: [], login: [], refresh: [], password: [], email: [] })
     return
   }
   // Added before the library's own onRoute hook, which must then see the global limit turned off.
@@ -98,6 +98,7 @@ export default fp(async function rateLimiting (fastify) {
     signup: limiter('signup', signup),
     login: limiter('login', login),
     refresh: limiter('refresh', refresh),
-    password: limiter('password', password)
+    password: limiter('password', password),
+    email: limiter('email', email)
   })
 }, { name: 'rate-limit', dependencies: ['config', 'redis'] })

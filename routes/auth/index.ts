@@ -9,6 +9,7 @@ import {
 import { User } from '../../schemas/user.js'
 import accountRoutes from './account.js'
 import adminRoutes from './admin/index.js'
+import emailRoutes from './email.js'
 import sessionRoutes from './sessions.js'
 
 const UNAUTHORIZED = { 401: UNAUTHORIZED_REASON }
@@ -48,6 +49,10 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       schema: { ...registerSchema, summary }
     }, async function register (request, reply) {
       const { cookie, ...input } = request.body
+      // EMAIL_VERIFICATION=required: no session until the address is proven.
+      if (config.email.verification === 'required') {
+        return reply.code(201).send({ message: 'User registered successfully', user: await accounts.signUp(input, request.client) })
+      }
       const result = await accounts.register(input, request.client)
       return reply.code(201).send({ message: 'User registered successfully', ...deliver(reply, result, cookie) })
     })
@@ -63,6 +68,8 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
         ...BODY_ERRORS,
         401: 'Wrong email, username or password (code INVALID_CREDENTIALS); ' +
           'the answer is the same for an unknown account.',
+        403: 'With EMAIL_VERIFICATION=required, the password is right but the address is not verified yet ' +
+          '(code EMAIL_NOT_VERIFIED).',
         ...COMMON_ERRORS,
         429: 'Too many requests from this client (code RATE_LIMITED), or too many failed logins for this email ' +
           'or username (code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.',
@@ -126,6 +133,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
 
   await fastify.register(sessionRoutes)
   await fastify.register(accountRoutes)
+  await fastify.register(emailRoutes)
   await fastify.register(adminRoutes, { prefix: '/admin' })
 }
 

@@ -2,7 +2,10 @@
 import { randomUUID } from 'node:crypto'
 import type { Executor, Store } from '../db/index.js'
 import type { UserRow } from '../db/schema.js'
-import { EmailTaken, InvalidCredentials, invalidInput, RoleNotAllowed, UsernameTaken } from '../errors.js'
+import type { EmailFlows } from '../email/flows.js'
+import {
+  EmailNotVerified, EmailTaken, InvalidCredentials, invalidInput, RoleNotAllowed, UsernameTaken
+} from '../errors.js'
 import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
 import type { SignupCapacity } from '../limits/signup-capacity.js'
@@ -34,6 +37,10 @@ export interface AccountsDependencies {
   /** Absent when rate limiting is disabled. */
   signupCapacity?: SignupCapacity
   signupRoles: readonly string[]
+  /** The verification message at signup; absent in the CLI's accounts made by operators. */
+  emailFlows?: Pick<EmailFlows, 'atSignup' | 'wake'>
+  /** EMAIL_VERIFICATION=required: no login before the address is proven. */
+  requireVerifiedEmail: boolean
 }
 
 export class Accounts {
@@ -45,18 +52,32 @@ export class Accounts {
 
   /** Signup: a new account with a role from SIGNUP_ROLES, signed in at once. */
   async register (input: Omit<RegisterBody, 'cookie'>, client: ClientInfo): Promise<AuthResult> {
-    return await this.#signup(input, (values, role) =>
-      this.#startSession(client, 'register', tx => this.#deps.users.insert({ ...values, role }, tx)))
+    const result = await this.#signup(input, (values, role) =>
+      this.#startSession(client, 'register', tx => this.#insert({ ...values, role }, client, tx)))
+    this.#deps.emailFlows?.wake()
+    return result
   }
 
-  /** Signup without a session, for the older APIs whose clients sign in afterwards. */
+  /**
+   * Signup without a session: for the older APIs whose clients sign in afterwards, and with
+   * EMAIL_VERIFICATION=required, where the address is proven first.
+   */
   async signUp (input: Omit<RegisterBody, 'cookie'>, client: ClientInfo): Promise<User> {
-    const { store, users, events } = this.#deps
-    return await this.#signup(input, async (values, role) => toPublicUser(await store.transaction(async tx => {
-      const user = await users.insert({ ...values, role }, tx)
+    const { store, events, emailFlows } = this.#deps
+    const user = await this.#signup(input, async (values, role) => toPublicUser(await store.transaction(async tx => {
+      const user = await this.#insert({ ...values, role }, client, tx)
       await events.record({ type: 'register', userId: user.id, client }, tx)
       return user
     })))
+    emailFlows?.wake()
+    return user
+  }
+
+  /** The new account, and its verification message in the same transaction. */
+  async #insert (values: NewUserValues & { role: string }, client: ClientInfo, tx: Executor): Promise<UserRow> {
+    const user = await this.#deps.users.insert(values, tx)
+    await this.#deps.emailFlows?.atSignup(user, client, tx)
+    return user
   }
 
   /** The checks and the signup cap around a signup's writing of the account. */
@@ -160,6 +181,11 @@ export class Accounts {
       const reason = user === undefined ? 'unknown_account' : valid ? 'disabled' : 'wrong_password'
       await events.record({ type: 'login_failure', userId: user?.id, reason, client })
       throw new InvalidCredentials()
+    }
+    // Only after the password is right, so that the answer tells nothing to someone who does not know it.
+    if (this.#deps.requireVerifiedEmail && user.emailVerifiedAt === null) {
+      await events.record({ type: 'login_failure', userId: user.id, reason: 'email_not_verified', client })
+      throw new EmailNotVerified()
     }
     let checkedHash = user.passwordHash
     // After a change of BCRYPT_COST, an account moves to the new cost at its next login, so that

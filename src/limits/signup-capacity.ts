@@ -67,10 +67,10 @@ export class RedisSignupCapacity implements SignupCapacity {
   readonly #limit: { max: number, windowMs: number }
   readonly #key: string
 
-  constructor (redis: Redis, limit: { max: number, windowMs: number }, prefix: string) {
+  constructor (redis: Redis, limit: { max: number, windowMs: number }, prefix: string, name = 'signup-capacity') {
     this.#redis = redis
     this.#limit = limit
-    this.#key = `${prefix}signup-capacity`
+    this.#key = `${prefix}${name}`
   }
 
   async take (): Promise<void> {

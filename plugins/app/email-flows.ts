@@ -1,0 +1,45 @@
+import fp from 'fastify-plugin'
+import { storedSecret } from '../../src/db/settings.js'
+import { EmailCodes } from '../../src/email/codes.js'
+import { EmailFlows } from '../../src/email/flows.js'
+import { MemorySignupCapacity, RedisSignupCapacity } from '../../src/limits/signup-capacity.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    emailFlows: EmailFlows
+  }
+}
+
+/** Verifying addresses and resetting passwords, by codes and links sent through the outbox. */
+export default fp(async function emailFlows (fastify) {
+  const { config, store, redis } = fastify
+  const limit = config.mail.capacity
+  // MAIL_CAPACITY: messages per window for the whole service, kept like the signup cap.
+  const capacity = !config.rateLimit.enabled
+    ? undefined
+    : redis === undefined
+      ? new MemorySignupCapacity(limit)
+      : new RedisSignupCapacity(redis, limit, config.redisPrefix, 'mail-capacity')
+  const flows = new EmailFlows({
+    store,
+    users: fastify.users,
+    sessions: fastify.sessions,
+    passwords: fastify.passwords,
+    codes: new EmailCodes(store, await storedSecret(store, 'email_code_key')),
+    events: fastify.events,
+    throttle: fastify.loginThrottle,
+    mail: fastify.mail,
+    capacity,
+    log: fastify.log,
+    publicUrl: config.publicUrl,
+    codeTtl: config.email.codeTtl,
+    verificationTtl: config.email.verificationTtl,
+    verifyAtSignup: config.email.verification !== 'off'
+  })
+  fastify.decorate('emailFlows', flows)
+  // Before the mail sender stops: what the request endpoints began is written to the outbox first.
+  fastify.addHook('preClose', () => flows.settled())
+}, {
+  name: 'email-flows',
+  dependencies: ['config', 'db', 'redis', 'users', 'sessions', 'passwords', 'audit', 'login-throttle', 'mail']
+})

@@ -47,14 +47,23 @@ function wait (seconds) {
   return `${Math.ceil(seconds / 60)} minutes`
 }
 
-const FIELD_NAMES = { email: 'The email', username: 'The username', name: 'The name', password: 'The password', confirmPassword: 'The repeated password' }
+const FIELD_NAMES = {
+  email: 'The email',
+  username: 'The username',
+  name: 'The name',
+  password: 'The password',
+  confirmPassword: 'The repeated password',
+  code: 'The code',
+  newPassword: 'The new password',
+  confirmNewPassword: 'The repeated password'
+}
 
 /** An API message about one field, in plain words. */
 function fieldMessage (field, message) {
   const text = message
     .replace(/^must NOT have fewer than (\d+) characters$/, 'must be at least $1 characters long')
     .replace(/^must NOT have more than (\d+) characters$/, 'must be at most $1 characters long')
-    .replace(/^must equal password$/, 'must be the same as the password')
+    .replace(/^must equal (password|newPassword)$/, 'must be the same as the password')
   return `${FIELD_NAMES[field] ?? field} ${text}.`
 }
 
@@ -69,6 +78,8 @@ function explain (result) {
     case 'RATE_LIMITED': return `Too many requests from your network. Try again in ${wait(retryAfter)}.`
     case 'SIGNUP_CAPACITY_REACHED': return `We are taking no new accounts just now. Try again in ${wait(retryAfter)}.`
     case 'OVERLOADED': return `The service is busy. Try again in ${wait(retryAfter)}.`
+    case 'INVALID_CODE': return 'The code or link is wrong, expired or already used. Ask for a new message.'
+    case 'EMAIL_NOT_VERIFIED': return 'Verify your email address first: follow the link of the message we sent you.'
     case 'NETWORK': return 'The service could not be reached. Check your connection and try again.'
     default: return data.message ?? 'Something went wrong. Try again.'
   }
@@ -109,19 +120,65 @@ function showErrors (form, result) {
   }
 }
 
-/** Sends the form's body in cookie mode; on success goes home, signed in. */
-function handleForm (path, bodyOf) {
+/** Sends the form's body; by default in cookie mode, and on success goes home, signed in. */
+function handleForm (path, bodyOf, { cookie = true, done = () => window.location.assign('/') } = {}) {
   const form = document.getElementById('form')
   form.addEventListener('submit', async event => {
     event.preventDefault()
     clearErrors(form)
     const button = form.querySelector('button')
     button.disabled = true
-    const result = await api(path, { method: 'POST', body: { ...bodyOf(new FormData(form)), cookie: true } })
+    const result = await api(path, { method: 'POST', body: { ...bodyOf(new FormData(form)), ...(cookie ? { cookie } : {}) } })
     button.disabled = false
-    if (result.ok) window.location.assign('/')
+    if (result.ok) done(result)
     else showErrors(form, result)
   })
+}
+
+/** The token of a mail's link, from the fragment (which no server sees), then taken out of the address bar. */
+function linkToken () {
+  const token = new URLSearchParams(window.location.hash.slice(1)).get('token')
+  if (token !== null) window.history.replaceState(null, '', window.location.pathname)
+  return token
+}
+
+/** Hides the form and says it is done. */
+function finished () {
+  show('form', false)
+  show('done', true)
+}
+
+/** A link's page acts only on a click (a POST), so a mail scanner that opens the link uses nothing. */
+function verifyEmail () {
+  const token = linkToken()
+  if (token === null) {
+    show('form', true)
+    handleForm('/email/verify', data => ({ email: data.get('email'), code: String(data.get('code')).trim() }),
+      { cookie: false, done: finished })
+    return
+  }
+  show('by-link', true)
+  document.getElementById('confirm').addEventListener('click', async () => {
+    const result = await api('/email/verify', { method: 'POST', body: { token } })
+    show('by-link', false)
+    if (result.ok) {
+      show('done', true)
+    } else {
+      const formError = document.getElementById('form-error')
+      formError.textContent = explain(result)
+      formError.hidden = false
+    }
+  })
+}
+
+function resetPassword () {
+  const token = linkToken()
+  if (token !== null) show('by-code', false)
+  handleForm('/password/reset', data => ({
+    ...(token === null ? { email: data.get('email'), code: String(data.get('code')).trim() } : { token }),
+    newPassword: data.get('newPassword'),
+    confirmNewPassword: data.get('confirmNewPassword')
+  }), { cookie: false, done: finished })
 }
 
 async function home () {
@@ -132,7 +189,12 @@ async function home () {
     document.getElementById('user-name').textContent = me.data.name ?? me.data.username ?? '—'
     document.getElementById('user-email').textContent = me.data.email
     document.getElementById('user-role').textContent = me.data.role
+    show('unverified', me.data.emailVerified === false)
     show('signed-in', true)
+    document.getElementById('resend').addEventListener('click', async () => {
+      const result = await api('/email/verify/resend', { method: 'POST', body: { email: me.data.email } })
+      show('resent', result.ok)
+    })
   } else {
     show('signed-out', true)
   }
@@ -157,6 +219,10 @@ const pages = {
     const identifier = String(data.get('identifier')).trim()
     return { [identifier.includes('@') ? 'email' : 'username']: identifier, password: data.get('password') }
   }),
+  'verify-email': verifyEmail,
+  'forgot-password': () => handleForm('/password/forgot', data => ({ email: data.get('email') }),
+    { cookie: false, done: finished }),
+  'reset-password': resetPassword,
   register: () => handleForm('/register', data => {
     const body = { email: data.get('email'), password: data.get('password'), confirmPassword: data.get('confirmPassword') }
     for (const optional of ['username', 'name']) {

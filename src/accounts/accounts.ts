@@ -52,8 +52,10 @@ export class Accounts {
 
   /** Signup: a new account with a role from SIGNUP_ROLES, signed in at once. */
   async register (input: Omit<RegisterBody, 'cookie'>, client: ClientInfo): Promise<AuthResult> {
-    const result = await this.#signup(input, (values, role) =>
-      this.#startSession(client, 'register', tx => this.#insert({ ...values, role }, client, tx)))
+    const result = await this.#signup(input, (values, role) => this.#startSession(
+      client, 'register', tx => this.#deps.users.insert({ ...values, role }, tx),
+      async (user, tx) => await this.#deps.emailFlows?.atSignup(user, client, tx)
+    ))
     this.#deps.emailFlows?.wake()
     return result
   }
@@ -65,18 +67,12 @@ export class Accounts {
   async signUp (input: Omit<RegisterBody, 'cookie'>, client: ClientInfo): Promise<User> {
     const { store, events, emailFlows } = this.#deps
     const user = await this.#signup(input, async (values, role) => toPublicUser(await store.transaction(async tx => {
-      const user = await this.#insert({ ...values, role }, client, tx)
+      const user = await this.#deps.users.insert({ ...values, role }, tx)
       await events.record({ type: 'register', userId: user.id, client }, tx)
+      await emailFlows?.atSignup(user, client, tx)
       return user
     })))
     emailFlows?.wake()
-    return user
-  }
-
-  /** The new account, and its verification message in the same transaction. */
-  async #insert (values: NewUserValues & { role: string }, client: ClientInfo, tx: Executor): Promise<UserRow> {
-    const user = await this.#deps.users.insert(values, tx)
-    await this.#deps.emailFlows?.atSignup(user, client, tx)
     return user
   }
 
@@ -210,15 +206,20 @@ export class Accounts {
     })
   }
 
-  /** Finds the user, starts a session and records `event` in one transaction; then signs the access token. */
+  /**
+   * Finds the user, starts a session, records `event` and does `then` (a signup's verification message) in one
+   * transaction; then signs the access token.
+   */
   async #startSession (
-    client: ClientInfo, event: 'register' | 'login_success', findUser: (tx: Executor) => Promise<UserRow>
+    client: ClientInfo, event: 'register' | 'login_success', findUser: (tx: Executor) => Promise<UserRow>,
+    then?: (user: UserRow, tx: Executor) => Promise<void>
   ): Promise<AuthResult> {
     const { store, sessions, events, accessTokens } = this.#deps
     const { user, session } = await store.transaction(async tx => {
       const user = await findUser(tx)
       const session = await sessions.start(user.id, client, tx)
       await events.record({ type: event, userId: user.id, sessionId: session.sessionId, client }, tx)
+      await then?.(user, tx)
       return { user, session }
     })
     return { user: toPublicUser(user), ...accessTokens.issue(user, session.sessionId, session.refreshToken) }

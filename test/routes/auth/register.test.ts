@@ -25,7 +25,7 @@ t.test('POST /auth/register creates an account and signs it in', async t => {
     accessToken: /^[\w-]+\.[\w-]+\.[\w-]+$/,
     refreshToken: /^[\w-]{43}$/
   })
-  t.strictSame(Object.keys(body.user).sort(), ['createdAt', 'email', 'id', 'metadata', 'name', 'role', 'updatedAt', 'username'])
+  t.strictSame(Object.keys(body.user).sort(), ['createdAt', 'email', 'emailVerified', 'id', 'metadata', 'name', 'role', 'updatedAt', 'username'])
   t.match(body.user, {
     id: UUID,
     email: 'ada@example.com',

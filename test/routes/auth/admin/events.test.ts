@@ -38,6 +38,7 @@ t.test('the audit trail records what happens to an account, and never a secret',
   const trail = (await events(app, root.accessToken, `&userId=${id}`)).events.reverse()
   t.strictSame(trail.map(event => [event.type, event.reason]), [
     ['register', null],
+    ['email_verification_requested', null],
     ['login_failure', 'wrong_password'],
     ['login_success', null],
     ['refresh', null],
@@ -51,7 +52,7 @@ t.test('the audit trail records what happens to an account, and never a secret',
     ['user_deleted', null]
   ], 'in order, and kept after the account is deleted')
   t.match(trail[0], { userId: id, sessionId: String, ip: '127.0.0.1', userAgent: 'AuditTest/1.0', actorId: null })
-  t.equal(trail[8]?.actorId, root.user.id, 'admin actions name the admin')
+  t.equal(trail[9]?.actorId, root.user.id, 'admin actions name the admin')
 
   const unknown = (await events(app, root.accessToken, '&type=login_failure')).events.find(event => event.reason === 'unknown_account')
   t.match(unknown, { userId: null, ip: '127.0.0.1' }, 'a failed login for no account is recorded too')

@@ -113,3 +113,20 @@ t.test('a message taken long ago and never marked sent is given up, not sent aga
   await smtp.waitFor(2)
   t.same(smtp.messages.map(each => each.to), ['due@example.com', 'later@example.com'], 'neither taken message is sent')
 })
+
+t.test('closing waits for the message being sent, so that it is marked sent, not left taken', async t => {
+  const database = await sharedDatabase(t)
+  const smtp = await smtpServer(t)
+  const first = await build(t, { ...database, SMTP_URL: smtp.url })
+  const { arrived, release } = smtp.hold()
+  await enqueue(first, message({ to: 'slow@example.com' }))
+  await arrived
+  // Released a while after closing began: long enough for a close that did not wait to be over.
+  const releasing = setTimeout(release, 300)
+  t.teardown(() => clearTimeout(releasing))
+  await first.close()
+  t.equal(smtp.messages.length, 1)
+
+  const second = await build(t, database)
+  t.match(await rows(second), [{ recipient: 'slow@example.com', sent_at: /./, failed_at: null }])
+})

@@ -34,7 +34,9 @@ export class MailService {
     this.#templates = deps.templates
     this.#outbox = new Outbox(deps.store, deps.events)
     this.timing = { ...DEFAULT_TIMING }
-    this.#sender = new MailSender({ outbox: this.#outbox, transport: deps.transport, log: deps.log, timing: this.timing })
+    this.#sender = new MailSender({
+      outbox: this.#outbox, transport: deps.transport, log: deps.log, timing: this.timing
+    })
   }
 
   /**

@@ -79,7 +79,9 @@ export class MailSender {
       return
     }
     this.#draining = this.#drain()
-      .catch(error => { this.#log.error({ err: error }, 'mail: the outbox could not be drained; retrying at the next poll') })
+      .catch(error => {
+        this.#log.error({ err: error }, 'mail: the outbox could not be drained; retrying at the next poll')
+      })
       .finally(() => { this.#draining = undefined })
   }
 
@@ -117,7 +119,8 @@ export class MailSender {
 
   async #send (row: MailRow): Promise<void> {
     try {
-      await this.#transport.send({ id: row.id, to: row.recipient, subject: row.subject, text: row.text, html: row.html })
+      const { id, recipient: to, subject, text, html } = row
+      await this.#transport.send({ id, to, subject, text, html })
     } catch (error) {
       const cause = describe(error)
       const now = Date.now()

@@ -22,6 +22,11 @@ export interface TestSmtp {
   messages: ReceivedMessage[]
   /** true: every message is answered 451 (a temporary failure), as a server that cannot take mail now. */
   refuse: boolean
+  /**
+   * Holds the answer to the next messages until `release` is called, as a slow server does: `arrived`
+   * resolves when the first has been received (and is being held).
+   */
+  hold: () => { arrived: Promise<void>, release: () => void }
   /** Resolves once `count` messages have arrived; rejects after `timeoutMs`, saying how many did. */
   waitFor: (count: number, timeoutMs?: number) => Promise<ReceivedMessage[]>
   close: () => Promise<void>
@@ -40,11 +45,13 @@ function addresses (value: AddressObject | AddressObject[] | undefined): string 
 export async function smtpServer (t: Teardown, port = 0): Promise<TestSmtp> {
   const messages: ReceivedMessage[] = []
   const waiters = new Set<() => void>()
+  let held: { gate: Promise<void>, arrive: () => void } | undefined
   const state: TestSmtp = {
     url: '',
     port: 0,
     messages,
     refuse: false,
+    hold,
     waitFor,
     close
   }
@@ -62,7 +69,11 @@ export async function smtpServer (t: Teardown, port = 0): Promise<TestSmtp> {
         stream.on('end', () => callback(Object.assign(new Error('Try again later'), { responseCode: 451 })))
         return
       }
-      simpleParser(stream).then(parsed => {
+      simpleParser(stream).then(async parsed => {
+        if (held !== undefined) {
+          held.arrive()
+          await held.gate
+        }
         const mailFrom = session.envelope.mailFrom
         messages.push({
           envelope: {
@@ -100,6 +111,15 @@ export async function smtpServer (t: Teardown, port = 0): Promise<TestSmtp> {
     return closed
   }
   t.teardown(close)
+
+  function hold (): { arrived: Promise<void>, release: () => void } {
+    let arrive = (): void => {}
+    let release = (): void => {}
+    const arrived = new Promise<void>(resolve => { arrive = resolve })
+    const gate = new Promise<void>(resolve => { release = resolve })
+    held = { gate, arrive }
+    return { arrived, release: () => { held = undefined; release() } }
+  }
 
   function waitFor (count: number, timeoutMs = 10_000): Promise<ReceivedMessage[]> {
     return new Promise((resolve, reject) => {

@@ -76,11 +76,11 @@ t.test('lockouts, ended sessions, profile changes and CLI-made accounts are reco
 
   const trail = (await events(app, root.accessToken, `&userId=${phone.user.id}`)).events.reverse()
   t.match(trail.map(event => [event.type, event.reason]), [
-    ['register', null], ['login_success', null],
+    ['register', null], ['email_verification_requested', null], ['login_success', null],
     ['login_failure', 'wrong_password'], ['login_locked', null], ['login_failure', 'wrong_password'],
     ['profile_change', 'metadata, name'], ['session_revoked', null]
   ])
-  t.equal(trail[6]?.sessionId, laptopSession)
+  t.equal(trail[7]?.sessionId, laptopSession)
   const created = (await events(app, root.accessToken, '&type=user_created')).events
   t.match(created, [{ userId: root.user.id, reason: 'role: admin', actorId: null }])
 })
@@ -104,7 +104,7 @@ t.test('events are paged newest first and filtered by user and type; only admins
 })
 
 t.test('events older than AUDIT_RETENTION are pruned', async t => {
-  const app = await build(t, { AUDIT_RETENTION: '30d' })
+  const app = await build(t, { AUDIT_RETENTION: '30d', EMAIL_VERIFICATION: 'off' })
   await register(app)
   await register(app)
   await query(app)`UPDATE auth_events SET created_at = ${new Date(Date.now() - 31 * 86_400_000)} WHERE id = (SELECT min(id) FROM auth_events)`

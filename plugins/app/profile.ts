@@ -9,6 +9,6 @@ declare module 'fastify' {
 
 /** Changes users make to their own account. */
 export default fp(async function profile (fastify) {
-  const { store, users, sessions, passwords, events, loginThrottle } = fastify
-  fastify.decorate('profile', new Profile({ store, users, sessions, passwords, events, throttle: loginThrottle }))
-}, { name: 'profile', dependencies: ['db', 'users', 'sessions', 'passwords', 'audit', 'login-throttle'] })
+  const { store, users, sessions, passwords, events, loginThrottle, mail } = fastify
+  fastify.decorate('profile', new Profile({ store, users, sessions, passwords, events, throttle: loginThrottle, mail }))
+}, { name: 'profile', dependencies: ['db', 'users', 'sessions', 'passwords', 'audit', 'login-throttle', 'mail'] })

@@ -3,6 +3,7 @@ import type { Store } from '../db/index.js'
 import { InvalidCredentials, invalidInput, InvalidToken, NotFound } from '../errors.js'
 import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
+import type { MailService } from '../mail/mail.js'
 import type { Passwords } from '../passwords/passwords.js'
 import type { Actor, ClientInfo } from '../sessions/client.js'
 import type { Sessions } from '../sessions/sessions.js'
@@ -17,6 +18,8 @@ export interface ProfileDependencies {
   passwords: Passwords
   events: AuthEvents
   throttle: LoginThrottle
+  /** The notice of a changed password. */
+  mail: Pick<MailService, 'enqueue' | 'wake'>
 }
 
 export class Profile {
@@ -45,7 +48,7 @@ export class Profile {
     input: { currentPassword: string, newPassword: string, confirmNewPassword?: string },
     client: ClientInfo
   ): Promise<void> {
-    const { store, users, sessions, passwords, throttle, events } = this.#deps
+    const { store, users, sessions, passwords, throttle, events, mail } = this.#deps
     if (input.confirmNewPassword !== undefined && input.confirmNewPassword !== input.newPassword) {
       throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
     }
@@ -75,6 +78,11 @@ export class Profile {
       if (!await sessions.isLive(sessionId, userId, tx)) throw new InvalidToken()
       await sessions.revokeAll(user.id, { except: sessionId }, tx)
       await events.record({ type: 'password_change', userId, sessionId, client }, tx)
+      // The owner hears of it, should it not be them.
+      await mail.enqueue({
+        to: user.email, template: 'password-changed', purpose: 'password_changed', userId, data: { name: user.name ?? '' }
+      }, tx)
     })
+    mail.wake()
   }
 }

@@ -231,3 +231,17 @@ t.test('a second request within a minute sends nothing more; MAIL_CAPACITY caps 
   t.same(events.map(event => event.reason), ['reset_password'], 'and the audit trail says so')
   t.equal((await smtp.waitFor(2)).length, 2)
 })
+
+t.test('a password change sends its owner a notice, with no code in it', async t => {
+  const { app, smtp } = await setup(t, { EMAIL_VERIFICATION: 'off' })
+  const { user, accessToken } = await register(app, { email: 'notice@example.com', name: 'Nadia' })
+  const changed = await app.inject({
+    method: 'PATCH', url: '/auth/password', headers: bearer(accessToken), payload: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }
+  })
+  t.equal(changed.statusCode, 200)
+  const [notice] = await smtp.waitFor(1)
+  t.same(notice?.envelope.to, [user.email])
+  t.match(notice?.text, /Nadia/)
+  t.notMatch(notice?.text, /\b\d{6}\b|#token=/)
+  t.notMatch(notice?.text, new RegExp(NEW_PASSWORD))
+})

@@ -26,7 +26,7 @@ const pages: FastifyPluginAsync<{ root: string, api: string }> = async function 
   for (const [url, file] of [
     ['/', 'index.html'], ['/login', 'login.html'], ['/register', 'register.html'],
     ['/verify-email', 'verify-email.html'], ['/forgot-password', 'forgot-password.html'],
-    ['/reset-password', 'reset-password.html']
+    ['/reset-password', 'reset-password.html'], ['/change-email', 'change-email.html']
   ] as const) {
     // Read once: the pages are small, and each carries where the API is mounted.
     const html = readFileSync(join(root, 'pages', file), 'utf8').replace(API_ATTRIBUTE, `data-api="${api}"`)

@@ -1,6 +1,6 @@
 /** The email flows: verifying an address and resetting a forgotten password, by a code or a link's token. */
 import { type Static, Type } from '@sinclair/typebox'
-import { Email, NewPassword } from './common.js'
+import { Email, NewEmail, NewPassword, Password } from './common.js'
 
 const Code = Type.String({
   pattern: '^[0-9]{6}$',
@@ -51,6 +51,29 @@ export function ResetPasswordBody (passwordMinLength: number) {
   })
 }
 export type ResetPasswordBody = Static<ReturnType<typeof ResetPasswordBody>>
+
+export const EmailChangeBody = Type.Object({
+  newEmail: NewEmail,
+  password: Password
+}, {
+  additionalProperties: false,
+  description: 'The new address, and your password.',
+  examples: [{ newEmail: 'grace.hopper@example.com', password: 'correct horse battery staple' }]
+})
+export type EmailChangeBody = Static<typeof EmailChangeBody>
+
+export const EmailChangeConfirmBody = Type.Object({ code: Type.Optional(Code), token: Type.Optional(LinkToken) }, {
+  additionalProperties: false,
+  oneOf: [{ title: 'by code', required: ['code'] }, { title: 'by link', required: ['token'] }],
+  description: '`code`, or `token`: from the message sent to the new address.',
+  examples: [{ code: '123456' }]
+})
+export type EmailChangeConfirmBody = Static<typeof EmailChangeConfirmBody>
+
+export const CHANGE_REQUESTED_MESSAGE = 'A code is on its way to the new address'
+export const ChangeRequested = Type.Object({ message: Type.Literal(CHANGE_REQUESTED_MESSAGE) }, {
+  description: 'The code is sent to the new address.'
+})
 
 /** The one answer of a request endpoint, whether or not the address is an account's. */
 export const ACCEPTED_MESSAGE = 'If this address belongs to an account, a message is on its way'

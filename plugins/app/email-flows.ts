@@ -1,12 +1,14 @@
 import fp from 'fastify-plugin'
 import { storedSecret } from '../../src/db/settings.js'
 import { EmailCodes } from '../../src/email/codes.js'
+import { EmailChange } from '../../src/email/email-change.js'
 import { EmailFlows } from '../../src/email/flows.js'
 import { MemorySignupCapacity, RedisSignupCapacity } from '../../src/limits/signup-capacity.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     emailFlows: EmailFlows
+    emailChange: EmailChange
   }
 }
 
@@ -20,12 +22,13 @@ export default fp(async function emailFlows (fastify) {
     : redis === undefined
       ? new MemorySignupCapacity(limit)
       : new RedisSignupCapacity(redis, limit, config.redisPrefix, 'mail-capacity')
+  const codes = new EmailCodes(store, await storedSecret(store, 'email_code_key'))
   const flows = new EmailFlows({
     store,
     users: fastify.users,
     sessions: fastify.sessions,
     passwords: fastify.passwords,
-    codes: new EmailCodes(store, await storedSecret(store, 'email_code_key')),
+    codes,
     events: fastify.events,
     throttle: fastify.loginThrottle,
     mail: fastify.mail,
@@ -37,6 +40,17 @@ export default fp(async function emailFlows (fastify) {
     verifyAtSignup: config.email.verification !== 'off'
   })
   fastify.decorate('emailFlows', flows)
+  fastify.decorate('emailChange', new EmailChange({
+    store,
+    users: fastify.users,
+    passwords: fastify.passwords,
+    codes,
+    flows,
+    events: fastify.events,
+    throttle: fastify.loginThrottle,
+    mail: fastify.mail,
+    codeTtl: config.email.codeTtl
+  }))
   // Before the mail sender stops: what the request endpoints began is written to the outbox first.
   fastify.addHook('preClose', () => flows.settled())
 }, {

@@ -171,6 +171,29 @@ function verifyEmail () {
   })
 }
 
+/** The link of an email change: confirmed by the signed-in user, with a click. */
+async function changeEmail () {
+  const token = linkToken()
+  const signedIn = await refresh()
+  show('status', false)
+  if (!signedIn || token === null) {
+    show('signed-out', true)
+    return
+  }
+  show('by-link', true)
+  document.getElementById('confirm').addEventListener('click', async () => {
+    const result = await api('/email/change/confirm', { method: 'POST', body: { token }, bearer: true })
+    show('by-link', false)
+    if (result.ok) {
+      show('done', true)
+    } else {
+      const formError = document.getElementById('form-error')
+      formError.textContent = explain(result)
+      formError.hidden = false
+    }
+  })
+}
+
 function resetPassword () {
   const token = linkToken()
   if (token !== null) show('by-code', false)
@@ -223,6 +246,7 @@ const pages = {
   'forgot-password': () => handleForm('/password/forgot', data => ({ email: data.get('email') }),
     { cookie: false, done: finished }),
   'reset-password': resetPassword,
+  'change-email': changeEmail,
   register: () => handleForm('/register', data => {
     const body = { email: data.get('email'), password: data.get('password'), confirmPassword: data.get('confirmPassword') }
     for (const optional of ['username', 'name']) {

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BODY_ERRORS, COMMON_ERRORS, errors, OVERLOADED, ref } from '../../schemas/common.js'
 import {
-  Accepted, ACCEPTED_MESSAGE, EmailRequestBody, ResetPasswordBody, type VerifyEmailBody, VerifyEmailBody as VerifyBody
+  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, OVERLOADED, ref, UNAUTHORIZED_REASON
+} from '../../schemas/common.js'
+import {
+  Accepted, ACCEPTED_MESSAGE, CHANGE_REQUESTED_MESSAGE, ChangeRequested, EmailChangeBody, EmailChangeConfirmBody, EmailRequestBody,
+  ResetPasswordBody, type VerifyEmailBody, VerifyEmailBody as VerifyBody
 } from '../../schemas/email.js'
 import { Message } from '../../schemas/sessions.js'
 import { User } from '../../schemas/user.js'
@@ -18,9 +21,9 @@ function proof (body: VerifyEmailBody) {
     : { email: body.email as string, code: body.code as string }
 }
 
-/** Verifying an address, and resetting a forgotten password. */
+/** Verifying an address, resetting a forgotten password, and changing one's address. */
 const emailRoutes: FastifyPluginAsyncTypebox = async function emailRoutes (fastify) {
-  const { emailFlows, config } = fastify
+  const { emailFlows, emailChange, config } = fastify
 
   fastify.post('/email/verify', {
     config: { limit: 'email' },
@@ -83,6 +86,62 @@ const emailRoutes: FastifyPluginAsyncTypebox = async function emailRoutes (fasti
     const { newPassword, confirmNewPassword } = request.body
     await emailFlows.reset(proof(request.body), newPassword, confirmNewPassword, request.client)
     return { message: 'Password changed; log in with the new one' }
+  })
+
+  fastify.post('/email/change', {
+    config: { limit: 'email' },
+    preHandler: [fastify.authenticate],
+    schema: {
+      summary: 'Change your email address',
+      description: 'Checks your password and sends a code and a link to the new address; confirm with either. ' +
+        'Until then you keep, and log in with, your current address.',
+      tags: ['email'],
+      security: BEARER_SECURITY,
+      body: EmailChangeBody,
+      response: {
+        202: ChangeRequested,
+        ...errors({
+          ...BODY_ERRORS,
+          400: 'The body does not match the schema, or the new address is already yours.',
+          401: `${UNAUTHORIZED_REASON} Or the password is wrong (code INVALID_CREDENTIALS).`,
+          409: 'The address is another account\'s (code EMAIL_TAKEN), as signup would say too.',
+          ...COMMON_ERRORS,
+          429: LIMITED,
+          ...OVERLOADED
+        })
+      }
+    }
+  }, async function changeEmail (request, reply) {
+    await emailChange.request(request.actor, request.body, request.client)
+    return reply.code(202).send({ message: CHANGE_REQUESTED_MESSAGE })
+  })
+
+  fastify.post('/email/change/confirm', {
+    config: { limit: 'email' },
+    preHandler: [fastify.authenticate],
+    schema: {
+      summary: 'Confirm your new email address',
+      description: 'With the code, or the link\'s token, of the message sent to the new address: the account ' +
+        'moves to it, verified, and the old address gets a notice.',
+      tags: ['email'],
+      security: BEARER_SECURITY,
+      body: EmailChangeConfirmBody,
+      response: {
+        200: ref(User, { description: 'The user, on the new address.' }),
+        ...errors({
+          ...BODY_ERRORS,
+          400: INVALID_CODE,
+          401: UNAUTHORIZED_REASON,
+          409: 'The address became another account\'s meanwhile (code EMAIL_TAKEN).',
+          ...COMMON_ERRORS,
+          429: LIMITED
+        })
+      }
+    }
+  }, async function confirmEmailChange (request) {
+    const { code, token } = request.body
+    return await emailChange.confirm(request.actor, token !== undefined ? { token } : { code: code as string },
+      request.client)
   })
 }
 

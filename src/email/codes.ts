@@ -96,12 +96,15 @@ export class EmailCodes {
     return used
   }
 
-  /** Consumes the live code of this purpose whose link carried `token`. */
-  async consumeToken (purpose: CodePurpose, token: string, tx: Executor): Promise<ConsumedCode | undefined> {
+  /** Consumes the live code of this purpose whose link carried `token` (and of `userId`, when given). */
+  async consumeToken (
+    purpose: CodePurpose, token: string, tx: Executor, userId?: string
+  ): Promise<ConsumedCode | undefined> {
     const { emailCodes } = this.#store.tables
     const now = new Date()
     const [used] = await tx.update(emailCodes).set({ usedAt: now }).where(and(
       eq(emailCodes.tokenHash, this.#tokenDigest(purpose, token)), eq(emailCodes.purpose, purpose),
+      userId === undefined ? undefined : eq(emailCodes.userId, userId),
       isNull(emailCodes.usedAt), gt(emailCodes.expiresAt, now), lt(emailCodes.attempts, MAX_CODE_ATTEMPTS)
     )).returning({ userId: emailCodes.userId, email: emailCodes.email })
     return used

@@ -79,8 +79,9 @@ export class EmailFlows {
    * Issues a code of `purpose` to `to` and writes its message, within `tx`; false when none was sent (one
    * went out less than a minute ago, or the service-wide cap is reached, which the audit trail records).
    */
-  async #send (
-    user: UserRow, purpose: CodePurpose, to: string, template: TemplateName, ttl: number, page: string, tx: Executor
+  async sendCode (
+    user: UserRow, purpose: CodePurpose, to: string, template: TemplateName, ttl: number, page: string, tx: Executor,
+    data: Record<string, string> = {}
   ): Promise<boolean> {
     const { codes, mail, capacity, events, publicUrl } = this.#deps
     try {
@@ -99,7 +100,7 @@ export class EmailFlows {
     const { code, token } = issued
     const link = `${publicUrl}/${page}#token=${token}`
     await mail.enqueue({
-      to, template, purpose, userId: user.id, data: { name: user.name ?? '', code, link, expiresIn: duration(ttl) }
+      to, template, purpose, userId: user.id, data: { name: user.name ?? '', code, link, expiresIn: duration(ttl), ...data }
     }, tx)
     return true
   }
@@ -119,7 +120,7 @@ export class EmailFlows {
 
   #sendVerification (user: UserRow, tx: Executor): Promise<boolean> {
     const { verificationTtl } = this.#deps
-    return this.#send(user, 'verify_email', user.email, 'verify-email', verificationTtl, 'verify-email', tx)
+    return this.sendCode(user, 'verify_email', user.email, 'verify-email', verificationTtl, 'verify-email', tx)
   }
 
   /** A new verification message, if `email` is an account's and not yet verified; answered before it is known. */
@@ -144,7 +145,7 @@ export class EmailFlows {
       const user = await users.findByEmail(email)
       if (user === undefined || user.disabledAt !== null) return
       const sent = await store.transaction(async tx => {
-        if (!await this.#send(user, 'reset_password', user.email, 'reset-password', codeTtl, 'reset-password', tx)) {
+        if (!await this.sendCode(user, 'reset_password', user.email, 'reset-password', codeTtl, 'reset-password', tx)) {
           return false
         }
         await events.record({ type: 'password_reset_requested', userId: user.id, client }, tx)

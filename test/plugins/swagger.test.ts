@@ -53,6 +53,8 @@ t.test('the OpenAPI document lists every route with its statuses, schemas and se
     '/auth/password/reset': { post: ['200', '400', '413', '415', '429', '503'] },
     '/auth/email/verify': { post: ['200', '400', '413', '415', '429'] },
     '/auth/email/verify/resend': { post: ['202', '400', '413', '415', '429'] },
+    '/auth/email/change': { post: ['202', '400', '401', '409', '413', '415', '429', '503'] },
+    '/auth/email/change/confirm': { post: ['200', '400', '401', '409', '413', '415', '429'] },
     '/auth/admin/users': { get: ['200', '400', '401', '403', '429'] },
     '/auth/admin/events': { get: ['200', '400', '401', '403', '429'] },
     '/auth/admin/users/{id}': { get: ['200', '400', '401', '403', '404', '429'], delete: ['200', '400', '401', '403', '404', '409', '429'] },

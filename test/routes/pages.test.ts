@@ -3,7 +3,7 @@ import { build } from '../helper.js'
 
 t.test('the pages and their assets: content types, revalidation, nothing else served', async t => {
   const app = await build(t)
-  for (const [url, type] of [['/', 'text/html'], ['/login', 'text/html'], ['/register', 'text/html'], ['/assets/app.js', 'application/javascript'], ['/assets/app.css', 'text/css']] as const) {
+  for (const [url, type] of [['/', 'text/html'], ['/login', 'text/html'], ['/register', 'text/html'], ['/verify-email', 'text/html'], ['/forgot-password', 'text/html'], ['/reset-password', 'text/html'], ['/change-email', 'text/html'], ['/assets/app.js', 'application/javascript'], ['/assets/app.css', 'text/css']] as const) {
     const response = await app.inject({ url })
     t.equal(response.statusCode, 200, url)
     t.equal(response.headers['content-type'], `${type}; charset=utf-8`, url)
@@ -25,5 +25,5 @@ t.test('the pages and their assets: content types, revalidation, nothing else se
 t.test('the pages are not part of the API document', async t => {
   const app = await build(t)
   const paths = Object.keys((await app.inject({ url: '/docs/json' })).json().paths)
-  t.notOk(paths.some(path => path === '/' || path === '/login' || path === '/register' || path.startsWith('/assets')))
+  t.notOk(paths.some(path => ['/', '/login', '/register', '/verify-email', '/forgot-password', '/reset-password', '/change-email'].includes(path) || path.startsWith('/assets')))
 })

@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm'
 import t, { type Test } from 'tap'
 import { bearer, build, meStatus, PASSWORD, post, register } from '../../helper.js'
 import { query } from '../../helpers/database.js'
-import { type ReceivedMessage, smtpServer } from '../../helpers/smtp.js'
+import { eventually, quickRetries } from '../../helpers/mail.js'
+import { freePort, type ReceivedMessage, smtpServer } from '../../helpers/smtp.js'
 import type { App } from '../../helpers/types.js'
 
 const PUBLIC_URL = 'https://auth.example.com'
@@ -301,4 +302,21 @@ t.test('email change by the link\'s token, which only its own account can use', 
   t.equal(own.json().email, 'moved@example.com')
   const anonymous = await post(app, '/auth/email/change/confirm', { token })
   t.equal(anonymous.statusCode, 401)
+})
+
+t.test('with the SMTP server down, forgot still answers 202 at once, and the message arrives, once, when it is up', async t => {
+  const port = await freePort()
+  const app = await build(t, { SMTP_URL: `smtp://127.0.0.1:${port}`, EMAIL_VERIFICATION: 'off' })
+  quickRetries(app)
+  await register(app, { email: 'patient@example.com' })
+  const forgot = await post(app, '/auth/password/forgot', { email: 'patient@example.com' })
+  t.equal(forgot.statusCode, 202)
+  await app.emailFlows.settled()
+  await eventually(async () => Number((await query(app)`SELECT attempts FROM mail_outbox`)[0]?.attempts) >= 1)
+  const smtp = await smtpServer(t, port)
+  const [message] = await smtp.waitFor(1)
+  t.same(message?.envelope.to, ['patient@example.com'])
+  t.ok(codeOf(message as ReceivedMessage).code)
+  await eventually(async () => (await query(app)`SELECT sent_at FROM mail_outbox`)[0]?.sent_at !== null)
+  t.equal(smtp.messages.length, 1, 'sent exactly once')
 })

@@ -51,8 +51,10 @@ export default fp(async function emailFlows (fastify) {
     mail: fastify.mail,
     codeTtl: config.email.codeTtl
   }))
-  // Before the mail sender stops: what the request endpoints began is written to the outbox first.
+  // What the request endpoints began is written to the outbox before the mail sender and the database close;
+  // at preClose, and again at onClose for requests that were still being answered then.
   fastify.addHook('preClose', () => flows.settled())
+  fastify.addHook('onClose', () => flows.settled())
 }, {
   name: 'email-flows',
   dependencies: ['config', 'db', 'redis', 'users', 'sessions', 'passwords', 'audit', 'login-throttle', 'mail']

@@ -178,11 +178,6 @@ export class Accounts {
       await events.record({ type: 'login_failure', userId: user?.id, reason, client })
       throw new InvalidCredentials()
     }
-    // Only after the password is right, so that the answer tells nothing to someone who does not know it.
-    if (this.#deps.requireVerifiedEmail && user.emailVerifiedAt === null) {
-      await events.record({ type: 'login_failure', userId: user.id, reason: 'email_not_verified', client })
-      throw new EmailNotVerified()
-    }
     let checkedHash = user.passwordHash
     // After a change of BCRYPT_COST, an account moves to the new cost at its next login, so that
     // known and unknown accounts (checked against a dummy at the new cost) take the same time.
@@ -193,6 +188,12 @@ export class Accounts {
     // Every identifier of the account starts over, before the session is written, so that a
     // failure here (Redis unreachable) leaves nothing half-done.
     await throttle.reset(identifier, `email:${user.emailKey}`, `username:${user.usernameKey ?? ''}`)
+    // Only after the password is right (and counted as right: retrying does not lock the account), so that the
+    // answer tells nothing to someone who does not know it.
+    if (this.#deps.requireVerifiedEmail && user.emailVerifiedAt === null) {
+      await events.record({ type: 'login_failure', userId: user.id, reason: 'email_not_verified', client })
+      throw new EmailNotVerified()
+    }
     return this.#startSession(client, 'login_success', async tx => {
       // Only if the account is still enabled and of the password checked. The no-op update locks its row
       // until the session is written, so a password change or a disable meanwhile is seen or ends it too.

@@ -73,26 +73,26 @@ export class EmailCodes {
   }
 
   /**
-   * Consumes the user's code of this purpose if `code` is it and it is live; a wrong code counts against it.
-   * The consuming update re-checks everything, so of concurrent attempts with one code exactly one wins.
+   * Consumes the user's code of this purpose if `code` is it and it is live. Every try is counted first, in one
+   * statement, so that concurrent guesses cannot outnumber five; the consuming update then names the code's
+   * digest, so that a code replaced meanwhile by a new request cannot consume its replacement, and of
+   * concurrent tries with one code exactly one wins.
    */
   async consumeCode (userId: string, purpose: CodePurpose, code: string, tx: Executor): Promise<ConsumedCode | undefined> {
     const { emailCodes } = this.#store.tables
     const now = new Date()
-    const live = and(
+    const [tried] = await tx.update(emailCodes).set({ attempts: sql`${emailCodes.attempts} + 1` }).where(and(
       eq(emailCodes.userId, userId), eq(emailCodes.purpose, purpose), isNull(emailCodes.usedAt),
       gt(emailCodes.expiresAt, now), lt(emailCodes.attempts, MAX_CODE_ATTEMPTS)
-    )
-    const [row] = await tx.select({ id: emailCodes.id, codeHash: emailCodes.codeHash }).from(emailCodes).where(live)
-    if (row === undefined) return undefined
-    const sent = Buffer.from(this.#codeDigest(purpose, userId, code))
-    const stored = Buffer.from(row.codeHash)
-    if (sent.length !== stored.length || !timingSafeEqual(sent, stored)) {
-      await tx.update(emailCodes).set({ attempts: sql`${emailCodes.attempts} + 1` }).where(eq(emailCodes.id, row.id))
-      return undefined
-    }
-    const [used] = await tx.update(emailCodes).set({ usedAt: now }).where(and(eq(emailCodes.id, row.id), live))
-      .returning({ userId: emailCodes.userId, email: emailCodes.email })
+    )).returning({ id: emailCodes.id, codeHash: emailCodes.codeHash })
+    if (tried === undefined) return undefined
+    const digest = this.#codeDigest(purpose, userId, code)
+    const sent = Buffer.from(digest)
+    const stored = Buffer.from(tried.codeHash)
+    if (sent.length !== stored.length || !timingSafeEqual(sent, stored)) return undefined
+    const [used] = await tx.update(emailCodes).set({ usedAt: now }).where(and(
+      eq(emailCodes.id, tried.id), eq(emailCodes.codeHash, digest), isNull(emailCodes.usedAt), gt(emailCodes.expiresAt, now)
+    )).returning({ userId: emailCodes.userId, email: emailCodes.email })
     return used
   }
 

@@ -21,7 +21,7 @@ export interface EmailChangeDependencies {
   users: Users
   passwords: Passwords
   codes: EmailCodes
-  flows: Pick<EmailFlows, 'sendCode'>
+  flows: Pick<EmailFlows, 'sendCode' | 'capped'>
   events: AuthEvents
   throttle: LoginThrottle
   mail: Pick<MailService, 'enqueue' | 'wake'>
@@ -57,13 +57,13 @@ export class EmailChange {
     }
     await throttle.reset(identifier)
     if (await users.findByEmail(email.email) !== undefined) throw new EmailTaken()
-    const sent = await store.transaction(async tx => {
+    const sent = await flows.capped(user.id, 'change_email', () => store.transaction(async tx => {
       const sent = await flows.sendCode(
         user, 'change_email', email.email, 'change-email', codeTtl, 'change-email', tx, { newEmail: email.email }
       )
       if (sent) await events.record({ type: 'email_change_requested', userId: user.id, sessionId: actor.sessionId, client }, tx)
       return sent
-    })
+    }))
     if (sent) mail.wake()
   }
 

@@ -68,35 +68,51 @@ export class EmailFlows {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
   }
 
+  /**
+   * Runs `work` once the request's answer is on its way (the next turn of the event loop: SQLite's queries are
+   * synchronous, and would otherwise delay the answer for a known address only).
+   */
   #later (work: () => Promise<void>): void {
-    const done = work().catch((error: unknown) => {
+    const done = new Promise(resolve => setImmediate(resolve)).then(work).catch((error: unknown) => {
       this.#deps.log.error({ err: error }, 'email request failed')
     }).finally(() => this.#pending.delete(done))
     this.#pending.add(done)
   }
 
   /**
+   * Runs `send` (a transaction that may send a message) within MAIL_CAPACITY: a slot is taken before it (Redis is
+   * never awaited inside a transaction) and given back when it sent nothing. Past the cap nothing runs, and the
+   * audit trail says so. Resolves whether a message was stored.
+   */
+  async capped (userId: string, purpose: CodePurpose, send: () => Promise<boolean>): Promise<boolean> {
+    const { capacity, events } = this.#deps
+    try {
+      await capacity?.take()
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SIGNUP_CAPACITY_REACHED') throw error
+      await events.record({ type: 'mail_capacity_reached', userId, reason: purpose })
+      return false
+    }
+    let sent = false
+    try {
+      sent = await send()
+    } finally {
+      if (!sent) await capacity?.release().catch(() => {})
+    }
+    return sent
+  }
+
+  /**
    * Issues a code of `purpose` to `to` and writes its message, within `tx`; false when none was sent (one
-   * went out less than a minute ago, or the service-wide cap is reached, which the audit trail records).
+   * went out less than a minute ago).
    */
   async sendCode (
     user: UserRow, purpose: CodePurpose, to: string, template: TemplateName, ttl: number, page: string, tx: Executor,
     data: Record<string, string> = {}
   ): Promise<boolean> {
-    const { codes, mail, capacity, events, publicUrl } = this.#deps
-    try {
-      await capacity?.take()
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'SIGNUP_CAPACITY_REACHED') throw error
-      await events.record({ type: 'mail_capacity_reached', userId: user.id, reason: purpose }, tx)
-      return false
-    }
+    const { codes, mail, publicUrl } = this.#deps
     const issued = await codes.issue(user.id, purpose, to, ttl, RESEND_SPACING_MS, tx)
-    if (issued === undefined) {
-      // One went out less than a minute ago: this request sends nothing, and takes nothing from the cap.
-      await capacity?.release().catch(() => {})
-      return false
-    }
+    if (issued === undefined) return false
     const { code, token } = issued
     const link = `${publicUrl}/${page}#token=${token}`
     await mail.enqueue({
@@ -105,7 +121,10 @@ export class EmailFlows {
     return true
   }
 
-  /** At signup, in its transaction: the verification message (unless EMAIL_VERIFICATION=off). */
+  /**
+   * At signup, in its transaction: the verification message (unless EMAIL_VERIFICATION=off). Not counted against
+   * MAIL_CAPACITY: SIGNUP_CAPACITY already bounds signups, and a signup's message must not be dropped.
+   */
   async atSignup (user: UserRow, client: ClientInfo, tx: Executor): Promise<void> {
     if (!this.#deps.verifyAtSignup) return
     if (await this.#sendVerification(user, tx)) {
@@ -129,11 +148,11 @@ export class EmailFlows {
       const { store, users, events, mail } = this.#deps
       const user = await users.findByEmail(email)
       if (user === undefined || user.emailVerifiedAt !== null || user.disabledAt !== null) return
-      const sent = await store.transaction(async tx => {
+      const sent = await this.capped(user.id, 'verify_email', () => store.transaction(async tx => {
         if (!await this.#sendVerification(user, tx)) return false
         await events.record({ type: 'email_verification_requested', userId: user.id, client }, tx)
         return true
-      })
+      }))
       if (sent) mail.wake()
     })
   }
@@ -144,13 +163,13 @@ export class EmailFlows {
       const { store, users, events, mail, codeTtl } = this.#deps
       const user = await users.findByEmail(email)
       if (user === undefined || user.disabledAt !== null) return
-      const sent = await store.transaction(async tx => {
+      const sent = await this.capped(user.id, 'reset_password', () => store.transaction(async tx => {
         if (!await this.sendCode(user, 'reset_password', user.email, 'reset-password', codeTtl, 'reset-password', tx)) {
           return false
         }
         await events.record({ type: 'password_reset_requested', userId: user.id, client }, tx)
         return true
-      })
+      }))
       if (sent) mail.wake()
     })
   }
@@ -198,7 +217,8 @@ export class EmailFlows {
       return row
     })
     if (user === undefined) throw new InvalidCode()
-    if (identifier !== undefined) await throttle.reset(identifier)
+    // The address is proven: its failed logins and codes start over, however it was proven.
+    await throttle.reset(identifier ?? `email:${user.emailKey}`, `username:${user.usernameKey ?? ''}`)
     return users.view(user)
   }
 

@@ -199,6 +199,10 @@ t.test('EMAIL_VERIFICATION=required: no tokens at signup, and no login before th
   const early = await post(app, '/auth/login', { email: 'strict@example.com', password: PASSWORD })
   t.equal(early.statusCode, 403)
   t.equal(early.json().code, 'EMAIL_NOT_VERIFIED')
+  for (let i = 0; i < 6; i++) {
+    const again = await post(app, '/auth/login', { email: 'strict@example.com', password: PASSWORD })
+    t.equal(again.statusCode, 403, 'the right password, tried again, does not lock the account')
+  }
   const { code } = codeOf((await smtp.waitFor(1))[0] as ReceivedMessage)
   t.equal((await post(app, '/auth/email/verify', { email: 'strict@example.com', code })).statusCode, 200)
   t.equal((await post(app, '/auth/login', { email: 'strict@example.com', password: PASSWORD })).statusCode, 200)

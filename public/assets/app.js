@@ -149,17 +149,10 @@ function finished () {
 }
 
 /** A link's page acts only on a click (a POST), so a mail scanner that opens the link uses nothing. */
-function verifyEmail () {
-  const token = linkToken()
-  if (token === null) {
-    show('form', true)
-    handleForm('/email/verify', data => ({ email: data.get('email'), code: String(data.get('code')).trim() }),
-      { cookie: false, done: finished })
-    return
-  }
+function confirmOnClick (path, token, bearer) {
   show('by-link', true)
   document.getElementById('confirm').addEventListener('click', async () => {
-    const result = await api('/email/verify', { method: 'POST', body: { token } })
+    const result = await api(path, { method: 'POST', body: { token }, bearer })
     show('by-link', false)
     if (result.ok) {
       show('done', true)
@@ -171,6 +164,17 @@ function verifyEmail () {
   })
 }
 
+function verifyEmail () {
+  const token = linkToken()
+  if (token === null) {
+    show('form', true)
+    handleForm('/email/verify', data => ({ email: data.get('email'), code: String(data.get('code')).trim() }),
+      { cookie: false, done: finished })
+    return
+  }
+  confirmOnClick('/email/verify', token, false)
+}
+
 /** The link of an email change: confirmed by the signed-in user, with a click. */
 async function changeEmail () {
   const token = linkToken()
@@ -180,18 +184,7 @@ async function changeEmail () {
     show('signed-out', true)
     return
   }
-  show('by-link', true)
-  document.getElementById('confirm').addEventListener('click', async () => {
-    const result = await api('/email/change/confirm', { method: 'POST', body: { token }, bearer: true })
-    show('by-link', false)
-    if (result.ok) {
-      show('done', true)
-    } else {
-      const formError = document.getElementById('form-error')
-      formError.textContent = explain(result)
-      formError.hidden = false
-    }
-  })
+  confirmOnClick('/email/change/confirm', token, true)
 }
 
 function resetPassword () {

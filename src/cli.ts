@@ -31,8 +31,9 @@ Commands:
       go on. An email already registered is skipped, so running a file again changes nothing. --dry-run makes
       every check and writes nothing. Exit status 1 when a line was refused. See docs/cli.md.
   prune
-      Deletes ended and expired sessions, expired refresh tokens, and audit events older than
-      AUDIT_RETENTION (90d).
+      Deletes ended and expired sessions, expired refresh tokens, audit events older than
+      AUDIT_RETENTION (90d), messages sent or given up once their codes have expired, and used
+      or expired email codes.
 
 The CLI reads the same environment as the server (DATABASE_URL, BCRYPT_COST, …).`
 
@@ -152,11 +153,19 @@ async function importUsers (args: string[]): Promise<Outcome> {
 
 async function prune (args: string[]): Promise<string> {
   parseArgs({ args, strict: true, allowPositionals: false, options: {} })
-  const removed = await withApp(async app => ({
-    ...await app.sessions.prune(), events: await app.events.prune(app.config.auditRetention)
-  }))
-  return `Pruned ${removed.sessions} sessions, ${removed.refreshTokens} refresh tokens ` +
-    `and ${removed.events} audit events`
+  const removed = await withApp(async app => {
+    const { auditRetention, email } = app.config
+    // A message is kept until every code it could hold has expired.
+    const mailKept = Math.max(email.codeTtl, email.verificationTtl) * 1000
+    return {
+      ...await app.sessions.prune(),
+      events: await app.events.prune(auditRetention),
+      mail: await app.mail.prune(new Date(Date.now() - mailKept)),
+      codes: await app.emailFlows.prune()
+    }
+  })
+  return `Pruned ${removed.sessions} sessions, ${removed.refreshTokens} refresh tokens, ` +
+    `${removed.events} audit events, ${removed.mail} sent messages and ${removed.codes} email codes`
 }
 
 async function rotateKeys (args: string[]): Promise<string> {

@@ -96,6 +96,13 @@ export class EmailCodes {
     return used
   }
 
+  /** Deletes the codes used or expired: they can do nothing more. */
+  async prune (now = new Date()): Promise<number> {
+    const { emailCodes } = this.#store.tables
+    return this.#store.changes(await this.#store.write(db => db.delete(emailCodes)
+      .where(or(isNotNull(emailCodes.usedAt), lte(emailCodes.expiresAt, now)))))
+  }
+
   /** Consumes the live code of this purpose whose link carried `token` (and of `userId`, when given). */
   async consumeToken (
     purpose: CodePurpose, token: string, tx: Executor, userId?: string

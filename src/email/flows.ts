@@ -63,6 +63,11 @@ export class EmailFlows {
     this.#deps = deps
   }
 
+  /** Deletes the codes used or expired. */
+  prune (): Promise<number> {
+    return this.#deps.codes.prune()
+  }
+
   /** Resolves once the background work started so far is done. */
   async settled (): Promise<void> {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])

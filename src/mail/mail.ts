@@ -54,6 +54,11 @@ export class MailService {
     else this.#sender.start()
   }
 
+  /** Deletes the messages sent or given up before `before`. */
+  prune (before: Date): Promise<number> {
+    return this.#outbox.prune(before)
+  }
+
   backlog (): Promise<Backlog> {
     return this.#outbox.backlog()
   }

@@ -4,7 +4,7 @@
  * was perhaps sent, and is never taken again, so no message goes out twice.
  */
 import { randomUUID } from 'node:crypto'
-import { and, count, eq, isNotNull, isNull, lt, min, sql } from 'drizzle-orm'
+import { and, count, eq, isNotNull, isNull, lt, min, or, sql } from 'drizzle-orm'
 import type { AuthEvents } from '../audit/events.js'
 import type { Executor, Store } from '../db/index.js'
 import type { MailRow } from '../db/schema.js'
@@ -30,6 +30,13 @@ export class Outbox {
   constructor (store: Store, events: AuthEvents) {
     this.#store = store
     this.#events = events
+  }
+
+  /** Deletes the messages sent or given up before `before`: the codes in them have expired by then. */
+  async prune (before: Date): Promise<number> {
+    const { mailOutbox } = this.#store.tables
+    return this.#store.changes(await this.#store.write(db => db.delete(mailOutbox)
+      .where(or(lt(mailOutbox.sentAt, before), lt(mailOutbox.failedAt, before)))))
   }
 
   /** Stores a message in the caller's transaction, due at once. */

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { bearer, build, PASSWORD, post } from '../helper.js'
 import { query, sharedDatabase } from '../helpers/database.js'
+import { eventually } from '../helpers/mail.js'
 import { cli } from '../helpers/processes.js'
 
 t.test('create-user makes an admin with the password from standard input, who can then use the admin API', async t => {
@@ -68,10 +69,31 @@ t.test('prune deletes ended and expired sessions and expired tokens, and keeps l
 
   const result = await cli(['prune'], env)
   t.equal(result.code, 0, result.stderr)
-  t.equal(result.stdout, 'Pruned 2 sessions, 2 refresh tokens and 0 audit events\n')
+  t.equal(result.stdout, 'Pruned 2 sessions, 2 refresh tokens, 0 audit events, 0 sent messages and 0 email codes\n')
 
   const after = await build(t, env)
   t.equal((await after.inject({ url: '/auth/me', headers: bearer(live.accessToken) })).statusCode, 200, 'the live session is kept')
   t.equal((await after.inject({ url: '/auth/me', headers: bearer(ended.accessToken) })).statusCode, 401, 'a pruned session stays ended')
   t.equal((await post(after, '/auth/refresh', { refreshToken: expired.refreshToken })).statusCode, 401)
+})
+
+t.test('prune deletes the messages whose codes have expired and the used or expired codes, and keeps the rest', async t => {
+  const env = await sharedDatabase(t)
+  const app = await build(t, env)
+  for (const name of ['old', 'recent', 'used']) {
+    t.equal((await post(app, '/auth/register', { email: `${name}@example.com`, password: PASSWORD })).statusCode, 201)
+  }
+  await eventually(async () => Number((await query(app)`SELECT count(*) AS n FROM mail_outbox WHERE sent_at IS NOT NULL`)[0]?.n) === 3)
+  await query(app)`UPDATE mail_outbox SET sent_at = ${new Date(Date.now() - 25 * 3600_000)} WHERE recipient = 'old@example.com'`
+  await query(app)`UPDATE email_codes SET used_at = ${new Date()} WHERE email = 'used@example.com'`
+  await app.close()
+
+  const result = await cli(['prune'], env)
+  t.equal(result.code, 0, result.stderr)
+  t.equal(result.stdout, 'Pruned 0 sessions, 0 refresh tokens, 0 audit events, 1 sent messages and 1 email codes\n')
+  const after = await build(t, env)
+  t.same((await query(after)`SELECT recipient FROM mail_outbox ORDER BY recipient`).map(row => row.recipient),
+    ['recent@example.com', 'used@example.com'], 'a message whose code may still work is kept')
+  t.same((await query(after)`SELECT email FROM email_codes ORDER BY email`).map(row => row.email),
+    ['old@example.com', 'recent@example.com'], 'live codes are kept')
 })

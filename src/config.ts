@@ -216,6 +216,12 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`PUBLIC_URL must be an http:// or https:// URL without a query or fragment (got "${publicUrl}")`)
   }
   const smtpUrl = read('SMTP_URL')?.trim()
+  if (smtpUrl !== undefined && read('PUBLIC_URL') === undefined && ['0.0.0.0', '::'].includes(host)) {
+    problems.push(
+      `PUBLIC_URL must be set when SMTP_URL delivers mail and HOST is ${host}: the links in messages would ` +
+      `point to ${publicUrl}`
+    )
+  }
   if (smtpUrl !== undefined && (!URL.canParse(smtpUrl) || !/^smtps?:$/.test(new URL(smtpUrl).protocol))) {
     // The URL may hold a password: it is never echoed back.
     problems.push('SMTP_URL must be an smtp:// or smtps:// URL, such as smtp://user:password@smtp.example.com:587')

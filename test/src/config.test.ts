@@ -26,6 +26,8 @@ t.test('mail: links from PUBLIC_URL (by default the address listened on), files 
   })
   t.equal(loadConfig({ HOST: '::1', PORT: '8080' }).publicUrl, 'http://[::1]:8080')
   t.equal(loadConfig({ PUBLIC_URL: 'https://auth.example.com/' }).publicUrl, 'https://auth.example.com', 'no trailing slash')
+  t.equal(loadConfig({ HOST: '0.0.0.0', SMTP_URL: 'smtp://mail.example.com', PUBLIC_URL: 'https://auth.example.com' }).publicUrl,
+    'https://auth.example.com', 'on every interface, with mail delivered, PUBLIC_URL says where users reach it')
   t.match(loadConfig({ SMTP_URL: 'smtps://u:p@smtp.example.com:465', EMAIL_VERIFICATION: 'Required' }), {
     mail: { smtpUrl: 'smtps://u:p@smtp.example.com:465' }, email: { verification: 'required' }
   })
@@ -233,6 +235,7 @@ t.test('each bad variable is named, and all are reported at once', async t => {
     [{ PUBLIC_URL: 'ftp://auth.example.com' }, /PUBLIC_URL must be an http:\/\/ or https:\/\/ URL/],
     [{ PUBLIC_URL: 'https://auth.example.com/?next=1' }, /PUBLIC_URL must be an http:\/\/ or https:\/\/ URL without a query/],
     [{ SMTP_URL: 'http://user:secret@mail.example.com' }, /^(?![\s\S]*secret)[\s\S]*SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/],
+    [{ SMTP_URL: 'smtp://mail.example.com', HOST: '0.0.0.0' }, /PUBLIC_URL must be set when SMTP_URL delivers mail and HOST is 0\.0\.0\.0: the links in messages would point to http:\/\/0\.0\.0\.0:3000/],
     [{ MAIL_FROM: 'Auth <no-reply>' }, /MAIL_FROM must be an address, or a name and <address>/],
     [{ EMAIL_VERIFICATION: 'sometimes' }, /EMAIL_VERIFICATION must be one of optional, required, off \(got "sometimes"\)/],
     [{ EMAIL_CODE_TTL: 'soon' }, /EMAIL_CODE_TTL must be a duration/],

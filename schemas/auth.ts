@@ -9,7 +9,7 @@ const EXAMPLE_PASSWORD = 'correct horse battery staple'
 const CookieMode = Type.Boolean({
   description: 'For browser pages: `true` sets the refresh token as an `HttpOnly; Secure; SameSite=Strict` ' +
     'cookie sent only to ' +
-    '`/auth/refresh` and `/auth/logout`, and leaves it out of the body, so scripts never see it. ' +
+    'the refresh and logout paths, and leaves it out of the body, so scripts never see it. ' +
     'Mobile and server clients leave it out.'
 })
 

@@ -161,7 +161,7 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
     }
   }, async function logout (request) {
     await sessionActions.logout({
-      session: { sessionId: request.user.sid, userId: request.user.sub }, refreshToken: request.body.refresh
+      session: request.actor, refreshToken: request.body.refresh
     }, request.client)
     return { status: 'success' as const, message: 'User logged out successfully' as const }
   })

@@ -121,7 +121,7 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
       response: { 200: NestMessage, ...errors({ 401: '`Unauthorized`: no access token, or one that is invalid, expired or ended.' }) }
     }
   }, async function logout (request) {
-    await sessionActions.logout({ session: { sessionId: request.user.sid, userId: request.user.sub } }, request.client)
+    await sessionActions.logout({ session: request.actor }, request.client)
     return { message: 'Logged out successfully' }
   })
 

@@ -162,7 +162,7 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
     }
   }, async function logout (request, reply) {
     await sessionActions.logout({
-      session: { sessionId: request.user.sid, userId: request.user.sub }, refreshToken: request.body.refresh_token
+      session: request.actor, refreshToken: request.body.refresh_token
     }, request.client)
     return reply.code(205).send()
   })

@@ -93,7 +93,7 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
       response: { 200: SpringOk, ...errors({ 401: '`Unauthorized`: no token, or one that is invalid, expired or ended.' }) }
     }
   }, async function logout (request) {
-    await sessionActions.logout({ session: { sessionId: request.user.sid, userId: request.user.sub } }, request.client)
+    await sessionActions.logout({ session: request.actor }, request.client)
     return { data: 'OK' as const }
   })
 

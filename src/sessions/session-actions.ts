@@ -10,7 +10,7 @@ import {
 } from '../errors.js'
 import type { AuthEvents } from '../audit/events.js'
 import type { AccessTokens } from '../tokens/access-tokens.js'
-import { type ClientInfo, networkOf, sameClient, storedClient } from './client.js'
+import { type Actor, type ClientInfo, networkOf, sameClient, storedClient } from './client.js'
 import { childRefreshToken, hashRefreshToken } from './refresh-tokens.js'
 import type { Sessions } from './sessions.js'
 import type { TokenPair } from '../../schemas/sessions.js'
@@ -43,7 +43,7 @@ interface TokenRow {
 
 /** Who a logout names: the session of a live access token, or of a refresh token. */
 export interface LogoutRequest {
-  session?: { sessionId: string, userId: string }
+  session?: Actor
   refreshToken?: string
   all?: boolean
 }

@@ -18,6 +18,7 @@ const PROFILES_ON_AUTH: readonly CompatProfile[] = ['spring', 'nestjs']
 export const NATIVE_AUTH_PREFIX = '/native/auth'
 
 export const EMAIL_VERIFICATION_MODES = ['optional', 'required', 'off'] as const
+export const PASSWORD_BREACH_CHECKS = ['off', 'hibp'] as const
 
 export interface Config {
   port: number
@@ -101,6 +102,21 @@ export interface Config {
     codeTtl: number
     /** Seconds an email-verification code lives. */
     verificationTtl: number
+  }
+  passwords: {
+    /** `hibp`: new passwords are also looked up in Have I Been Pwned's range API; off by default. */
+    breachCheck: typeof PASSWORD_BREACH_CHECKS[number]
+    /** The range API's base URL (tests point it at a local server). */
+    breachCheckUrl: string
+  }
+  mfa: {
+    /** The issuer authenticator apps show beside the account. */
+    issuer: string
+    /**
+     * 32 bytes that encrypt TOTP secrets at rest; undefined: a key is generated and kept in the database.
+     * Never logged.
+     */
+    encryptionKey?: Buffer
   }
 }
 
@@ -231,6 +247,31 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`MAIL_FROM must be an address, or a name and <address> (got "${mailFrom}")`)
   }
 
+  /** An http(s) base URL without a query, fragment or trailing slash. */
+  function httpUrl (name: string, fallback: string): string {
+    const value = (read(name)?.trim() ?? fallback).replace(/\/+$/, '')
+    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol) ||
+      new URL(value).search !== '' || new URL(value).hash !== '') {
+      problems.push(`${name} must be an http:// or https:// URL without a query or fragment (got "${value}")`)
+    }
+    return value
+  }
+
+  /** ENCRYPTION_KEY: 32 bytes as base64 (43 or 44 characters) or hex (64); the value is never echoed back. */
+  function encryptionKey (): Buffer | undefined {
+    const value = read('ENCRYPTION_KEY')?.trim()
+    if (value === undefined) return undefined
+    const key = /^[0-9a-f]{64}$/i.test(value)
+      ? Buffer.from(value, 'hex')
+      : /^[A-Za-z0-9+/_-]{43}=?$/.test(value) ? Buffer.from(value, 'base64') : undefined
+    if (key?.length !== 32) {
+      problems.push('ENCRYPTION_KEY must be 32 bytes as 64 hex digits or 44 base64 characters ' +
+        '(such as the output of `openssl rand -base64 32`)')
+      return undefined
+    }
+    return key
+  }
+
   const hashWorkers = integer('HASH_WORKERS', availableParallelism(), 1, 64)
   const config: Config = {
     port,
@@ -284,6 +325,14 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
       verification: env.choice('EMAIL_VERIFICATION', EMAIL_VERIFICATION_MODES, 'optional'),
       codeTtl: duration('EMAIL_CODE_TTL', '1h'),
       verificationTtl: duration('EMAIL_VERIFICATION_TTL', '24h')
+    },
+    passwords: {
+      breachCheck: env.choice('PASSWORD_BREACH_CHECK', PASSWORD_BREACH_CHECKS, 'off'),
+      breachCheckUrl: httpUrl('PASSWORD_BREACH_CHECK_URL', 'https://api.pwnedpasswords.com')
+    },
+    mfa: {
+      issuer: optional('MFA_ISSUER', 64) ?? 'Auth',
+      encryptionKey: encryptionKey()
     }
   }
 

@@ -70,6 +70,24 @@ export const InvalidCode = define('INVALID_CODE', 'The code or link is invalid, 
 export const EmailNotVerified = define(
   'EMAIL_NOT_VERIFIED', 'Verify your email address first: follow the link or enter the code we sent you', 403
 )
+/** A new password found in the list of common and breached ones, or made of the account's own details. */
+export const PasswordTooCommon = define(
+  'PASSWORD_TOO_COMMON',
+  'This password is too common or too easy to guess (%s); choose a longer or less predictable one',
+  400
+)
+/** A second-factor code that is wrong, spent or replayed, at sign-in. */
+export const InvalidSecondFactor = define('INVALID_CODE', 'The code is wrong, expired or already used', 401)
+/** A second-factor code that is wrong, on a signed-in user's own two-factor settings. */
+export const WrongSecondFactor = define('INVALID_CODE', 'The code is wrong, expired or already used', 400)
+export const InvalidMfaToken = define(
+  'INVALID_MFA_TOKEN', 'The sign-in attempt has expired or ended; log in again with your password', 401
+)
+/** Step-up: an operation of an account with two-factor on, from a session that has not proven the second factor. */
+export const MfaRequired = define(
+  'MFA_REQUIRED', 'This needs a session signed in with your second factor: %s', 403
+)
+export const MfaConflict = define('MFA_CONFLICT', '%s', 409)
 export const EmailTaken = define('EMAIL_TAKEN', 'An account with this email already exists', 409)
 export const UsernameTaken = define('USERNAME_TAKEN', 'This username is already taken', 409)
 /** An error that tells the client when to come back: the seconds are in the message and in Retry-After. */

@@ -89,24 +89,34 @@ function show (id, visible) {
   document.getElementById(id).hidden = !visible
 }
 
+/** The form's own message above its button (a page of several forms has one per form), else the page's. */
+function formErrorOf (form) {
+  return form.querySelector('.error[role=alert]') ?? document.getElementById('form-error')
+}
+
 function clearErrors (form) {
-  for (const element of document.querySelectorAll('.field-error')) {
+  for (const element of form.querySelectorAll('.field-error')) {
     element.hidden = true
     element.textContent = ''
   }
   for (const input of form.querySelectorAll('input')) input.removeAttribute('aria-invalid')
-  show('form-error', false)
+  formErrorOf(form).hidden = true
 }
 
-/** Shows each error next to its field (from the API's `details`, or its code), else above the button. */
-function showErrors (form, result) {
+/**
+ * Shows each error next to its field (from the API's `details`, or its code), else above the button.
+ * `placements` puts more codes next to a field: `{ INVALID_CODE: ['code', 'The code is wrong.'] }`.
+ */
+function showErrors (form, result, placements = {}) {
   const fieldErrors = []
   for (const detail of result.data.details ?? []) fieldErrors.push([detail.path.slice(1), fieldMessage(detail.path.slice(1), detail.message)])
   if (result.data.code === 'EMAIL_TAKEN') fieldErrors.push(['email', explain(result)])
   if (result.data.code === 'USERNAME_TAKEN') fieldErrors.push(['username', explain(result)])
+  const [field, message] = placements[result.data.code] ?? []
+  if (field !== undefined) fieldErrors.push([field, message ?? explain(result)])
   let placed = false
   for (const [field, message] of fieldErrors) {
-    const slot = [...document.querySelectorAll('[data-error-for]')].find(element => element.dataset.errorFor.split(' ').includes(field))
+    const slot = [...form.querySelectorAll('[data-error-for]')].find(element => element.dataset.errorFor.split(' ').includes(field))
     if (slot === undefined) continue
     slot.textContent = message
     slot.hidden = false
@@ -114,25 +124,39 @@ function showErrors (form, result) {
     placed = true
   }
   if (!placed) {
-    const formError = document.getElementById('form-error')
+    const formError = formErrorOf(form)
     formError.textContent = explain(result)
     formError.hidden = false
   }
 }
 
-/** Sends the form's body; by default in cookie mode, and on success goes home, signed in. */
-function handleForm (path, bodyOf, { cookie = true, done = () => window.location.assign('/') } = {}) {
-  const form = document.getElementById('form')
+/** On submit, `send(formData)` (a call of `api`); then `done(result)`, or the errors next to their fields. */
+function onSubmit (form, send, { done, placements } = {}) {
   form.addEventListener('submit', async event => {
     event.preventDefault()
     clearErrors(form)
-    const button = form.querySelector('button')
+    const button = form.querySelector('button[type=submit]')
     button.disabled = true
-    const result = await api(path, { method: 'POST', body: { ...bodyOf(new FormData(form)), ...(cookie ? { cookie } : {}) } })
+    const result = await send(new FormData(form))
     button.disabled = false
     if (result.ok) done(result)
-    else showErrors(form, result)
+    else showErrors(form, result, placements)
   })
+}
+
+/** Sends the form's body; by default in cookie mode, and on success goes home, signed in. */
+function handleForm (path, bodyOf, { cookie = true, done = () => window.location.assign('/') } = {}) {
+  onSubmit(document.getElementById('form'), data => api(path, {
+    method: 'POST', body: { ...bodyOf(data), ...(cookie ? { cookie } : {}) }
+  }), { done })
+}
+
+/** Ends this session; the API's answer when it refused, else undefined (signed out). */
+async function logout () {
+  const result = await api('/logout', { method: 'POST', body: {}, bearer: true })
+  if (!result.ok && result.status !== 401) return result
+  accessToken = null
+  clearTimeout(refreshTimer)
 }
 
 /** The token of a mail's link, from the fragment (which no server sees), then taken out of the address bar. */
@@ -215,15 +239,13 @@ async function home () {
     show('signed-out', true)
   }
   document.getElementById('logout').addEventListener('click', async () => {
-    const result = await api('/logout', { method: 'POST', body: {}, bearer: true })
-    if (!result.ok && result.status !== 401) {
+    const refused = await logout()
+    if (refused !== undefined) {
       const formError = document.getElementById('form-error')
-      formError.textContent = explain(result)
+      formError.textContent = explain(refused)
       formError.hidden = false
       return
     }
-    accessToken = null
-    clearTimeout(refreshTimer)
     show('signed-in', false)
     show('signed-out', true)
   })

@@ -54,6 +54,9 @@ const FIELD_NAMES = {
   password: 'The password',
   confirmPassword: 'The repeated password',
   code: 'The code',
+  recoveryCode: 'The recovery code',
+  currentPassword: 'The current password',
+  newEmail: 'The new email',
   newPassword: 'The new password',
   confirmNewPassword: 'The repeated password'
 }
@@ -80,6 +83,9 @@ function explain (result) {
     case 'OVERLOADED': return `The service is busy. Try again in ${wait(retryAfter)}.`
     case 'INVALID_CODE': return 'The code or link is wrong, expired or already used. Ask for a new message.'
     case 'EMAIL_NOT_VERIFIED': return 'Verify your email address first: follow the link of the message we sent you.'
+    case 'INVALID_MFA_TOKEN': return 'This sign-in took too long or had too many wrong codes. Log in again with your password.'
+    case 'MFA_REQUIRED': return 'Sign in again with your authenticator code to do this.'
+    case 'MFA_CONFLICT': return 'Two-factor sign-in was changed meanwhile. Reload the page and try again.'
     case 'NETWORK': return 'The service could not be reached. Check your connection and try again.'
     default: return data.message ?? 'Something went wrong. Try again.'
   }
@@ -130,8 +136,11 @@ function showErrors (form, result, placements = {}) {
   }
 }
 
-/** On submit, `send(formData)` (a call of `api`); then `done(result)`, or the errors next to their fields. */
-function onSubmit (form, send, { done, placements } = {}) {
+/**
+ * On submit, `send(formData)` (a call of `api`); then `done(result)`, or the errors next to their fields
+ * unless `refused(result)` dealt with them.
+ */
+function onSubmit (form, send, { done, placements, refused = () => false } = {}) {
   form.addEventListener('submit', async event => {
     event.preventDefault()
     clearErrors(form)
@@ -140,7 +149,7 @@ function onSubmit (form, send, { done, placements } = {}) {
     const result = await send(new FormData(form))
     button.disabled = false
     if (result.ok) done(result)
-    else showErrors(form, result, placements)
+    else if (!refused(result)) showErrors(form, result, placements)
   })
 }
 
@@ -251,12 +260,62 @@ async function home () {
   })
 }
 
-const pages = {
-  home,
-  login: () => handleForm('/login', data => {
+/** The password; then, when the account has two-factor on, a code of the authenticator app or a recovery code. */
+function login () {
+  const passwordForm = document.getElementById('form')
+  const codeForm = document.getElementById('second-factor')
+  const input = document.getElementById('code')
+  const signedIn = () => window.location.assign('/')
+  let mfaToken
+  let recovery = false
+  handleForm('/login', data => {
     const identifier = String(data.get('identifier')).trim()
     return { [identifier.includes('@') ? 'email' : 'username']: identifier, password: data.get('password') }
-  }),
+  }, {
+    done: result => {
+      if (result.data.mfaRequired !== true) return signedIn()
+      mfaToken = result.data.mfaToken
+      passwordForm.hidden = true
+      codeForm.hidden = false
+      input.focus()
+    }
+  })
+  document.getElementById('use-recovery').addEventListener('click', event => {
+    recovery = !recovery
+    clearErrors(codeForm)
+    input.value = ''
+    document.getElementById('code-label').textContent = recovery ? 'Recovery code' : 'Code from your authenticator app'
+    input.inputMode = recovery ? 'text' : 'numeric'
+    input.autocomplete = recovery ? 'off' : 'one-time-code'
+    if (recovery) input.removeAttribute('maxlength')
+    else input.maxLength = 6
+    event.currentTarget.textContent = recovery ? 'Use a code from the app instead' : 'Use a recovery code instead'
+    input.focus()
+  })
+  onSubmit(codeForm, data => {
+    const code = String(data.get('code')).trim()
+    return api('/mfa/verify', {
+      method: 'POST',
+      body: { mfaToken, ...(recovery ? { recoveryCode: code } : { code: code.replace(/\s/g, '') }), cookie: true }
+    })
+  }, {
+    done: signedIn,
+    placements: { INVALID_CODE: ['code', 'The code is wrong or was already used. Try again.'] },
+    // The attempt is over (expired, or too many wrong codes): back to the password.
+    refused: result => {
+      if (result.data.code !== 'INVALID_MFA_TOKEN') return false
+      codeForm.hidden = true
+      passwordForm.hidden = false
+      passwordForm.reset()
+      showErrors(passwordForm, result)
+      return true
+    }
+  })
+}
+
+const pages = {
+  home,
+  login,
   'verify-email': verifyEmail,
   'forgot-password': () => handleForm('/password/forgot', data => ({ email: data.get('email') }),
     { cookie: false, done: finished }),

@@ -1,4 +1,4 @@
-// The script of the service's pages (/, /login, /register). It calls the JSON API in cookie
+// The script of the service's pages (/, /login, /register, …; /account adds account.js). It calls the JSON API in cookie
 // mode: the refresh token stays in an HttpOnly cookie this script cannot read, and the access
 // token lives only in this variable, renewed silently before it expires and after a reload.
 'use strict'

@@ -53,8 +53,9 @@ async function endThisSession (errorId) {
   else say(errorId, refused)
 }
 
+/** To the minute, as the API gives a session's last use. */
 function when (time) {
-  return new Date(time).toLocaleString()
+  return new Date(time).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
 }
 
 /** One row of the session list: the device, its address, its last use, and a button to end it. */
@@ -72,8 +73,7 @@ function sessionItem (session, reload) {
   }
   const facts = document.createElement('span')
   facts.className = 'muted facts'
-  facts.textContent = `${session.ip ?? 'unknown address'} · last used ${when(session.lastUsedAt)} · ` +
-    `signed in ${when(session.createdAt)}`
+  facts.textContent = `${session.ip ?? 'unknown address'} · last used ${when(session.lastUsedAt)}`
   const button = document.createElement('button')
   button.type = 'button'
   button.className = 'secondary'

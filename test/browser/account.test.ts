@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import { build, listen, PASSWORD } from '../helper.js'
+import { freePort, smtpServer } from '../helpers/smtp.js'
 import { closeBrowser, newPage, SKIP } from './browser.js'
 
 t.teardown(closeBrowser)
@@ -118,6 +119,41 @@ t.test('/account changes the password, with each error next to its field', { ski
   await page.waitForURL(`${base}/`)
   await page.waitForSelector('#signed-in:not([hidden])')
   t.equal(await page.textContent('#user-email'), 'ada@example.com', 'the new password signs in')
+})
+
+t.test('/account changes the email with the code of the message sent to the new address', { skip: SKIP }, async t => {
+  const smtp = await smtpServer(t)
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const app = await build(t, { SMTP_URL: smtp.url, PUBLIC_URL: base, EMAIL_VERIFICATION: 'off' })
+  await app.listen({ port, host: '127.0.0.1' })
+  const page = await newPage(t)
+  await registerAndOpenAccount(page, base, 'grace@example.com')
+
+  await page.fill('#newEmail', 'grace.hopper@example.com')
+  await page.fill('#email-password', 'not the right password')
+  await page.click('#email-form button[type=submit]')
+  await page.waitForSelector('#email-password-error:not([hidden])')
+  t.equal(await page.textContent('#email-password-error'), 'The password is wrong.')
+
+  await page.fill('#email-password', PASSWORD)
+  await page.click('#email-form button[type=submit]')
+  await page.waitForSelector('#email-confirm-form:not([hidden])')
+  t.ok(await page.isHidden('#email-form'))
+  const messages = await smtp.waitFor(1)
+  const message = messages.find(message => message.to.includes('grace.hopper@example.com'))
+  const code = /^\s*(\d{6})\s*$/m.exec(message?.text ?? '')?.[1]
+  if (code === undefined) throw new Error(`no code in: ${message?.text}`)
+  await page.fill('#email-code', code === '000000' ? '111111' : '000000')
+  await page.click('#email-confirm-form button[type=submit]')
+  await page.waitForSelector('#email-code-error:not([hidden])')
+  t.match(await page.textContent('#email-code-error'), /^The code or link is wrong/)
+
+  await page.fill('#email-code', code)
+  await page.click('#email-confirm-form button[type=submit]')
+  await page.waitForSelector('#email-done:not([hidden])')
+  await page.waitForFunction(() => document.querySelector('#user-email')?.textContent === 'grace.hopper@example.com')
+  t.equal(await page.textContent('#user-verified'), 'Yes', 'the new address is proven by its code')
 })
 
 t.test('/account signed out offers to log in', { skip: SKIP }, async t => {

@@ -24,7 +24,7 @@ type NewUser = Omit<RegisterBody, 'role' | 'cookie'>
 const NAME_MAX_LENGTH = Name.maxLength as number
 
 /** A checked new account, its password hashed, but for its role. */
-type NewUserValues = Omit<UserRow, 'role' | 'disabledAt' | 'emailVerifiedAt'>
+type NewUserValues = Omit<UserRow, 'role' | 'disabledAt' | 'emailVerifiedAt' | 'mfaEnabledAt'>
 
 export interface AccountsDependencies {
   store: Store

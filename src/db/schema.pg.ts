@@ -123,6 +123,7 @@ export const mfaRecoveryCodes = pgTable('mfa_recovery_codes', {
 export const mfaChallenges = pgTable('mfa_challenges', {
   tokenHash: text('token_hash').primaryKey(),
   userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  passwordDigest: text('password_digest').notNull(),
   attempts: integer('attempts').notNull().default(0),
   createdAt: at('created_at').notNull(),
   expiresAt: at('expires_at').notNull(),

@@ -163,6 +163,8 @@ export const mfaRecoveryCodes = sqliteTable('mfa_recovery_codes', {
 export const mfaChallenges = sqliteTable('mfa_challenges', {
   tokenHash: text('token_hash').primaryKey(),
   userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  /** A digest of the password hash that was proven: a password changed meanwhile ends the challenge. */
+  passwordDigest: text('password_digest').notNull(),
   /** Codes tried: the challenge dies after five. */
   attempts: integer('attempts').notNull().default(0),
   createdAt: timestamp('created_at').notNull(),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { bearer, build, meStatus, PASSWORD, post, register, type Session } from '../../helper.js'
 import { fileDatabase, ON_POSTGRES, query } from '../../helpers/database.js'
 import { authenticator, totpCode } from '../../helpers/totp.js'

@@ -84,10 +84,21 @@ export const LoginReply = Type.Object({
   ...tokenFields
 }, { description: 'Signed in: a new session.' })
 
+/** RFC 8176 authentication method references. */
+export const Amr = Type.Array(Type.String({ maxLength: 16 }), {
+  maxItems: 8,
+  description: 'How the session was signed in (RFC 8176): `pwd` a password, `otp` a one-time code (an ' +
+    'authenticator app or a recovery code), `mfa` more than one factor. Kept across refreshes; a session that ' +
+    'turns two-factor on gains `otp` and `mfa` from its next refresh. Tokens issued before this claim existed ' +
+    'have none: read that as `["pwd"]`.',
+  examples: [['pwd', 'otp', 'mfa']]
+})
+
 export const AccessTokenClaims = Type.Object({
   sub: Uuid,
   role: Role,
   sid: Type.String({ description: 'The session this token belongs to.' }),
+  amr: Type.Optional(Amr),
   jti: Type.String(),
   iat: Type.Integer(),
   exp: Type.Integer(),
@@ -96,7 +107,7 @@ export const AccessTokenClaims = Type.Object({
 }, { $id: 'AccessTokenClaims', title: 'AccessTokenClaims' })
 export type AccessTokenClaims = Static<typeof AccessTokenClaims>
 /** The claims this service puts in a token; the signer adds `iat`, `exp`, `iss` and `aud`. */
-export type AccessClaims = Pick<AccessTokenClaims, 'sub' | 'role' | 'sid' | 'jti'>
+export type AccessClaims = Pick<AccessTokenClaims, 'sub' | 'role' | 'sid' | 'jti'> & { amr: string[] }
 
 /** A signed-in user with a new session's tokens: the answer of signup and login. */
 export type AuthResult = TokenPair & { user: User }

@@ -18,7 +18,9 @@ export const PASSWORD_FIELDS = [
 export const TOKEN_FIELDS = [
   'accessToken', 'refreshToken', 'token',
   // The compatibility profiles' names for them.
-  'access', 'refresh', 'access_token', 'refresh_token'
+  'access', 'refresh', 'access_token', 'refresh_token',
+  // The second factor's.
+  'mfaToken', 'recoveryCode', 'recoveryCodes', 'secret', 'otpauthUrl'
 ] as const
 
 /** bcrypt reads at most 72 bytes of a password; longer ones are refused, never truncated. */
@@ -205,6 +207,10 @@ export const BEARER_SECURITY = [{ bearerAuth: [] }]
 
 /** Why a route behind the auth guard answers 401. */
 export const UNAUTHORIZED_REASON = 'No access token, or one that is invalid, expired or of a session that has ended.'
+
+/** Why a step-up route answers 403: an account with two-factor on, from a session that has not proven it. */
+export const STEP_UP_REASON = 'Two-factor is on and this session has not proven it (code MFA_REQUIRED): refresh ' +
+  'the tokens if this session has just turned it on, or sign in again with a code.'
 
 /** The answer of a route that hashes a password, when the hashing threads are saturated. */
 export const OVERLOADED = {

@@ -26,7 +26,13 @@ export const EVENT_TYPES = [
   'email_change_requested',
   'email_changed',
   'mail_capacity_reached',
-  'mail_failed'
+  'mail_failed',
+  'login_mfa_required',
+  'mfa_failure',
+  'mfa_enabled',
+  'mfa_disabled',
+  'mfa_reset',
+  'mfa_recovery_codes_renewed'
 ] as const
 export type EventType = typeof EVENT_TYPES[number]
 
@@ -44,7 +50,7 @@ export const AuthEventView = Type.Object({
   userAgent: NullableString(),
   reason: NullableString({
     description: 'Why a login failed, the new role, whether a logout ended every session, ' +
-      'or which client had spent a reused refresh token.'
+      'which client had spent a reused refresh token, or the second factor a login used.'
   }),
   createdAt: Type.String({ format: 'date-time' })
 }, { $id: 'AuthEvent', title: 'AuthEvent' })

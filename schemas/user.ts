@@ -9,6 +9,9 @@ export const User = Type.Object({
     description: 'Whether the user has proven the address (the code or link of the verification message, ' +
       'or a password reset).'
   }),
+  mfaEnabled: Type.Boolean({
+    description: 'Whether two-factor sign-in is on: login then asks for a code from an authenticator app.'
+  }),
   username: NullableString({ description: Username.description }),
   name: NullableString({ description: Name.description }),
   role: Role,

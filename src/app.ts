@@ -22,6 +22,7 @@ import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/ap
 import health from '../plugins/app/health.js'
 import loginThrottle from '../plugins/app/login-throttle.js'
 import mail from '../plugins/app/mail.js'
+import mfa from '../plugins/app/mfa.js'
 import passwordFields from '../plugins/app/password-fields.js'
 import passwords from '../plugins/app/passwords.js'
 import profile from '../plugins/app/profile.js'
@@ -103,8 +104,9 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(loginThrottle)
   await fastify.register(signupCapacity)
   await fastify.register(emailFlows)
-  await fastify.register(accounts)
   await fastify.register(profile)
+  await fastify.register(mfa)
+  await fastify.register(accounts)
   await fastify.register(admin)
   await fastify.register(authGuard)
   await fastify.register(refreshCookie)

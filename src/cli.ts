@@ -161,11 +161,13 @@ async function prune (args: string[]): Promise<string> {
       ...await app.sessions.prune(),
       events: await app.events.prune(auditRetention),
       mail: await app.mail.prune(new Date(Date.now() - mailKept)),
-      codes: await app.emailFlows.prune()
+      codes: await app.emailFlows.prune(),
+      mfaChallenges: await app.mfa.prune()
     }
   })
   return `Pruned ${removed.sessions} sessions, ${removed.refreshTokens} refresh tokens, ` +
-    `${removed.events} audit events, ${removed.mail} sent messages and ${removed.codes} email codes`
+    `${removed.events} audit events, ${removed.mail} sent messages, ${removed.codes} email codes ` +
+    `and ${removed.mfaChallenges} two-factor login challenges`
 }
 
 async function rotateKeys (args: string[]): Promise<string> {

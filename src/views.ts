@@ -13,6 +13,7 @@ export function toPublicUser (row: Account): User {
     id: row.id,
     email: row.email,
     emailVerified: row.emailVerifiedAt !== null,
+    mfaEnabled: row.mfaEnabledAt !== null,
     username: row.username,
     name: row.name,
     role: row.role,

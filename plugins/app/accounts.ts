@@ -21,12 +21,13 @@ export default fp(async function accounts (fastify) {
     signupCapacity,
     signupRoles: config.signupRoles,
     emailFlows: fastify.emailFlows,
-    requireVerifiedEmail: config.email.verification === 'required'
+    requireVerifiedEmail: config.email.verification === 'required',
+    mfa: fastify.mfa
   }))
 }, {
   name: 'accounts',
   dependencies: [
     'config', 'db', 'users', 'sessions', 'passwords', 'access-tokens', 'audit', 'login-throttle', 'signup-capacity',
-    'email-flows'
+    'email-flows', 'mfa'
   ]
 })

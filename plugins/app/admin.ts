@@ -9,5 +9,8 @@ declare module 'fastify' {
 
 /** What admins do to other accounts. */
 export default fp(async function admin (fastify) {
-  fastify.decorate('admin', new Admin(fastify.store, fastify.sessions, fastify.events))
-}, { name: 'admin', dependencies: ['db', 'sessions', 'audit'] })
+  const { mfa } = fastify
+  fastify.decorate('admin', new Admin(
+    fastify.store, fastify.sessions, fastify.events, (userId, actorId, client, tx) => mfa.reset(userId, actorId, client, tx)
+  ))
+}, { name: 'admin', dependencies: ['db', 'sessions', 'audit', 'mfa'] })

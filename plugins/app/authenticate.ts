@@ -2,7 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Account } from '../../src/db/schema.js'
 import type { Actor } from '../../src/sessions/client.js'
-import { Forbidden, InvalidToken, MissingToken, ServiceError } from '../../src/errors.js'
+import { Forbidden, InvalidToken, MfaRequired, MissingToken, ServiceError } from '../../src/errors.js'
+import { multiFactor } from '../../src/mfa/mfa.js'
 import type { AccessTokenClaims } from '../../schemas/auth.js'
 
 declare module 'fastify' {
@@ -17,6 +18,11 @@ declare module 'fastify' {
     authenticate: (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void
     /** Role guard, after `authenticate`: the role is the account's as read now, so a demotion takes effect at once. */
     requireRole: (...roles: string[]) => (request: FastifyRequest) => Promise<void>
+    /**
+     * Step-up guard, after `authenticate`: an account with two-factor on may do this only from a session that
+     * proved the second factor (its token's `amr`); MFA_REQUIRED (403) otherwise.
+     */
+    requireSecondFactor: (request: FastifyRequest) => Promise<void>
     /** The claims of the request's Bearer token when valid and of a live session; otherwise undefined. */
     optionalAccessToken: (request: FastifyRequest) => Promise<AccessTokenClaims | undefined>
   }
@@ -65,6 +71,12 @@ export default fp(async function auth (fastify) {
   fastify.decorate('requireRole', function requireRole (...roles: string[]) {
     return async function hasRole (request: FastifyRequest) {
       if (!roles.includes(request.account.role)) throw new Forbidden(roles.join(' or '))
+    }
+  })
+
+  fastify.decorate('requireSecondFactor', async function requireSecondFactor (request: FastifyRequest) {
+    if (request.account.mfaEnabledAt !== null && !multiFactor(request.user.amr)) {
+      throw new MfaRequired('refresh the session if it has just turned two-factor on, or sign in again with your code')
     }
   })
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { PasswordChangeBody, ProfileChangeBody } from '../../schemas/auth.js'
 import {
-  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON
+  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, STEP_UP_REASON, UNAUTHORIZED_REASON
 } from '../../schemas/common.js'
 import { Message } from '../../schemas/sessions.js'
 import { User } from '../../schemas/user.js'
@@ -12,7 +12,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
 
   fastify.patch('/password', {
     config: { limit: 'password' },
-    preHandler: [fastify.authenticate],
+    preHandler: [fastify.authenticate, fastify.requireSecondFactor],
     schema: {
       summary: 'Change your password',
       description: 'Checks the current password, sets the new one, and ends every other session of yours: ' +
@@ -25,6 +25,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
         ...errors({
           ...BODY_ERRORS,
           401: `${UNAUTHORIZED_REASON} Or the current password is wrong (code INVALID_CREDENTIALS).`,
+          403: STEP_UP_REASON,
           ...COMMON_ERRORS,
           429: 'Too many requests (code RATE_LIMITED), or too many wrong passwords for this account ' +
             '(code TOO_MANY_ATTEMPTS); retry after `Retry-After` seconds.',

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import {
-  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, OVERLOADED, ref, UNAUTHORIZED_REASON
+  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, OVERLOADED, ref, STEP_UP_REASON, UNAUTHORIZED_REASON
 } from '../../schemas/common.js'
 import {
   Accepted, ACCEPTED_MESSAGE, CHANGE_REQUESTED_MESSAGE, ChangeRequested, EmailChangeBody, EmailChangeConfirmBody, EmailRequestBody,
@@ -90,7 +90,7 @@ const emailRoutes: FastifyPluginAsyncTypebox = async function emailRoutes (fasti
 
   fastify.post('/email/change', {
     config: { limit: 'email' },
-    preHandler: [fastify.authenticate],
+    preHandler: [fastify.authenticate, fastify.requireSecondFactor],
     schema: {
       summary: 'Change your email address',
       description: 'Checks your password and sends a code and a link to the new address; confirm with either. ' +
@@ -104,6 +104,7 @@ const emailRoutes: FastifyPluginAsyncTypebox = async function emailRoutes (fasti
           ...BODY_ERRORS,
           400: 'The body does not match the schema, or the new address is already yours.',
           401: `${UNAUTHORIZED_REASON} Or the password is wrong (code INVALID_CREDENTIALS).`,
+          403: STEP_UP_REASON,
           409: 'The address is another account\'s (code EMAIL_TAKEN), as signup would say too.',
           ...COMMON_ERRORS,
           429: LIMITED,

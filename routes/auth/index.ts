@@ -1,15 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
+import { Type } from '@sinclair/typebox'
 import {
-  type AuthResult, LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply
+  Amr, type AuthResult, LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply
 } from '../../schemas/auth.js'
 import {
-  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, UNAUTHORIZED_REASON
+  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, UNAUTHORIZED_REASON
 } from '../../schemas/common.js'
+import { MfaChallengeReply } from '../../schemas/mfa.js'
 import { User } from '../../schemas/user.js'
 import accountRoutes from './account.js'
 import adminRoutes from './admin/index.js'
 import emailRoutes from './email.js'
+import mfaRoutes from './mfa.js'
 import sessionRoutes from './sessions.js'
 
 const UNAUTHORIZED = { 401: UNAUTHORIZED_REASON }
@@ -19,7 +22,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   const { config, accounts } = fastify
 
   /** Browser clients ask for cookie mode: their refresh token goes into an HttpOnly cookie, not the body. */
-  function deliver (reply: FastifyReply, result: AuthResult, cookie: boolean | undefined) {
+  function deliver (reply: FastifyReply, result: AuthResult, cookie: boolean | undefined): Omit<AuthResult, 'refreshToken'> {
     return cookie === true ? fastify.withRefreshCookie(reply, result) : result
   }
 
@@ -60,10 +63,12 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
 
   const loginSchema = {
     tags: ['auth'],
-    description: 'Checks the password and starts a session: returns an access token and a refresh token.',
+    description: 'Checks the password and starts a session: returns an access token and a refresh token. ' +
+      'For an account with two-factor on, returns `mfaRequired` and an `mfaToken` instead: send the code to ' +
+      '`POST /auth/mfa/verify` to get the tokens.',
     body: LoginBody,
     response: {
-      200: LoginReply,
+      200: Type.Union([LoginReply, MfaChallengeReply], { description: 'Signed in, or waiting for the second factor.' }),
       ...errors({
         ...BODY_ERRORS,
         401: 'Wrong email, username or password (code INVALID_CREDENTIALS); ' +
@@ -83,7 +88,8 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       schema: { ...loginSchema, summary }
     }, async function login (request, reply) {
       const { cookie, ...input } = request.body
-      return deliver(reply, await accounts.login(input, request.client), cookie)
+      const outcome = await accounts.login(input, request.client)
+      return 'mfaRequired' in outcome ? outcome : deliver(reply, outcome, cookie)
     })
   }
 
@@ -92,7 +98,10 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
     description: 'The signed-in user. Requires `Authorization: Bearer <accessToken>`.',
     security: BEARER_SECURITY,
     response: {
-      200: ref(User, { description: 'The signed-in user.' }), ...errors({ ...UNAUTHORIZED, ...COMMON_ERRORS })
+      200: Type.Object({ ...User.properties, amr: Amr }, {
+        additionalProperties: false, description: 'The signed-in user, and how this session was signed in.'
+      }),
+      ...errors({ ...UNAUTHORIZED, ...COMMON_ERRORS })
     }
   }
   for (const [url, summary] of [
@@ -103,7 +112,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       config: { routine: true },
       schema: { ...meSchema, summary }
     }, function me (request) {
-      return fastify.users.view(request.account)
+      return { ...fastify.users.view(request.account), amr: request.user.amr ?? ['pwd'] }
     })
   }
 
@@ -134,6 +143,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   await fastify.register(sessionRoutes)
   await fastify.register(accountRoutes)
   await fastify.register(emailRoutes)
+  await fastify.register(mfaRoutes, { deliver })
   await fastify.register(adminRoutes, { prefix: '/admin' })
 }
 

@@ -74,7 +74,7 @@ const flask: FastifyPluginAsyncTypebox = async function flask (fastify) {
     }
   }, async function login (request) {
     const { email, password } = request.body
-    const { accessToken } = await accounts.login({ email, password }, request.client)
+    const { accessToken } = await accounts.login({ email, password }, request.client, false)
     return { access_token: accessToken }
   })
 

@@ -109,7 +109,7 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
     }
   }, async function login (request) {
     const { username, password } = request.body
-    const { user, accessToken, refreshToken } = await accounts.login({ username, password }, request.client)
+    const { user, accessToken, refreshToken } = await accounts.login({ username, password }, request.client, false)
     return {
       status: 'success' as const,
       user: { id: user.id, username: user.username ?? username, role: user.role },

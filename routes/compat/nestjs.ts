@@ -85,7 +85,7 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
     }
   }, async function signin (request) {
     const { username, password } = request.body
-    const { user, accessToken, refreshToken } = await accounts.login({ username, password }, request.client)
+    const { user, accessToken, refreshToken } = await accounts.login({ username, password }, request.client, false)
     return { user: { id: user.id, username: user.username, email: user.email, name: user.name }, accessToken, refreshToken }
   })
 

@@ -91,7 +91,7 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
     }
   }, async function login (request) {
     const { username, password } = request.body
-    const { accessToken, refreshToken } = await accounts.login({ username, password }, request.client)
+    const { accessToken, refreshToken } = await accounts.login({ username, password }, request.client, false)
     return { access: accessToken, refresh: refreshToken }
   })
 

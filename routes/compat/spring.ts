@@ -78,7 +78,7 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
     }
   }, async function login (request) {
     const { email, password } = request.body
-    const { accessToken } = await accounts.login({ email, password }, request.client)
+    const { accessToken } = await accounts.login({ email, password }, request.client, false)
     return { data: { token: accessToken } }
   })
 
@@ -100,6 +100,7 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
   fastify.patch('/auth/password', {
     // The token before the body, as Spring Security's filters run before the controller validates.
     preValidation: [fastify.authenticate],
+    preHandler: [fastify.requireSecondFactor],
     config: { limit: 'password', presentError: present },
     schema: {
       tags: [TAG],

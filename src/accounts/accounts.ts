@@ -4,14 +4,16 @@ import type { Executor, Store } from '../db/index.js'
 import type { UserRow } from '../db/schema.js'
 import type { EmailFlows } from '../email/flows.js'
 import {
-  EmailNotVerified, EmailTaken, InvalidCredentials, invalidInput, RoleNotAllowed, UsernameTaken
+  EmailNotVerified, EmailTaken, InvalidCredentials, invalidInput, InvalidMfaToken, InvalidSecondFactor, MfaRequired,
+  RoleNotAllowed, UsernameTaken
 } from '../errors.js'
 import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
 import type { SignupCapacity } from '../limits/signup-capacity.js'
+import { type Mfa, type MfaChallenge, PASSWORD_AND_OTP, type SecondFactorProof } from '../mfa/mfa.js'
 import type { Passwords } from '../passwords/passwords.js'
 import type { ClientInfo } from '../sessions/client.js'
-import type { Sessions } from '../sessions/sessions.js'
+import type { Sessions, StartedSession } from '../sessions/sessions.js'
 import type { AccessTokens } from '../tokens/access-tokens.js'
 import { identityColumns, normalizeEmail, normalizeUsername, usernameKey } from './identity.js'
 import type { Users } from './users.js'
@@ -24,7 +26,7 @@ type NewUser = Omit<RegisterBody, 'role' | 'cookie'>
 const NAME_MAX_LENGTH = Name.maxLength as number
 
 /** A checked new account, its password hashed, but for its role. */
-type NewUserValues = Omit<UserRow, 'role' | 'disabledAt' | 'emailVerifiedAt'>
+type NewUserValues = Omit<UserRow, 'role' | 'disabledAt' | 'emailVerifiedAt' | 'mfaEnabledAt'>
 
 export interface AccountsDependencies {
   store: Store
@@ -41,7 +43,12 @@ export interface AccountsDependencies {
   emailFlows?: Pick<EmailFlows, 'atSignup' | 'wake'>
   /** EMAIL_VERIFICATION=required: no login before the address is proven. */
   requireVerifiedEmail: boolean
+  /** The second factor of the accounts that have turned it on; absent in the CLI. */
+  mfa?: Pick<Mfa, 'challenge' | 'challengedUser' | 'answer'>
 }
+
+/** What a login comes to: signed in, or waiting for the second factor of an account that has it on. */
+export type LoginOutcome = AuthResult | MfaChallenge
 
 export class Accounts {
   readonly #deps: AccountsDependencies
@@ -151,7 +158,13 @@ export class Accounts {
     }
   }
 
-  async login (input: Omit<LoginBody, 'cookie'>, client: ClientInfo): Promise<AuthResult> {
+  /**
+   * Checks the password; an account with two-factor on then waits for its code (`MfaChallenge`), unless
+   * `secondFactor` is false (the older APIs' clients, which cannot ask for one): then MFA_REQUIRED.
+   */
+  async login (input: Omit<LoginBody, 'cookie'>, client: ClientInfo): Promise<LoginOutcome>
+  async login (input: Omit<LoginBody, 'cookie'>, client: ClientInfo, secondFactor: false): Promise<AuthResult>
+  async login (input: Omit<LoginBody, 'cookie'>, client: ClientInfo, secondFactor = true): Promise<LoginOutcome> {
     const { users, passwords, throttle, events } = this.#deps
     const identifier = input.email !== undefined
       ? `email:${normalizeEmail(input.email).key}`
@@ -185,9 +198,18 @@ export class Accounts {
       const rehashed = await passwords.hash(input.password)
       if (await users.setPasswordHash(user.id, rehashed, checkedHash)) checkedHash = rehashed
     }
+    if (user.mfaEnabledAt !== null && this.#deps.mfa !== undefined) {
+      // The count is not reset: the code is the rest of the attempt, and wrong codes count on (see loginWithCode).
+      if (!secondFactor) {
+        await events.record({ type: 'login_failure', userId: user.id, reason: 'mfa_unsupported_client', client })
+        throw new MfaRequired('this client cannot ask for the code; sign in from an app that can')
+      }
+      await events.record({ type: 'login_mfa_required', userId: user.id, client })
+      return await this.#deps.mfa.challenge(user)
+    }
     // Every identifier of the account starts over, before the session is written, so that a
     // failure here (Redis unreachable) leaves nothing half-done.
-    await throttle.reset(identifier, `email:${user.emailKey}`, `username:${user.usernameKey ?? ''}`)
+    await throttle.reset(...accountIdentifiers(user))
     // Only after the password is right (and counted as right: retrying does not lock the account), so that the
     // answer tells nothing to someone who does not know it.
     if (this.#deps.requireVerifiedEmail && user.emailVerifiedAt === null) {
@@ -208,6 +230,38 @@ export class Accounts {
   }
 
   /**
+   * A login's second step: the code of the challenge the password step returned. Each code counts against
+   * the account like a failed login, across every address, and the challenge ends after five tries.
+   */
+  async loginWithCode (mfaToken: string, proof: SecondFactorProof, client: ClientInfo): Promise<AuthResult> {
+    const { store, users, throttle, events, accessTokens, mfa } = this.#deps
+    const userId = await mfa?.challengedUser(mfaToken)
+    const user = userId === undefined ? undefined : await users.findById(userId)
+    if (mfa === undefined || user === undefined) throw new InvalidMfaToken()
+    // Counted before the code is checked, under the account's email, whichever identifier the login named.
+    await throttle.attempt(`email:${user.emailKey}`)
+    const outcome = await store.transaction(async tx => {
+      const answer = await mfa.answer(mfaToken, proof, tx)
+      if (answer === 'invalid_token') return answer
+      if (answer === 'wrong_code') {
+        await events.record({ type: 'mfa_failure', userId: user.id, client }, tx)
+        return answer
+      }
+      const session = await this.#openSession(answer.user, client, 'login_success', tx, PASSWORD_AND_OTP, answer.method)
+      return { user: answer.user, session }
+    })
+    if (outcome === 'invalid_token') throw new InvalidMfaToken()
+    if (outcome === 'wrong_code') throw new InvalidSecondFactor()
+    // After the session is written: a failure to reset (Redis unreachable) only leaves the counts to expire.
+    await throttle.reset(...accountIdentifiers(outcome.user)).catch(() => {})
+    const { session } = outcome
+    return {
+      user: toPublicUser(outcome.user),
+      ...accessTokens.issue(outcome.user, session.sessionId, session.refreshToken, PASSWORD_AND_OTP)
+    }
+  }
+
+  /**
    * Finds the user, starts a session, records `event` and does `then` (a signup's verification message) in one
    * transaction; then signs the access token.
    */
@@ -215,14 +269,28 @@ export class Accounts {
     client: ClientInfo, event: 'register' | 'login_success', findUser: (tx: Executor) => Promise<UserRow>,
     then?: (user: UserRow, tx: Executor) => Promise<void>
   ): Promise<AuthResult> {
-    const { store, sessions, events, accessTokens } = this.#deps
+    const { store, accessTokens } = this.#deps
     const { user, session } = await store.transaction(async tx => {
       const user = await findUser(tx)
-      const session = await sessions.start(user.id, client, tx)
-      await events.record({ type: event, userId: user.id, sessionId: session.sessionId, client }, tx)
+      const session = await this.#openSession(user, client, event, tx)
       await then?.(user, tx)
       return { user, session }
     })
-    return { user: toPublicUser(user), ...accessTokens.issue(user, session.sessionId, session.refreshToken) }
+    return { user: toPublicUser(user), ...accessTokens.issue(user, session.sessionId, session.refreshToken, ['pwd']) }
   }
+
+  /** A new session of `user`, signed in with `amr`, and its audit event. */
+  async #openSession (
+    user: UserRow, client: ClientInfo, event: 'register' | 'login_success', tx: Executor,
+    amr: readonly string[] = ['pwd'], reason?: string
+  ): Promise<StartedSession> {
+    const session = await this.#deps.sessions.start(user.id, client, tx, amr)
+    await this.#deps.events.record({ type: event, userId: user.id, sessionId: session.sessionId, reason, client }, tx)
+    return session
+  }
+}
+
+/** Every identifier a login may name the account by: all start over when it signs in. */
+function accountIdentifiers (user: Pick<UserRow, 'emailKey' | 'usernameKey'>): string[] {
+  return [`email:${user.emailKey}`, `username:${user.usernameKey ?? ''}`]
 }

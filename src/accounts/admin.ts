@@ -1,8 +1,8 @@
-/** What admins do to other accounts: list, inspect, change the role, disable, delete. */
+/** What admins do to other accounts: list, inspect, change the role, disable, delete, reset the second factor. */
 import { count, desc, eq, or, sql } from 'drizzle-orm'
 import type { Executor, Store, Tables } from '../db/index.js'
 import { accountColumns } from '../db/schema.js'
-import { CannotModifySelf, Forbidden, InvalidToken, NotFound } from '../errors.js'
+import { CannotModifySelf, Forbidden, InvalidToken, MfaConflict, NotFound } from '../errors.js'
 import type { AuthEvent, AuthEvents } from '../audit/events.js'
 import type { Actor, ClientInfo } from '../sessions/client.js'
 import type { Sessions } from '../sessions/sessions.js'
@@ -19,15 +19,20 @@ export interface UserPage {
   total: number
 }
 
+/** Turns a user's second factor off inside an admin action's transaction; false when it was off. */
+type ResetMfa = (userId: string, actorId: string, client: ClientInfo, tx: Executor) => Promise<boolean>
+
 export class Admin {
   readonly #store: Store
   readonly #sessions: Sessions
   readonly #events: AuthEvents
+  readonly #resetMfa: ResetMfa
 
-  constructor (store: Store, sessions: Sessions, events: AuthEvents) {
+  constructor (store: Store, sessions: Sessions, events: AuthEvents, resetMfa: ResetMfa) {
     this.#store = store
     this.#sessions = sessions
     this.#events = events
+    this.#resetMfa = resetMfa
   }
 
   /** Newest first; `search` matches part of the email or the username, case-insensitively. */
@@ -78,6 +83,19 @@ export class Admin {
     await this.#act(actor, async tx => {
       if (this.#store.changes(await tx.delete(users).where(eq(users.id, id))) === 0) throw new NotFound('User')
       await this.#events.record({ type: 'user_deleted', userId: id, actorId: actor.userId, client }, tx)
+    })
+  }
+
+  /** Turns off the second factor of a user who lost it, and ends their sessions. */
+  async resetMfa (actor: Actor, id: string, client: ClientInfo): Promise<void> {
+    if (actor.userId === id) throw new CannotModifySelf('reset the two-factor sign-in of')
+    const { users } = this.#store.tables
+    await this.#act(actor, async tx => {
+      const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, id))
+      if (user === undefined) throw new NotFound('User')
+      if (!await this.#resetMfa(id, actor.userId, client, tx)) {
+        throw new MfaConflict('Two-factor sign-in is already off for this user')
+      }
     })
   }
 

@@ -1,5 +1,6 @@
 /** Changes users make to their own account: the profile fields and the password. */
 import type { Store } from '../db/index.js'
+import type { UserRow } from '../db/schema.js'
 import { InvalidCredentials, invalidInput, InvalidToken, NotFound } from '../errors.js'
 import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
@@ -42,32 +43,40 @@ export class Profile {
     return toPublicUser(user)
   }
 
-  /** Changes the password after checking the current one, and signs out every other session of the user. */
-  async changePassword (
-    { userId, sessionId }: Actor,
-    input: { currentPassword: string, newPassword: string, confirmNewPassword?: string },
-    client: ClientInfo
-  ): Promise<void> {
-    const { store, users, sessions, passwords, throttle, events, mail } = this.#deps
-    if (input.confirmNewPassword !== undefined && input.confirmNewPassword !== input.newPassword) {
-      throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
-    }
-    const user = await users.findById(userId)
-    if (user === undefined) throw new InvalidToken()
-    // Throttled, so a stolen access token is no unthrottled way to guess the password; under a key of
-    // its own, so a stranger locking the email at the login form cannot stop its owner changing it.
+  /**
+   * The user's current password, asked again before a change of their sign-in: INVALID_CREDENTIALS when wrong.
+   * Throttled, so a stolen access token is no unthrottled way to guess the password; under a key of its own,
+   * so a stranger locking the email at the login form cannot stop its owner changing it.
+   */
+  async checkPassword (user: UserRow, password: string, { userId, sessionId }: Actor, client: ClientInfo): Promise<void> {
+    const { passwords, throttle, events } = this.#deps
     const identifier = `user:${user.id}`
     const admission = passwords.admit()
     await throttle.attempt(identifier).catch((error: unknown) => {
       admission.release()
       throw error
     })
-    if (!await passwords.verify(input.currentPassword, user.passwordHash, admission)) {
+    if (!await passwords.verify(password, user.passwordHash, admission)) {
       await events.record({ type: 'login_failure', userId, sessionId, reason: 'wrong_current_password', client })
       throw new InvalidCredentials()
     }
-    const passwordHash = await passwords.hash(input.newPassword)
     await throttle.reset(identifier)
+  }
+
+  /** Changes the password after checking the current one, and signs out every other session of the user. */
+  async changePassword (
+    { userId, sessionId }: Actor,
+    input: { currentPassword: string, newPassword: string, confirmNewPassword?: string },
+    client: ClientInfo
+  ): Promise<void> {
+    const { store, users, sessions, passwords, events, mail } = this.#deps
+    if (input.confirmNewPassword !== undefined && input.confirmNewPassword !== input.newPassword) {
+      throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
+    }
+    const user = await users.findById(userId)
+    if (user === undefined) throw new InvalidToken()
+    await this.checkPassword(user, input.currentPassword, { userId, sessionId }, client)
+    const passwordHash = await passwords.hash(input.newPassword)
     // Hashing yields the event loop: commit only if the session is still live and the password still the
     // one checked. Two sessions changing it at once cannot both win.
     await store.transaction(async tx => {

@@ -20,6 +20,7 @@ export const users = pgTable('users', {
   passwordHash: text('password_hash').notNull(),
   disabledAt: at('disabled_at'),
   emailVerifiedAt: at('email_verified_at'),
+  mfaEnabledAt: at('mfa_enabled_at'),
   createdAt: at('created_at').notNull(),
   updatedAt: at('updated_at').notNull()
 })
@@ -33,7 +34,8 @@ export const sessions = pgTable('sessions', {
   maxExpiresAt: at('max_expires_at').notNull(),
   revokedAt: at('revoked_at'),
   userAgent: text('user_agent'),
-  ip: text('ip')
+  ip: text('ip'),
+  amr: text('amr').notNull().default('pwd')
 }, table => [
   index('sessions_user_id_idx').on(table.userId)
 ])
@@ -99,6 +101,35 @@ export const emailCodes = pgTable('email_codes', {
   usedAt: at('used_at')
 }, table => [
   uniqueIndex('email_codes_user_purpose_unique').on(table.userId, table.purpose)
+])
+
+export const mfaTotp = pgTable('mfa_totp', {
+  userId: text('user_id').primaryKey().references(() => users.id, { onDelete: 'cascade' }),
+  secret: text('secret').notNull(),
+  createdAt: at('created_at').notNull(),
+  confirmedAt: at('confirmed_at'),
+  lastStep: bigint('last_step', { mode: 'number' })
+})
+
+export const mfaRecoveryCodes = pgTable('mfa_recovery_codes', {
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  codeHash: text('code_hash').notNull(),
+  createdAt: at('created_at').notNull(),
+  usedAt: at('used_at')
+}, table => [
+  uniqueIndex('mfa_recovery_codes_user_code_unique').on(table.userId, table.codeHash)
+])
+
+export const mfaChallenges = pgTable('mfa_challenges', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  passwordDigest: text('password_digest').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  createdAt: at('created_at').notNull(),
+  expiresAt: at('expires_at').notNull(),
+  usedAt: at('used_at')
+}, table => [
+  index('mfa_challenges_user_id_idx').on(table.userId)
 ])
 
 export const settings = pgTable('settings', {

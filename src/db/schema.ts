@@ -26,6 +26,8 @@ export const users = sqliteTable('users', {
   disabledAt: timestamp('disabled_at'),
   /** When the account's email was shown to be its owner's; null until then (set by an import, for now). */
   emailVerifiedAt: timestamp('email_verified_at'),
+  /** When two-factor sign-in was turned on (a TOTP confirmed); null while it is off. */
+  mfaEnabledAt: timestamp('mfa_enabled_at'),
   createdAt: timestamp('created_at').notNull(),
   updatedAt: timestamp('updated_at').notNull()
 })
@@ -42,7 +44,9 @@ export const sessions = sqliteTable('sessions', {
   maxExpiresAt: timestamp('max_expires_at').notNull(),
   revokedAt: timestamp('revoked_at'),
   userAgent: text('user_agent'),
-  ip: text('ip')
+  ip: text('ip'),
+  /** How the session was signed in: RFC 8176 method values, space-separated (`pwd`, `pwd otp mfa`). */
+  amr: text('amr').notNull().default('pwd')
 }, table => [
   index('sessions_user_id_idx').on(table.userId)
 ])
@@ -132,6 +136,44 @@ export const emailCodes = sqliteTable('email_codes', {
   uniqueIndex('email_codes_user_purpose_unique').on(table.userId, table.purpose)
 ])
 
+/**
+ * A user's TOTP authenticator: pending until its first code is confirmed. The secret is sealed with
+ * AES-256-GCM (see src/mfa/secret-box.ts), never stored in clear.
+ */
+export const mfaTotp = sqliteTable('mfa_totp', {
+  userId: text('user_id').primaryKey().references(() => users.id, { onDelete: 'cascade' }),
+  secret: text('secret').notNull(),
+  createdAt: timestamp('created_at').notNull(),
+  confirmedAt: timestamp('confirmed_at'),
+  /** The time step of the last code accepted: a code is never accepted twice. */
+  lastStep: integer('last_step')
+})
+
+/** Single-use recovery codes, as keyed digests only. */
+export const mfaRecoveryCodes = sqliteTable('mfa_recovery_codes', {
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  codeHash: text('code_hash').notNull(),
+  createdAt: timestamp('created_at').notNull(),
+  usedAt: timestamp('used_at')
+}, table => [
+  uniqueIndex('mfa_recovery_codes_user_code_unique').on(table.userId, table.codeHash)
+])
+
+/** A login whose password was right, waiting for its second factor; only the token's digest is stored. */
+export const mfaChallenges = sqliteTable('mfa_challenges', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  /** A digest of the password hash that was proven: a password changed meanwhile ends the challenge. */
+  passwordDigest: text('password_digest').notNull(),
+  /** Codes tried: the challenge dies after five. */
+  attempts: integer('attempts').notNull().default(0),
+  createdAt: timestamp('created_at').notNull(),
+  expiresAt: timestamp('expires_at').notNull(),
+  usedAt: timestamp('used_at')
+}, table => [
+  index('mfa_challenges_user_id_idx').on(table.userId)
+])
+
 /** Small service-wide values, such as the generated JWT secret. */
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
@@ -178,3 +220,4 @@ export type SessionRow = typeof sessions.$inferSelect
 export type AuthEventRow = typeof authEvents.$inferSelect
 export type MailRow = typeof mailOutbox.$inferSelect
 export type EmailCodeRow = typeof emailCodes.$inferSelect
+export type MfaTotpRow = typeof mfaTotp.$inferSelect

@@ -13,7 +13,9 @@ export const TEMPLATE_DATA = {
   'reset-password': ['name', 'code', 'link', 'expiresIn'],
   'password-changed': ['name'],
   'change-email': ['name', 'code', 'link', 'expiresIn', 'newEmail'],
-  'email-changed': ['name', 'newEmail']
+  'email-changed': ['name', 'newEmail'],
+  'mfa-enabled': ['name'],
+  'mfa-disabled': ['name', 'byAdmin']
 } as const satisfies Record<string, readonly string[]>
 
 export type TemplateName = keyof typeof TEMPLATE_DATA

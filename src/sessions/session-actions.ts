@@ -12,7 +12,7 @@ import type { AuthEvents } from '../audit/events.js'
 import type { AccessTokens } from '../tokens/access-tokens.js'
 import { type Actor, type ClientInfo, networkOf, sameClient, storedClient } from './client.js'
 import { childRefreshToken, hashRefreshToken } from './refresh-tokens.js'
-import type { Sessions } from './sessions.js'
+import { methodsOf, type Sessions } from './sessions.js'
 import type { TokenPair } from '../../schemas/sessions.js'
 
 export interface SessionActionsDependencies {
@@ -24,7 +24,7 @@ export interface SessionActionsDependencies {
   refreshKey: string
 }
 
-interface RefreshedSession { sessionId: string, refreshToken: string, account: Account }
+interface RefreshedSession { sessionId: string, refreshToken: string, account: Account, amr: string }
 
 /** The client recorded as having spent a token. */
 interface Spender { ip: string | null, userAgent: string | null }
@@ -85,7 +85,7 @@ export class SessionActions {
     })
     if (outcome === 'invalid') throw new InvalidRefreshToken()
     if ('reused' in outcome) throw RefreshTokenReused(outcome.reused.id, outcome.reused.userId)
-    return accessTokens.issue(outcome.account, outcome.sessionId, outcome.refreshToken)
+    return accessTokens.issue(outcome.account, outcome.sessionId, outcome.refreshToken, methodsOf(outcome.amr))
   }
 
   /** A refresh token's row with its session and its user. */
@@ -107,7 +107,7 @@ export class SessionActions {
     const successor = childRefreshToken(refreshKey, token)
     const spentEarlier = async (spent: Spent) => {
       if (this.#withinGrace(spent.usedAt, now) && spentBy(spent, client)) {
-        return { sessionId: session.id, account, refreshToken: successor }
+        return { sessionId: session.id, account, refreshToken: successor, amr: session.amr }
       }
       await repository.revoke(session.id, { now }, tx)
       return { reused: session, spender: { ip: spent.usedIp, userAgent: spent.usedUserAgent } }
@@ -135,7 +135,7 @@ export class SessionActions {
     await tx.insert(refreshTokens)
       .values({ tokenHash: hashRefreshToken(successor), sessionId: session.id, createdAt: new Date(now), expiresAt })
       .onConflictDoNothing()
-    return { sessionId: session.id, account, refreshToken: successor }
+    return { sessionId: session.id, account, refreshToken: successor, amr: session.amr }
   }
 
   /** The session of a refresh token that could still refresh; an old spent one must not be able to end sessions. */

@@ -21,6 +21,11 @@ export interface SessionPolicy {
   refreshReuseGrace: number
 }
 
+/** A session's stored methods as a token carries them. */
+export function methodsOf (amr: string): string[] {
+  return amr.split(' ')
+}
+
 export interface StartedSession {
   sessionId: string
   refreshToken: string
@@ -58,8 +63,13 @@ export class Sessions {
     }
   }
 
-  /** Starts a session with its first refresh token, inside the caller's transaction. */
-  async start (userId: string, client: ClientInfo, tx: Executor): Promise<StartedSession> {
+  /**
+   * Starts a session with its first refresh token, inside the caller's transaction; `amr` are the methods it
+   * was signed in with (RFC 8176), carried by every access token of the session.
+   */
+  async start (
+    userId: string, client: ClientInfo, tx: Executor, amr: readonly string[] = ['pwd']
+  ): Promise<StartedSession> {
     const { sessions, refreshTokens } = this.#store.tables
     const now = Date.now()
     const sessionId = randomUUID()
@@ -73,7 +83,8 @@ export class Sessions {
       lastUsedAt: new Date(now),
       expiresAt: new Date(expiresAt),
       maxExpiresAt: new Date(maxExpiresAt),
-      ...storedClient(client)
+      ...storedClient(client),
+      amr: amr.join(' ')
     })
     await tx.insert(refreshTokens).values({
       tokenHash: hashRefreshToken(refreshToken),
@@ -82,6 +93,15 @@ export class Sessions {
       expiresAt: new Date(expiresAt)
     })
     return { sessionId, refreshToken }
+  }
+
+  /** Adds to the methods a session has proven: its access tokens carry them from the next refresh. */
+  async addMethods (sessionId: string, methods: readonly string[], tx: Executor): Promise<void> {
+    const { sessions } = this.#store.tables
+    const [row] = await tx.select({ amr: sessions.amr }).from(sessions).where(eq(sessions.id, sessionId))
+    if (row === undefined) return
+    const amr = [...new Set([...methodsOf(row.amr), ...methods])].join(' ')
+    await tx.update(sessions).set({ amr }).where(eq(sessions.id, sessionId))
   }
 
   /** The user of a live session kept in memory; undefined when none is kept: then ask `liveUser`. */

@@ -187,10 +187,12 @@ export class AccessTokens {
     return this.#sign(claims)
   }
 
-  /** A new access token for a session, with the session's refresh token beside it. */
-  issue (account: Pick<Account, 'id' | 'role'>, sessionId: string, refreshToken: string): TokenPair {
+  /** A new access token for a session signed in with `amr`, with the session's refresh token beside it. */
+  issue (
+    account: Pick<Account, 'id' | 'role'>, sessionId: string, refreshToken: string, amr: readonly string[]
+  ): TokenPair {
     return {
-      accessToken: this.#sign({ sub: account.id, role: account.role, sid: sessionId, jti: randomUUID() }),
+      accessToken: this.#sign({ sub: account.id, role: account.role, sid: sessionId, amr: [...amr], jti: randomUUID() }),
       refreshToken,
       tokenType: 'Bearer',
       expiresIn: this.#policy.accessTokenTtl

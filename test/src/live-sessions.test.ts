@@ -18,7 +18,7 @@ function fakeWatch () {
 
 function account (id: string, metadata: Record<string, unknown> = {}): Account {
   const at = new Date(0)
-  const unset = { username: null, name: null, disabledAt: null, emailVerifiedAt: null }
+  const unset = { username: null, name: null, disabledAt: null, emailVerifiedAt: null, mfaEnabledAt: null }
   return { id, email: `${id}@example.com`, ...unset, role: 'user', metadata, createdAt: at, updatedAt: at }
 }
 

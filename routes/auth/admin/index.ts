@@ -8,7 +8,8 @@ import { Message } from '../../../schemas/sessions.js'
 
 const GUARD_ERRORS = {
   401: UNAUTHORIZED_REASON,
-  403: 'The signed-in user is not an admin (code FORBIDDEN); the role is read afresh on every request.'
+  403: 'The signed-in user is not an admin (code FORBIDDEN); the role is read afresh on every request. Or the ' +
+    'admin has two-factor on and this session has not proven it (code MFA_REQUIRED).'
 }
 const NOT_FOUND = { 404: 'No user with this id (code NOT_FOUND).' }
 const SELF = {
@@ -20,6 +21,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
   const { admin } = fastify
   fastify.addHook('preHandler', fastify.authenticate)
   fastify.addHook('preHandler', fastify.requireRole('admin'))
+  fastify.addHook('preHandler', fastify.requireSecondFactor)
   const base = { tags: ['admin'], security: BEARER_SECURITY }
 
   fastify.get('/users', {
@@ -121,6 +123,31 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
   }, async function deleteUser (request) {
     await admin.delete(request.actor, request.params.id, request.client)
     return { message: 'User deleted' }
+  })
+
+  fastify.delete('/users/:id/mfa', {
+    schema: {
+      ...base,
+      summary: 'Reset a user’s two-factor sign-in',
+      description: 'For a user who lost both their authenticator and their recovery codes: turns two-factor off, ' +
+        'deletes the authenticator and the codes, ends the user\'s sessions, and sends them a notice. Make sure ' +
+        'first, by other means, that the request comes from the account\'s owner.',
+      params: UserParams,
+      response: {
+        200: Message('Two-factor sign-in is off for the user.'),
+        ...errors({
+          400: 'The id is not a UUID.',
+          ...GUARD_ERRORS,
+          ...NOT_FOUND,
+          409: 'The user has two-factor off (code MFA_CONFLICT), or is the admin acting (code CANNOT_MODIFY_SELF).',
+          ...COMMON_ERRORS
+        })
+      }
+    }
+  }, async function resetMfa (request) {
+    await admin.resetMfa(request.actor, request.params.id, request.client)
+    fastify.mail.wake()
+    return { message: 'Two-factor sign-in is off for the user' }
   })
 }
 

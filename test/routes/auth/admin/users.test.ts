@@ -44,7 +44,7 @@ t.test('an admin lists users newest first, paged, and searches by email or usern
   t.equal(all.statusCode, 200)
   t.match(all.json(), { page: 1, limit: 20, total: 4 })
   t.equal(all.json().users[0].email, 'gamma@corp.example', 'newest first')
-  t.strictSame(Object.keys(all.json().users[0]).sort(), ['createdAt', 'disabledAt', 'email', 'emailVerified', 'id', 'metadata', 'name', 'role', 'updatedAt', 'username'])
+  t.strictSame(Object.keys(all.json().users[0]).sort(), ['createdAt', 'disabledAt', 'email', 'emailVerified', 'id', 'metadata', 'mfaEnabled', 'name', 'role', 'updatedAt', 'username'])
 
   const paged = (await request(app, 'GET', '/auth/admin/users?page=2&limit=3', accessToken)).json()
   t.match(paged, { page: 2, limit: 3, total: 4 })

@@ -198,23 +198,26 @@ export class Accounts {
       const rehashed = await passwords.hash(input.password)
       if (await users.setPasswordHash(user.id, rehashed, checkedHash)) checkedHash = rehashed
     }
-    if (user.mfaEnabledAt !== null && this.#deps.mfa !== undefined) {
-      // The count is not reset: the code is the rest of the attempt, and wrong codes count on (see loginWithCode).
-      if (!secondFactor) {
-        await events.record({ type: 'login_failure', userId: user.id, reason: 'mfa_unsupported_client', client })
-        throw new MfaRequired('this client cannot ask for the code; sign in from an app that can')
-      }
-      await events.record({ type: 'login_mfa_required', userId: user.id, client })
-      return await this.#deps.mfa.challenge(user)
-    }
-    // Every identifier of the account starts over, before the session is written, so that a
-    // failure here (Redis unreachable) leaves nothing half-done.
-    await throttle.reset(...accountIdentifiers(user))
+    const { mfa } = this.#deps
+    const twoFactor = user.mfaEnabledAt !== null && mfa !== undefined
+    // Every identifier of the account starts over, before the session is written, so that a failure here
+    // (Redis unreachable) leaves nothing half-done. Not yet with two-factor on: the code is the rest of the
+    // attempt, and wrong codes count on (see loginWithCode).
+    if (!twoFactor) await throttle.reset(...accountIdentifiers(user))
     // Only after the password is right (and counted as right: retrying does not lock the account), so that the
     // answer tells nothing to someone who does not know it.
     if (this.#deps.requireVerifiedEmail && user.emailVerifiedAt === null) {
       await events.record({ type: 'login_failure', userId: user.id, reason: 'email_not_verified', client })
       throw new EmailNotVerified()
+    }
+    if (twoFactor) {
+      if (!secondFactor) {
+        await events.record({ type: 'login_failure', userId: user.id, reason: 'mfa_unsupported_client', client })
+        throw new MfaRequired('this client cannot ask for the code; sign in from an app that can')
+      }
+      await events.record({ type: 'login_mfa_required', userId: user.id, client })
+      // Bound to the hash as it is now (rehashed just above, maybe): a password change meanwhile ends it.
+      return await mfa.challenge({ ...user, passwordHash: checkedHash })
     }
     return this.#startSession(client, 'login_success', async tx => {
       // Only if the account is still enabled and of the password checked. The no-op update locks its row

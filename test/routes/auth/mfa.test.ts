@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { bearer, build, meStatus, PASSWORD, post, register, type Session } from '../../helper.js'
-import { fileDatabase, ON_POSTGRES, query } from '../../helpers/database.js'
+import { fileDatabase, ON_POSTGRES, query, sharedDatabase } from '../../helpers/database.js'
 import { authenticator, totpCode } from '../../helpers/totp.js'
 import type { App } from '../../helpers/types.js'
 
@@ -342,4 +342,27 @@ t.test('in cookie mode the second step sets the refresh cookie, as a login does'
   t.equal(verified.statusCode, 200)
   t.notOk('refreshToken' in verified.json())
   t.match(String(verified.headers['set-cookie']), /HttpOnly/)
+})
+
+t.test('the second step follows the login\'s rules: a rehash at a new cost, and a required verified address', async t => {
+  const database = await sharedDatabase(t)
+  const user = await withTwoFactor(await build(t, database))
+  // The first login at a new BCRYPT_COST rehashes the password before asking for the code.
+  const rehashing = await build(t, { ...database, BCRYPT_COST: '11' })
+  const mfaToken = await passwordStep(rehashing, user.user.email)
+  t.equal((await post(rehashing, '/auth/mfa/verify', { mfaToken, code: user.code() })).statusCode, 200)
+
+  const strict = await build(t, { ...database, EMAIL_VERIFICATION: 'required' })
+  const login = await post(strict, '/auth/login', { email: user.user.email, password: PASSWORD })
+  t.equal(login.json().code, 'EMAIL_NOT_VERIFIED', 'no second step for an address not verified')
+})
+
+t.test('a password changed while a login waits for its code ends that login', async t => {
+  const app = await build(t)
+  const user = await withTwoFactor(app)
+  const mfaToken = await passwordStep(app, user.user.email)
+  const session = (await post(app, '/auth/refresh', { refreshToken: user.refreshToken })).json()
+  const change = { currentPassword: PASSWORD, newPassword: 'another long passphrase' }
+  t.equal((await send(app, 'PATCH', '/auth/password', session.accessToken, change)).statusCode, 200)
+  t.equal((await post(app, '/auth/mfa/verify', { mfaToken, recoveryCode: user.recoveryCodes[0] })).json().code, 'INVALID_MFA_TOKEN')
 })

@@ -20,7 +20,7 @@ export const TOKEN_FIELDS = [
   // The compatibility profiles' names for them.
   'access', 'refresh', 'access_token', 'refresh_token',
   // The second factor's.
-  'mfaToken', 'recoveryCode', 'recoveryCodes', 'secret', 'otpauthUrl'
+  'mfaToken', 'recoveryCode', 'recoveryCodes', 'secret', 'otpauthUrl', 'qrCode'
 ] as const
 
 /** bcrypt reads at most 72 bytes of a password; longer ones are refused, never truncated. */

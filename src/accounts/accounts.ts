@@ -43,8 +43,8 @@ export interface AccountsDependencies {
   emailFlows?: Pick<EmailFlows, 'atSignup' | 'wake'>
   /** EMAIL_VERIFICATION=required: no login before the address is proven. */
   requireVerifiedEmail: boolean
-  /** The second factor of the accounts that have turned it on; absent in the CLI. */
-  mfa?: Pick<Mfa, 'challenge' | 'challengedUser' | 'answer'>
+  /** The second factor of the accounts that have turned it on. */
+  mfa: Pick<Mfa, 'challenge' | 'challengedUser' | 'answer'>
 }
 
 /** What a login comes to: signed in, or waiting for the second factor of an account that has it on. */
@@ -198,38 +198,50 @@ export class Accounts {
       const rehashed = await passwords.hash(input.password)
       if (await users.setPasswordHash(user.id, rehashed, checkedHash)) checkedHash = rehashed
     }
-    const { mfa } = this.#deps
-    const twoFactor = user.mfaEnabledAt !== null && mfa !== undefined
-    // Every identifier of the account starts over, before the session is written, so that a failure here
-    // (Redis unreachable) leaves nothing half-done. Not yet with two-factor on: the code is the rest of the
-    // attempt, and wrong codes count on (see loginWithCode).
-    if (!twoFactor) await throttle.reset(...accountIdentifiers(user))
+    // Every identifier of the account starts over, before the session is written, so that a
+    // failure here (Redis unreachable) leaves nothing half-done. Wrong second-factor codes are counted
+    // under a key of their own (see loginWithCode), which a right password does not reset.
+    await throttle.reset(...accountIdentifiers(user))
     // Only after the password is right (and counted as right: retrying does not lock the account), so that the
     // answer tells nothing to someone who does not know it.
     if (this.#deps.requireVerifiedEmail && user.emailVerifiedAt === null) {
       await events.record({ type: 'login_failure', userId: user.id, reason: 'email_not_verified', client })
       throw new EmailNotVerified()
     }
-    if (twoFactor) {
-      if (!secondFactor) {
-        await events.record({ type: 'login_failure', userId: user.id, reason: 'mfa_unsupported_client', client })
-        throw new MfaRequired('this client cannot ask for the code; sign in from an app that can')
-      }
-      await events.record({ type: 'login_mfa_required', userId: user.id, client })
-      // Bound to the hash as it is now (rehashed just above, maybe): a password change meanwhile ends it.
-      return await mfa.challenge({ ...user, passwordHash: checkedHash })
+    // Bound to the hash as it is now (rehashed just above, maybe): a password change meanwhile ends it.
+    const proven = { ...user, passwordHash: checkedHash }
+    if (user.mfaEnabledAt !== null) return await this.#secondStep(proven, client, secondFactor)
+    try {
+      return await this.#startSession(client, 'login_success', async tx => {
+        // Only if the account is still enabled and of the password checked. The no-op update locks its row
+        // until the session is written, so a password change or a disable meanwhile is seen or ends it too.
+        // The row is read again so that the token carries the role as it is now, not as read before the check.
+        if (!await users.setPasswordHash(user.id, checkedHash, checkedHash, tx)) {
+          throw new InvalidCredentials()
+        }
+        const current = await users.findById(user.id, tx)
+        if (current === undefined || current.disabledAt !== null) throw new InvalidCredentials()
+        // Two-factor turned on while the password was checked: that ended every session, and this one
+        // must not begin with one factor.
+        if (current.mfaEnabledAt !== null) throw TWO_FACTOR_NOW
+        return current
+      })
+    } catch (error) {
+      if (error !== TWO_FACTOR_NOW) throw error
+      return await this.#secondStep(proven, client, secondFactor)
     }
-    return this.#startSession(client, 'login_success', async tx => {
-      // Only if the account is still enabled and of the password checked. The no-op update locks its row
-      // until the session is written, so a password change or a disable meanwhile is seen or ends it too.
-      // The row is read again so that the token carries the role as it is now, not as read before the check.
-      if (!await users.setPasswordHash(user.id, checkedHash, checkedHash, tx)) {
-        throw new InvalidCredentials()
-      }
-      const current = await users.findById(user.id, tx)
-      if (current === undefined || current.disabledAt !== null) throw new InvalidCredentials()
-      return current
-    })
+  }
+
+  /** The password of an account with two-factor on was right: its login waits for the code. */
+  async #secondStep (user: UserRow, client: ClientInfo, secondFactor: boolean): Promise<MfaChallenge> {
+    const { events, mfa } = this.#deps
+    if (!secondFactor) {
+      await events.record({ type: 'login_failure', userId: user.id, reason: 'mfa_unsupported_client', client })
+      throw new MfaRequired('this client cannot ask for the code; sign in from an app that can')
+    }
+    const challenge = await mfa.challenge(user)
+    await events.record({ type: 'login_mfa_required', userId: user.id, client })
+    return challenge
   }
 
   /**
@@ -238,11 +250,14 @@ export class Accounts {
    */
   async loginWithCode (mfaToken: string, proof: SecondFactorProof, client: ClientInfo): Promise<AuthResult> {
     const { store, users, throttle, events, accessTokens, mfa } = this.#deps
-    const userId = await mfa?.challengedUser(mfaToken)
+    const userId = await mfa.challengedUser(mfaToken)
     const user = userId === undefined ? undefined : await users.findById(userId)
-    if (mfa === undefined || user === undefined) throw new InvalidMfaToken()
-    // Counted before the code is checked, under the account's email, whichever identifier the login named.
-    await throttle.attempt(`email:${user.emailKey}`)
+    if (user === undefined) throw new InvalidMfaToken()
+    // Counted before the code is checked, under a key of the account's own: across every address and
+    // login, and apart from the failed passwords, so a stranger's wrong passwords cannot lock its owner out,
+    // and neither a right password nor a reset by email starts the count over.
+    const codeKey = secondFactorKey(user.id)
+    await throttle.attempt(codeKey)
     const outcome = await store.transaction(async tx => {
       const answer = await mfa.answer(mfaToken, proof, tx)
       if (answer === 'invalid_token') return answer
@@ -255,8 +270,8 @@ export class Accounts {
     })
     if (outcome === 'invalid_token') throw new InvalidMfaToken()
     if (outcome === 'wrong_code') throw new InvalidSecondFactor()
-    // After the session is written: a failure to reset (Redis unreachable) only leaves the counts to expire.
-    await throttle.reset(...accountIdentifiers(outcome.user)).catch(() => {})
+    // After the session is written: a failure to reset (Redis unreachable) only leaves the count to expire.
+    await throttle.reset(codeKey).catch(() => {})
     const { session } = outcome
     return {
       user: toPublicUser(outcome.user),
@@ -291,6 +306,14 @@ export class Accounts {
     await this.#deps.events.record({ type: event, userId: user.id, sessionId: session.sessionId, reason, client }, tx)
     return session
   }
+}
+
+/** Thrown inside a login's transaction to leave it for the second step. */
+const TWO_FACTOR_NOW = new Error('two-factor is on')
+
+/** The throttle's key of an account's wrong second-factor codes. */
+function secondFactorKey (userId: string): string {
+  return `mfa:${userId}`
 }
 
 /** Every identifier a login may name the account by: all start over when it signs in. */

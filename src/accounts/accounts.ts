@@ -9,6 +9,7 @@ import {
 import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
 import type { SignupCapacity } from '../limits/signup-capacity.js'
+import type { PasswordBlocklist } from '../passwords/blocklist.js'
 import type { Passwords } from '../passwords/passwords.js'
 import type { ClientInfo } from '../sessions/client.js'
 import type { Sessions } from '../sessions/sessions.js'
@@ -31,6 +32,8 @@ export interface AccountsDependencies {
   users: Users
   sessions: Sessions
   passwords: Passwords
+  /** New passwords: the common list, the account's details, the breach API. */
+  blocklist: Pick<PasswordBlocklist, 'check'>
   accessTokens: AccessTokens
   events: AuthEvents
   throttle: LoginThrottle
@@ -112,7 +115,7 @@ export class Accounts {
 
   /** Checks and prepares a new account, with the same rules for signup and the CLI; the costly hash comes last. */
   async #newUser (input: NewUser, checkRole: () => void, beforeHash: () => Promise<void>): Promise<NewUserValues> {
-    const { users, passwords } = this.#deps
+    const { users, passwords, blocklist } = this.#deps
     const email = normalizeEmail(input.email)
     const username = input.username === undefined ? undefined : normalizeUsername(input.username)
     const name = input.name?.trim()
@@ -125,6 +128,9 @@ export class Accounts {
       throw invalidInput([{ path: '/confirmPassword', message: 'must equal password' }])
     }
     checkRole()
+    // The body's own problems come before conflicts with other accounts (which a weak password must not wait
+    // for), and the breach API is asked before a place in the hash queue is held.
+    await blocklist.check(input.password, { email: email.email, username: username?.username, name })
 
     // Early answers; the unique indexes remain the real guard against races.
     if (await users.findByEmail(email.email) !== undefined) throw new EmailTaken()

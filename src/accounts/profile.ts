@@ -4,6 +4,7 @@ import { InvalidCredentials, invalidInput, InvalidToken, NotFound } from '../err
 import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
 import type { MailService } from '../mail/mail.js'
+import type { PasswordBlocklist } from '../passwords/blocklist.js'
 import type { Passwords } from '../passwords/passwords.js'
 import type { Actor, ClientInfo } from '../sessions/client.js'
 import type { Sessions } from '../sessions/sessions.js'
@@ -16,6 +17,7 @@ export interface ProfileDependencies {
   users: Users
   sessions: Sessions
   passwords: Passwords
+  blocklist: Pick<PasswordBlocklist, 'check'>
   events: AuthEvents
   throttle: LoginThrottle
   /** The notice of a changed password. */
@@ -48,12 +50,15 @@ export class Profile {
     input: { currentPassword: string, newPassword: string, confirmNewPassword?: string },
     client: ClientInfo
   ): Promise<void> {
-    const { store, users, sessions, passwords, throttle, events, mail } = this.#deps
+    const { store, users, sessions, passwords, blocklist, throttle, events, mail } = this.#deps
     if (input.confirmNewPassword !== undefined && input.confirmNewPassword !== input.newPassword) {
       throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
     }
     const user = await users.findById(userId)
     if (user === undefined) throw new InvalidToken()
+    // A problem of the body, like the confirmation: before the current password is tried, so that a
+    // refused new password is no attempt against the throttle. The details it names are the caller's own.
+    await blocklist.check(input.newPassword, user)
     // Throttled, so a stolen access token is no unthrottled way to guess the password; under a key of
     // its own, so a stranger locking the email at the login form cannot stop its owner changing it.
     const identifier = `user:${user.id}`

@@ -80,6 +80,7 @@ function explain (result) {
     case 'OVERLOADED': return `The service is busy. Try again in ${wait(retryAfter)}.`
     case 'INVALID_CODE': return 'The code or link is wrong, expired or already used. Ask for a new message.'
     case 'EMAIL_NOT_VERIFIED': return 'Verify your email address first: follow the link of the message we sent you.'
+    case 'PASSWORD_TOO_COMMON': return data.message
     case 'NETWORK': return 'The service could not be reached. Check your connection and try again.'
     default: return data.message ?? 'Something went wrong. Try again.'
   }

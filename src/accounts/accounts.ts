@@ -11,6 +11,7 @@ import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
 import type { SignupCapacity } from '../limits/signup-capacity.js'
 import { type Mfa, type MfaChallenge, PASSWORD_AND_OTP, type SecondFactorProof } from '../mfa/mfa.js'
+import type { PasswordBlocklist } from '../passwords/blocklist.js'
 import type { Passwords } from '../passwords/passwords.js'
 import type { ClientInfo } from '../sessions/client.js'
 import type { Sessions, StartedSession } from '../sessions/sessions.js'
@@ -33,6 +34,8 @@ export interface AccountsDependencies {
   users: Users
   sessions: Sessions
   passwords: Passwords
+  /** New passwords: the common list, the account's details, the breach API. */
+  blocklist: Pick<PasswordBlocklist, 'check'>
   accessTokens: AccessTokens
   events: AuthEvents
   throttle: LoginThrottle
@@ -119,7 +122,7 @@ export class Accounts {
 
   /** Checks and prepares a new account, with the same rules for signup and the CLI; the costly hash comes last. */
   async #newUser (input: NewUser, checkRole: () => void, beforeHash: () => Promise<void>): Promise<NewUserValues> {
-    const { users, passwords } = this.#deps
+    const { users, passwords, blocklist } = this.#deps
     const email = normalizeEmail(input.email)
     const username = input.username === undefined ? undefined : normalizeUsername(input.username)
     const name = input.name?.trim()
@@ -132,6 +135,9 @@ export class Accounts {
       throw invalidInput([{ path: '/confirmPassword', message: 'must equal password' }])
     }
     checkRole()
+    // The body's own problems come before conflicts with other accounts (which a weak password must not wait
+    // for), and the breach API is asked before a place in the hash queue is held.
+    await blocklist.check(input.password, { email: email.email, username: username?.username, name })
 
     // Early answers; the unique indexes remain the real guard against races.
     if (await users.findByEmail(email.email) !== undefined) throw new EmailTaken()

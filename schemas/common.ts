@@ -20,7 +20,7 @@ export const TOKEN_FIELDS = [
   // The compatibility profiles' names for them.
   'access', 'refresh', 'access_token', 'refresh_token',
   // The second factor's.
-  'mfaToken', 'recoveryCode', 'recoveryCodes', 'secret', 'otpauthUrl'
+  'mfaToken', 'recoveryCode', 'recoveryCodes', 'secret', 'otpauthUrl', 'qrCode'
 ] as const
 
 /** bcrypt reads at most 72 bytes of a password; longer ones are refused, never truncated. */
@@ -201,6 +201,13 @@ export const BODY_ERRORS = {
   413: 'The body is larger than the limit.',
   415: 'The body is not `application/json`.'
 }
+
+/** Why a route that sets a new password answers 400, besides the body's form. */
+export const TOO_COMMON_REASON = 'Or the new password is too common or too easy to guess: listed, built from the ' +
+  'account\'s details, or known from a breach (code PASSWORD_TOO_COMMON; `message` says which).'
+
+/** The body errors of a route that sets a new password. */
+export const NEW_PASSWORD_BODY_ERRORS = { ...BODY_ERRORS, 400: `${BODY_ERRORS[400]} ${TOO_COMMON_REASON}` }
 
 /** The OpenAPI security requirement of a route behind the auth guard. */
 export const BEARER_SECURITY = [{ bearerAuth: [] }]

@@ -23,6 +23,7 @@ import health from '../plugins/app/health.js'
 import loginThrottle from '../plugins/app/login-throttle.js'
 import mail from '../plugins/app/mail.js'
 import mfa from '../plugins/app/mfa.js'
+import passwordBlocklist from '../plugins/app/password-blocklist.js'
 import passwordFields from '../plugins/app/password-fields.js'
 import passwords from '../plugins/app/passwords.js'
 import profile from '../plugins/app/profile.js'
@@ -96,6 +97,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   // Each service after those it needs.
   await fastify.register(accessTokens)
   await fastify.register(passwords)
+  await fastify.register(passwordBlocklist)
   await fastify.register(users)
   await fastify.register(audit)
   await fastify.register(mail)

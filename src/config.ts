@@ -257,6 +257,13 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     return value
   }
 
+  /** MFA_ISSUER: the otpauth URI's label is `issuer:account`, so the issuer may not hold a colon. */
+  function mfaIssuer (): string {
+    const issuer = optional('MFA_ISSUER', 64) ?? 'Auth'
+    if (issuer.includes(':')) problems.push(`MFA_ISSUER must not contain ":" (got "${issuer}")`)
+    return issuer
+  }
+
   /** ENCRYPTION_KEY: 32 bytes as base64 (43 or 44 characters) or hex (64); the value is never echoed back. */
   function encryptionKey (): Buffer | undefined {
     const value = read('ENCRYPTION_KEY')?.trim()
@@ -331,7 +338,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
       breachCheckUrl: httpUrl('PASSWORD_BREACH_CHECK_URL', 'https://api.pwnedpasswords.com')
     },
     mfa: {
-      issuer: optional('MFA_ISSUER', 64) ?? 'Auth',
+      issuer: mfaIssuer(),
       encryptionKey: encryptionKey()
     }
   }

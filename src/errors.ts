@@ -88,6 +88,10 @@ export const MfaRequired = define(
   'MFA_REQUIRED', 'This needs a session signed in with your second factor: %s', 403
 )
 export const MfaConflict = define('MFA_CONFLICT', '%s', 409)
+/** A sealed TOTP secret that the key cannot open (ENCRYPTION_KEY changed): the operator's to fix, so logged. */
+export const SecretUnreadable = define(
+  'MFA_UNAVAILABLE', 'Two-factor sign-in cannot be checked for this account just now; contact support', 503
+)
 export const EmailTaken = define('EMAIL_TAKEN', 'An account with this email already exists', 409)
 export const UsernameTaken = define('USERNAME_TAKEN', 'This username is already taken', 409)
 /** An error that tells the client when to come back: the seconds are in the message and in Retry-After. */

@@ -15,6 +15,7 @@ export default fp(async function accounts (fastify) {
     users,
     sessions,
     passwords,
+    blocklist: fastify.passwordBlocklist,
     accessTokens,
     events,
     throttle: loginThrottle,
@@ -27,7 +28,7 @@ export default fp(async function accounts (fastify) {
 }, {
   name: 'accounts',
   dependencies: [
-    'config', 'db', 'users', 'sessions', 'passwords', 'access-tokens', 'audit', 'login-throttle', 'signup-capacity',
-    'email-flows', 'mfa'
+    'config', 'db', 'users', 'sessions', 'passwords', 'password-blocklist', 'access-tokens', 'audit', 'login-throttle',
+    'signup-capacity', 'email-flows', 'mfa'
   ]
 })

@@ -28,6 +28,7 @@ export default fp(async function emailFlows (fastify) {
     users: fastify.users,
     sessions: fastify.sessions,
     passwords: fastify.passwords,
+    blocklist: fastify.passwordBlocklist,
     codes,
     events: fastify.events,
     throttle: fastify.loginThrottle,
@@ -57,5 +58,7 @@ export default fp(async function emailFlows (fastify) {
   fastify.addHook('onClose', () => flows.settled())
 }, {
   name: 'email-flows',
-  dependencies: ['config', 'db', 'redis', 'users', 'sessions', 'passwords', 'audit', 'login-throttle', 'mail']
+  dependencies: [
+    'config', 'db', 'redis', 'users', 'sessions', 'passwords', 'password-blocklist', 'audit', 'login-throttle', 'mail'
+  ]
 })

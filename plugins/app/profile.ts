@@ -9,6 +9,11 @@ declare module 'fastify' {
 
 /** Changes users make to their own account. */
 export default fp(async function profile (fastify) {
-  const { store, users, sessions, passwords, events, loginThrottle, mail } = fastify
-  fastify.decorate('profile', new Profile({ store, users, sessions, passwords, events, throttle: loginThrottle, mail }))
-}, { name: 'profile', dependencies: ['db', 'users', 'sessions', 'passwords', 'audit', 'login-throttle', 'mail'] })
+  const { store, users, sessions, passwords, passwordBlocklist, events, loginThrottle, mail } = fastify
+  fastify.decorate('profile', new Profile({
+    store, users, sessions, passwords, blocklist: passwordBlocklist, events, throttle: loginThrottle, mail
+  }))
+}, {
+  name: 'profile',
+  dependencies: ['db', 'users', 'sessions', 'passwords', 'password-blocklist', 'audit', 'login-throttle', 'mail']
+})

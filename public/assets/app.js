@@ -83,6 +83,7 @@ function explain (result) {
     case 'OVERLOADED': return `The service is busy. Try again in ${wait(retryAfter)}.`
     case 'INVALID_CODE': return 'The code or link is wrong, expired or already used. Ask for a new message.'
     case 'EMAIL_NOT_VERIFIED': return 'Verify your email address first: follow the link of the message we sent you.'
+    case 'PASSWORD_TOO_COMMON': return data.message
     case 'INVALID_MFA_TOKEN': return 'This sign-in took too long or had too many wrong codes. Log in again with your password.'
     case 'MFA_REQUIRED': return 'Sign in again with your authenticator code to do this.'
     case 'MFA_CONFLICT': return 'Two-factor sign-in was changed meanwhile. Reload the page and try again.'

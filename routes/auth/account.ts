@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { PasswordChangeBody, ProfileChangeBody } from '../../schemas/auth.js'
 import {
-  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, ref, STEP_UP_REASON, UNAUTHORIZED_REASON
+  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, NEW_PASSWORD_BODY_ERRORS, OVERLOADED, errors, ref, STEP_UP_REASON,
+  UNAUTHORIZED_REASON
 } from '../../schemas/common.js'
 import { Message } from '../../schemas/sessions.js'
 import { User } from '../../schemas/user.js'
@@ -23,7 +24,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
       response: {
         200: Message('The password is changed and your other sessions have ended.'),
         ...errors({
-          ...BODY_ERRORS,
+          ...NEW_PASSWORD_BODY_ERRORS,
           401: `${UNAUTHORIZED_REASON} Or the current password is wrong (code INVALID_CREDENTIALS).`,
           403: STEP_UP_REASON,
           ...COMMON_ERRORS,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import {
-  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, OVERLOADED, ref, STEP_UP_REASON, UNAUTHORIZED_REASON
+  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, OVERLOADED, ref, STEP_UP_REASON, TOO_COMMON_REASON,
+  UNAUTHORIZED_REASON
 } from '../../schemas/common.js'
 import {
   Accepted, ACCEPTED_MESSAGE, CHANGE_REQUESTED_MESSAGE, ChangeRequested, EmailChangeBody, EmailChangeConfirmBody, EmailRequestBody,
@@ -79,7 +80,9 @@ const emailRoutes: FastifyPluginAsyncTypebox = async function emailRoutes (fasti
       body: ResetPasswordBody(config.passwordMinLength),
       response: {
         200: Message('The password is changed; every session has ended.'),
-        ...errors({ ...BODY_ERRORS, 400: INVALID_CODE, ...COMMON_ERRORS, 429: LIMITED, ...OVERLOADED })
+        ...errors({
+          ...BODY_ERRORS, 400: `${INVALID_CODE} ${TOO_COMMON_REASON}`, ...COMMON_ERRORS, 429: LIMITED, ...OVERLOADED
+        })
       }
     }
   }, async function reset (request) {

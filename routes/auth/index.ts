@@ -5,7 +5,7 @@ import {
   Amr, type AuthResult, LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply
 } from '../../schemas/auth.js'
 import {
-  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, OVERLOADED, errors, UNAUTHORIZED_REASON
+  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, NEW_PASSWORD_BODY_ERRORS, OVERLOADED, errors, UNAUTHORIZED_REASON
 } from '../../schemas/common.js'
 import { MfaChallengeReply } from '../../schemas/mfa.js'
 import { User } from '../../schemas/user.js'
@@ -34,7 +34,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
     response: {
       201: RegisterReply,
       ...errors({
-        ...BODY_ERRORS,
+        ...NEW_PASSWORD_BODY_ERRORS,
         403: 'The requested role cannot be chosen at signup (code ROLE_NOT_ALLOWED).',
         409: 'The email or username is taken (code EMAIL_TAKEN or USERNAME_TAKEN).',
         ...COMMON_ERRORS,

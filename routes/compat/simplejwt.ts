@@ -31,6 +31,8 @@ const present: ErrorPresenter = error => {
     }
     return { statusCode: 400, body: fields }
   }
+  // As Django's password validators answered: on the field, in a list.
+  if (error.code === 'PASSWORD_TOO_COMMON') return { statusCode: 400, body: { password: [error.message] } }
   const [statusCode, body] = BODIES[error.code] ?? [error.statusCode, { detail: error.message }]
   return { statusCode, body }
 }
@@ -57,7 +59,8 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
       response: {
         201: DjangoRegisterReply,
         ...errors({
-          400: '`{ "field": ["message"] }`: a missing or invalid field, or a taken email or username.',
+          400: '`{ "field": ["message"] }`: a missing or invalid field, a taken email or username, or a password ' +
+            'too common or too easy to guess (on `password`).',
           ...LEGACY_BODY_ERRORS,
           ...LEGACY_OVERLOADED
         })

@@ -11,6 +11,7 @@ import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
 import type { SignupCapacity } from '../limits/signup-capacity.js'
 import { type Mfa, type MfaChallenge, PASSWORD_AND_OTP, type SecondFactorProof } from '../mfa/mfa.js'
+import type { PasswordBlocklist } from '../passwords/blocklist.js'
 import type { Passwords } from '../passwords/passwords.js'
 import type { ClientInfo } from '../sessions/client.js'
 import type { Sessions, StartedSession } from '../sessions/sessions.js'
@@ -33,6 +34,8 @@ export interface AccountsDependencies {
   users: Users
   sessions: Sessions
   passwords: Passwords
+  /** New passwords: the common list, the account's details, the breach API. */
+  blocklist: Pick<PasswordBlocklist, 'check'>
   accessTokens: AccessTokens
   events: AuthEvents
   throttle: LoginThrottle
@@ -43,8 +46,8 @@ export interface AccountsDependencies {
   emailFlows?: Pick<EmailFlows, 'atSignup' | 'wake'>
   /** EMAIL_VERIFICATION=required: no login before the address is proven. */
   requireVerifiedEmail: boolean
-  /** The second factor of the accounts that have turned it on; absent in the CLI. */
-  mfa?: Pick<Mfa, 'challenge' | 'challengedUser' | 'answer'>
+  /** The second factor of the accounts that have turned it on. */
+  mfa: Pick<Mfa, 'challenge' | 'challengedUser' | 'answer'>
 }
 
 /** What a login comes to: signed in, or waiting for the second factor of an account that has it on. */
@@ -119,7 +122,7 @@ export class Accounts {
 
   /** Checks and prepares a new account, with the same rules for signup and the CLI; the costly hash comes last. */
   async #newUser (input: NewUser, checkRole: () => void, beforeHash: () => Promise<void>): Promise<NewUserValues> {
-    const { users, passwords } = this.#deps
+    const { users, passwords, blocklist } = this.#deps
     const email = normalizeEmail(input.email)
     const username = input.username === undefined ? undefined : normalizeUsername(input.username)
     const name = input.name?.trim()
@@ -132,6 +135,9 @@ export class Accounts {
       throw invalidInput([{ path: '/confirmPassword', message: 'must equal password' }])
     }
     checkRole()
+    // The body's own problems come before conflicts with other accounts (which a weak password must not wait
+    // for), and the breach API is asked before a place in the hash queue is held.
+    await blocklist.check(input.password, { email: email.email, username: username?.username, name })
 
     // Early answers; the unique indexes remain the real guard against races.
     if (await users.findByEmail(email.email) !== undefined) throw new EmailTaken()
@@ -198,38 +204,50 @@ export class Accounts {
       const rehashed = await passwords.hash(input.password)
       if (await users.setPasswordHash(user.id, rehashed, checkedHash)) checkedHash = rehashed
     }
-    const { mfa } = this.#deps
-    const twoFactor = user.mfaEnabledAt !== null && mfa !== undefined
-    // Every identifier of the account starts over, before the session is written, so that a failure here
-    // (Redis unreachable) leaves nothing half-done. Not yet with two-factor on: the code is the rest of the
-    // attempt, and wrong codes count on (see loginWithCode).
-    if (!twoFactor) await throttle.reset(...accountIdentifiers(user))
+    // Every identifier of the account starts over, before the session is written, so that a
+    // failure here (Redis unreachable) leaves nothing half-done. Wrong second-factor codes are counted
+    // under a key of their own (see loginWithCode), which a right password does not reset.
+    await throttle.reset(...accountIdentifiers(user))
     // Only after the password is right (and counted as right: retrying does not lock the account), so that the
     // answer tells nothing to someone who does not know it.
     if (this.#deps.requireVerifiedEmail && user.emailVerifiedAt === null) {
       await events.record({ type: 'login_failure', userId: user.id, reason: 'email_not_verified', client })
       throw new EmailNotVerified()
     }
-    if (twoFactor) {
-      if (!secondFactor) {
-        await events.record({ type: 'login_failure', userId: user.id, reason: 'mfa_unsupported_client', client })
-        throw new MfaRequired('this client cannot ask for the code; sign in from an app that can')
-      }
-      await events.record({ type: 'login_mfa_required', userId: user.id, client })
-      // Bound to the hash as it is now (rehashed just above, maybe): a password change meanwhile ends it.
-      return await mfa.challenge({ ...user, passwordHash: checkedHash })
+    // Bound to the hash as it is now (rehashed just above, maybe): a password change meanwhile ends it.
+    const proven = { ...user, passwordHash: checkedHash }
+    if (user.mfaEnabledAt !== null) return await this.#secondStep(proven, client, secondFactor)
+    try {
+      return await this.#startSession(client, 'login_success', async tx => {
+        // Only if the account is still enabled and of the password checked. The no-op update locks its row
+        // until the session is written, so a password change or a disable meanwhile is seen or ends it too.
+        // The row is read again so that the token carries the role as it is now, not as read before the check.
+        if (!await users.setPasswordHash(user.id, checkedHash, checkedHash, tx)) {
+          throw new InvalidCredentials()
+        }
+        const current = await users.findById(user.id, tx)
+        if (current === undefined || current.disabledAt !== null) throw new InvalidCredentials()
+        // Two-factor turned on while the password was checked: that ended every session, and this one
+        // must not begin with one factor.
+        if (current.mfaEnabledAt !== null) throw TWO_FACTOR_NOW
+        return current
+      })
+    } catch (error) {
+      if (error !== TWO_FACTOR_NOW) throw error
+      return await this.#secondStep(proven, client, secondFactor)
     }
-    return this.#startSession(client, 'login_success', async tx => {
-      // Only if the account is still enabled and of the password checked. The no-op update locks its row
-      // until the session is written, so a password change or a disable meanwhile is seen or ends it too.
-      // The row is read again so that the token carries the role as it is now, not as read before the check.
-      if (!await users.setPasswordHash(user.id, checkedHash, checkedHash, tx)) {
-        throw new InvalidCredentials()
-      }
-      const current = await users.findById(user.id, tx)
-      if (current === undefined || current.disabledAt !== null) throw new InvalidCredentials()
-      return current
-    })
+  }
+
+  /** The password of an account with two-factor on was right: its login waits for the code. */
+  async #secondStep (user: UserRow, client: ClientInfo, secondFactor: boolean): Promise<MfaChallenge> {
+    const { events, mfa } = this.#deps
+    if (!secondFactor) {
+      await events.record({ type: 'login_failure', userId: user.id, reason: 'mfa_unsupported_client', client })
+      throw new MfaRequired('this client cannot ask for the code; sign in from an app that can')
+    }
+    const challenge = await mfa.challenge(user)
+    await events.record({ type: 'login_mfa_required', userId: user.id, client })
+    return challenge
   }
 
   /**
@@ -238,11 +256,14 @@ export class Accounts {
    */
   async loginWithCode (mfaToken: string, proof: SecondFactorProof, client: ClientInfo): Promise<AuthResult> {
     const { store, users, throttle, events, accessTokens, mfa } = this.#deps
-    const userId = await mfa?.challengedUser(mfaToken)
+    const userId = await mfa.challengedUser(mfaToken)
     const user = userId === undefined ? undefined : await users.findById(userId)
-    if (mfa === undefined || user === undefined) throw new InvalidMfaToken()
-    // Counted before the code is checked, under the account's email, whichever identifier the login named.
-    await throttle.attempt(`email:${user.emailKey}`)
+    if (user === undefined) throw new InvalidMfaToken()
+    // Counted before the code is checked, under a key of the account's own: across every address and
+    // login, and apart from the failed passwords, so a stranger's wrong passwords cannot lock its owner out,
+    // and neither a right password nor a reset by email starts the count over.
+    const codeKey = secondFactorKey(user.id)
+    await throttle.attempt(codeKey)
     const outcome = await store.transaction(async tx => {
       const answer = await mfa.answer(mfaToken, proof, tx)
       if (answer === 'invalid_token') return answer
@@ -255,8 +276,8 @@ export class Accounts {
     })
     if (outcome === 'invalid_token') throw new InvalidMfaToken()
     if (outcome === 'wrong_code') throw new InvalidSecondFactor()
-    // After the session is written: a failure to reset (Redis unreachable) only leaves the counts to expire.
-    await throttle.reset(...accountIdentifiers(outcome.user)).catch(() => {})
+    // After the session is written: a failure to reset (Redis unreachable) only leaves the count to expire.
+    await throttle.reset(codeKey).catch(() => {})
     const { session } = outcome
     return {
       user: toPublicUser(outcome.user),
@@ -291,6 +312,14 @@ export class Accounts {
     await this.#deps.events.record({ type: event, userId: user.id, sessionId: session.sessionId, reason, client }, tx)
     return session
   }
+}
+
+/** Thrown inside a login's transaction to leave it for the second step. */
+const TWO_FACTOR_NOW = new Error('two-factor is on')
+
+/** The throttle's key of an account's wrong second-factor codes. */
+function secondFactorKey (userId: string): string {
+  return `mfa:${userId}`
 }
 
 /** Every identifier a login may name the account by: all start over when it signs in. */

@@ -5,6 +5,7 @@ import { InvalidCredentials, invalidInput, InvalidToken, NotFound } from '../err
 import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
 import type { MailService } from '../mail/mail.js'
+import type { PasswordBlocklist } from '../passwords/blocklist.js'
 import type { Passwords } from '../passwords/passwords.js'
 import type { Actor, ClientInfo } from '../sessions/client.js'
 import type { Sessions } from '../sessions/sessions.js'
@@ -17,6 +18,7 @@ export interface ProfileDependencies {
   users: Users
   sessions: Sessions
   passwords: Passwords
+  blocklist: Pick<PasswordBlocklist, 'check'>
   events: AuthEvents
   throttle: LoginThrottle
   /** The notice of a changed password. */
@@ -69,12 +71,15 @@ export class Profile {
     input: { currentPassword: string, newPassword: string, confirmNewPassword?: string },
     client: ClientInfo
   ): Promise<void> {
-    const { store, users, sessions, passwords, events, mail } = this.#deps
+    const { store, users, sessions, passwords, blocklist, events, mail } = this.#deps
     if (input.confirmNewPassword !== undefined && input.confirmNewPassword !== input.newPassword) {
       throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
     }
     const user = await users.findById(userId)
     if (user === undefined) throw new InvalidToken()
+    // A problem of the body, like the confirmation: before the current password is tried, so that a
+    // refused new password is no attempt against the throttle. The details it names are the caller's own.
+    await blocklist.check(input.newPassword, user)
     await this.checkPassword(user, input.currentPassword, { userId, sessionId }, client)
     const passwordHash = await passwords.hash(input.newPassword)
     // Hashing yields the event loop: commit only if the session is still live and the password still the

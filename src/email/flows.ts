@@ -13,6 +13,7 @@ import { InvalidCode, invalidInput } from '../errors.js'
 import type { SignupCapacity } from '../limits/signup-capacity.js'
 import type { MailService, TemplateName } from '../mail/mail.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
+import type { PasswordBlocklist } from '../passwords/blocklist.js'
 import type { Passwords } from '../passwords/passwords.js'
 import type { ClientInfo } from '../sessions/client.js'
 import type { Sessions } from '../sessions/sessions.js'
@@ -31,6 +32,7 @@ export interface EmailFlowsDependencies {
   users: Users
   sessions: Sessions
   passwords: Passwords
+  blocklist: Pick<PasswordBlocklist, 'check' | 'checkLocally'>
   codes: EmailCodes
   events: AuthEvents
   throttle: LoginThrottle
@@ -232,10 +234,13 @@ export class EmailFlows {
    * then proven; every session ends; a notice goes to the address.
    */
   async reset (proof: Proof, newPassword: string, confirmation: string | undefined, client: ClientInfo): Promise<void> {
-    const { store, sessions, passwords, events, mail, throttle } = this.#deps
+    const { store, sessions, passwords, blocklist, events, mail, throttle } = this.#deps
     if (confirmation !== undefined && confirmation !== newPassword) {
       throw invalidInput([{ path: '/confirmNewPassword', message: 'must equal newPassword' }])
     }
+    // Before the hash: the list, the breach API and the address the caller typed. The account's other details
+    // only once its code has proven the caller, in the transaction below: a wrong code must not tell them.
+    await blocklist.check(newPassword, 'email' in proof ? { email: proof.email } : {})
     const admission = passwords.admit()
     let identifier
     try {
@@ -251,6 +256,9 @@ export class EmailFlows {
       const consumed = await consume(tx)
       if (consumed === undefined) return undefined
       const { users: table } = store.tables
+      const account = await this.#deps.users.findById(consumed.userId, tx)
+      // Throws, so that the code is not spent: it may be used again with another password.
+      if (account !== undefined) blocklist.checkLocally(newPassword, account)
       const [row] = await tx.update(table).set({ passwordHash, emailVerifiedAt: new Date(), updatedAt: new Date() })
         .where(and(eq(table.id, consumed.userId), eq(table.email, consumed.email), isNull(table.disabledAt)))
         .returning()

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { and, count, eq, gt, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm'
 import type { Executor, Store } from '../db/index.js'
 import type { UserRow } from '../db/schema.js'
-import { InvalidToken, MfaConflict, WrongSecondFactor } from '../errors.js'
+import { InvalidCredentials, InvalidToken, MfaConflict, WrongSecondFactor } from '../errors.js'
 import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
 import type { MailService } from '../mail/mail.js'
@@ -20,6 +20,8 @@ import { enrolment, newTotpSecret, TOTP_CODE, totpStep } from './totp.js'
 export const MFA_CHALLENGE_TTL = 300
 /** Codes one challenge may try. */
 const CHALLENGE_ATTEMPTS = 5
+/** Seconds an enrolment waits for its first code; then it must start again. */
+export const ENROLMENT_TTL = 900
 
 /** The methods of a session signed in with a password and a second factor (RFC 8176). */
 export const PASSWORD_AND_OTP = ['pwd', 'otp', 'mfa'] as const
@@ -90,15 +92,19 @@ export class Mfa {
    * this one as having proven the factor (its tokens carry it from the next refresh), and returns the recovery codes.
    */
   async confirm ({ userId, sessionId }: Actor, code: string, client: ClientInfo): Promise<string[]> {
-    const { store, box, sessions, events, mail } = this.#deps
+    const { store, box, sessions, events, mail, throttle } = this.#deps
     const { mfaTotp } = store.tables
     const codes = newRecoveryCodes()
     const now = Date.now()
+    // Throttled like the other codes of a signed-in user: a stolen access token must not be a way to guess
+    // the code of an enrolment left pending, and so to take over the second factor.
+    const identifier = `user:${userId}`
+    await throttle.attempt(identifier)
     await store.transaction(async tx => {
       const user = await this.#lockUser(userId, false, tx)
       const [pending] = await tx.select().from(mfaTotp).where(eq(mfaTotp.userId, userId))
-      if (user === undefined || pending === undefined) {
-        throw new MfaConflict('No authenticator is waiting for its first code: enroll first')
+      if (user === undefined || pending === undefined || pending.createdAt.getTime() + ENROLMENT_TTL * 1000 <= now) {
+        throw new MfaConflict('No authenticator is waiting for its first code: enroll (again) first')
       }
       const step = totpStep(box.open(pending.secret, userId), code, now)
       if (step === undefined) throw new WrongSecondFactor()
@@ -114,6 +120,7 @@ export class Mfa {
         to: user.email, template: 'mfa-enabled', purpose: 'mfa_enabled', userId, data: { name: user.name ?? '' }
       }, tx)
     })
+    await throttle.reset(identifier)
     mail.wake()
     return codes
   }
@@ -152,17 +159,24 @@ export class Mfa {
     return true
   }
 
-  /** A login whose password was right waits here for its second factor. */
+  /**
+   * A login whose password was right waits here for its second factor. The account is locked and read again
+   * first: deleted, disabled or two-factor off meanwhile, the login fails as a wrong password would.
+   */
   async challenge (user: UserRow): Promise<MfaChallenge> {
+    const { store } = this.#deps
     const token = randomBytes(32).toString('base64url')
     const now = Date.now()
-    await this.#deps.store.write(db => db.insert(this.#deps.store.tables.mfaChallenges).values({
-      tokenHash: digest(token),
-      userId: user.id,
-      passwordDigest: digest(user.passwordHash),
-      createdAt: new Date(now),
-      expiresAt: new Date(now + MFA_CHALLENGE_TTL * 1000)
-    }))
+    await store.transaction(async tx => {
+      if (await this.#lockUser(user.id, true, tx) === undefined) throw new InvalidCredentials()
+      await tx.insert(store.tables.mfaChallenges).values({
+        tokenHash: digest(token),
+        userId: user.id,
+        passwordDigest: digest(user.passwordHash),
+        createdAt: new Date(now),
+        expiresAt: new Date(now + MFA_CHALLENGE_TTL * 1000)
+      })
+    })
     return { mfaRequired: true, mfaToken: token, methods: ['totp', 'recovery_code'], expiresIn: MFA_CHALLENGE_TTL }
   }
 
@@ -271,8 +285,9 @@ export class Mfa {
 
   /** A TOTP code or a recovery code, whichever `code` looks like. */
   async #acceptCode (userId: string, code: string, now: number, tx: Executor): Promise<boolean> {
-    return TOTP_CODE.test(code.trim())
-      ? await this.#acceptTotp(userId, code.trim(), now, tx)
+    const compact = code.replace(/\s/g, '')
+    return TOTP_CODE.test(compact)
+      ? await this.#acceptTotp(userId, compact, now, tx)
       : await this.#acceptRecoveryCode(userId, code, now, tx)
   }
 

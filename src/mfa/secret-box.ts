@@ -3,6 +3,7 @@
  * recovery codes are kept as keyed digests, so a copy of the database alone shows neither.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
+import { SecretUnreadable } from '../errors.js'
 
 const VERSION = 'v1'
 
@@ -29,15 +30,18 @@ export class SecretBox {
   open (sealed: string, context: string): string {
     const [version, iv, data, tag] = sealed.split('.')
     if (version !== VERSION || iv === undefined || data === undefined || tag === undefined) {
-      throw new Error('a sealed secret of an unknown form')
+      throw new SecretUnreadable()
     }
-    const decipher = createDecipheriv('aes-256-gcm', this.#encryptionKey, Buffer.from(iv, 'base64url'))
+    const decipher = createDecipheriv('aes-256-gcm', this.#encryptionKey, Buffer.from(iv, 'base64url'), {
+      authTagLength: 16
+    })
     decipher.setAAD(Buffer.from(context))
     decipher.setAuthTag(Buffer.from(tag, 'base64url'))
     try {
       return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8')
     } catch {
-      throw new Error('a TOTP secret cannot be opened: was ENCRYPTION_KEY changed after it was sealed?')
+      // Logged as a 5xx with its code: ENCRYPTION_KEY was changed after the secret was sealed.
+      throw new SecretUnreadable()
     }
   }
 

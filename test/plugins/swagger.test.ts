@@ -48,19 +48,26 @@ t.test('the OpenAPI document lists every route with its statuses, schemas and se
     '/auth/logout': { post: ['200', '400', '401', '413', '415', '429'] },
     '/auth/sessions': { get: ['200', '401', '429'] },
     '/auth/sessions/{id}': { delete: ['200', '400', '401', '404', '429'] },
-    '/auth/password': { patch: ['200', '400', '401', '413', '415', '429'] },
+    '/auth/password': { patch: ['200', '400', '401', '403', '413', '415', '429'] },
     '/auth/password/forgot': { post: ['202', '400', '413', '415', '429'] },
     '/auth/password/reset': { post: ['200', '400', '413', '415', '429', '503'] },
     '/auth/email/verify': { post: ['200', '400', '413', '415', '429'] },
     '/auth/email/verify/resend': { post: ['202', '400', '413', '415', '429'] },
-    '/auth/email/change': { post: ['202', '400', '401', '409', '413', '415', '429', '503'] },
+    '/auth/email/change': { post: ['202', '400', '401', '403', '409', '413', '415', '429', '503'] },
     '/auth/email/change/confirm': { post: ['200', '400', '401', '409', '413', '415', '429'] },
     '/auth/admin/users': { get: ['200', '400', '401', '403', '429'] },
     '/auth/admin/events': { get: ['200', '400', '401', '403', '429'] },
     '/auth/admin/users/{id}': { get: ['200', '400', '401', '403', '404', '429'], delete: ['200', '400', '401', '403', '404', '409', '429'] },
     '/auth/admin/users/{id}/role': { patch: ['200', '400', '401', '403', '404', '409', '413', '415', '429'] },
     '/auth/admin/users/{id}/disable': { post: ['200', '400', '401', '403', '404', '409', '429'] },
-    '/auth/admin/users/{id}/enable': { post: ['200', '400', '401', '403', '404', '409', '429'] }
+    '/auth/admin/users/{id}/enable': { post: ['200', '400', '401', '403', '404', '409', '429'] },
+    '/auth/admin/users/{id}/mfa': { delete: ['200', '400', '401', '403', '404', '409', '429'] },
+    '/auth/mfa': { get: ['200', '401', '429'] },
+    '/auth/mfa/totp/enroll': { post: ['200', '400', '401', '409', '413', '415', '429', '503'] },
+    '/auth/mfa/totp/confirm': { post: ['200', '400', '401', '409', '413', '415', '429'] },
+    '/auth/mfa/recovery-codes': { post: ['200', '400', '401', '403', '409', '413', '415', '429'] },
+    '/auth/mfa/totp': { delete: ['200', '400', '401', '403', '409', '413', '415', '429'] },
+    '/auth/mfa/verify': { post: ['200', '400', '401', '413', '415', '429'] }
   }
   t.strictSame(Object.keys(doc.paths).sort(), Object.keys(expected).sort())
   for (const [path, methods] of Object.entries(expected)) {

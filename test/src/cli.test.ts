@@ -26,6 +26,13 @@ t.test('create-user takes --password too, and refuses a taken email with exit st
   t.match(again.stderr, /error: An account with this email already exists/)
 })
 
+t.test('create-user refuses a password the blocklist refuses, with exit status 1', async t => {
+  const env = await sharedDatabase(t)
+  const refused = await cli(['create-user', '--email', 'ops@example.com', '--role', 'admin', '--password', 'Password2024!!'], env)
+  t.equal(refused.code, 1)
+  t.match(refused.stderr, /^error: This password is too common or too easy to guess \(it is a common password with only digits/)
+})
+
 t.test('bad arguments print a clear error and the usage, with exit status 2', async t => {
   const env = await sharedDatabase(t)
   const cases: Array<[string[], RegExp]> = [

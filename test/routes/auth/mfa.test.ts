@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { bearer, build, meStatus, PASSWORD, post, register, type Session } from '../../helper.js'
 import { fileDatabase, ON_POSTGRES, query, sharedDatabase } from '../../helpers/database.js'
+import { smtpServer } from '../../helpers/smtp.js'
 import { authenticator, totpCode } from '../../helpers/totp.js'
 import type { App } from '../../helpers/types.js'
 
@@ -157,13 +158,87 @@ t.test('wrong codes count against the account across addresses, with the failed 
   t.equal(code, 'TOO_MANY_ATTEMPTS', 'guessing codes is throttled like guessing passwords')
 })
 
-t.test('a right password alone no longer starts the count over for an account with two-factor on', async t => {
-  const app = await build(t, { LOGIN_MAX_FAILURES: '2' })
+t.test('a stranger\'s wrong passwords do not keep the owner of a two-factor account out', async t => {
+  const app = await build(t, { LOGIN_MAX_FAILURES: '3' })
+  let now = Date.now()
+  app.loginThrottle.now = () => now
   const user = await withTwoFactor(app)
-  // Password right, code never sent: the attempts stay counted.
-  for (let i = 0; i < 3; i++) await post(app, '/auth/login', { email: user.user.email, password: PASSWORD })
-  const locked = await post(app, '/auth/login', { email: user.user.email, password: PASSWORD })
-  t.equal(locked.json().code, 'TOO_MANY_ATTEMPTS')
+  // Wrong passwords, one after each wait: the email's waits grow.
+  for (let i = 0; i < 8; i++) {
+    const response = await post(app, '/auth/login', { email: user.user.email, password: 'a wrong password' })
+    if (response.statusCode === 429) now += Number(response.headers['retry-after']) * 1000 + 1000
+  }
+  now += 16 * 60_000
+  const mfaToken = await passwordStep(app, user.user.email)
+  const verified = await post(app, '/auth/mfa/verify', { mfaToken, code: user.code() })
+  t.equal(verified.statusCode, 200, 'the right password and code sign in')
+})
+
+t.test('neither a right password nor a reset by email starts the count of wrong codes over', async t => {
+  const smtp = await smtpServer(t)
+  const app = await build(t, { LOGIN_MAX_FAILURES: '3', SMTP_URL: smtp.url, PUBLIC_URL: 'https://auth.example.com' })
+  const user = await withTwoFactor(app)
+  const wrong = String((Number(totpCode(user.secret)) + 500_000) % 1_000_000).padStart(6, '0')
+  const guess = async () => (await post(app, '/auth/mfa/verify', { mfaToken: await passwordStep(app, user.user.email), code: wrong })).json().code
+  const answers = [await guess(), await guess(), await guess(), await guess(), await guess()]
+  t.equal(answers.at(-1), 'TOO_MANY_ATTEMPTS', `guesses: ${answers.join(', ')}`)
+
+  await post(app, '/auth/password/forgot', { email: user.user.email })
+  const message = (await smtp.waitFor(3)).find(mail => mail.text.includes('/reset-password#token='))
+  const token = /#token=([A-Za-z0-9_-]+)/.exec(message?.text ?? '')?.[1]
+  t.equal((await post(app, '/auth/password/reset', { token, newPassword: 'another long passphrase' })).statusCode, 200)
+  const login = await post(app, '/auth/login', { email: user.user.email, password: 'another long passphrase' })
+  const after = await post(app, '/auth/mfa/verify', { mfaToken: login.json().mfaToken, code: wrong })
+  t.equal(after.json().code, 'TOO_MANY_ATTEMPTS', 'the mailbox alone gives no more guesses')
+})
+
+t.test('a login whose password is checked while two-factor is turned on gets no one-factor session', async t => {
+  const app = await build(t, { BCRYPT_COST: '12', HASH_WORKERS: '2' })
+  const user = await register(app)
+  const { secret } = (await send(app, 'POST', '/auth/mfa/totp/enroll', user.accessToken, { password: PASSWORD })).json()
+  const logins = Array.from({ length: 4 }, () => post(app, '/auth/login', { email: user.user.email, password: PASSWORD }))
+  // The logins' passwords are being hashed (a quarter of a second or more at cost 12) when it turns on.
+  await new Promise(resolve => setTimeout(resolve, 30))
+  t.equal((await send(app, 'POST', '/auth/mfa/totp/confirm', user.accessToken, { code: totpCode(secret) })).statusCode, 200)
+  const answers = (await Promise.all(logins)).map(response => response.json())
+  t.strictSame(answers.map(answer => answer.mfaRequired), [true, true, true, true], 'every one asks for the code')
+})
+
+t.test('confirming counts wrong codes against the account, and an enrolment waits fifteen minutes', async t => {
+  const app = await build(t, { LOGIN_MAX_FAILURES: '3' })
+  const user = await register(app)
+  const { secret } = (await send(app, 'POST', '/auth/mfa/totp/enroll', user.accessToken, { password: PASSWORD })).json()
+  const wrong = String((Number(totpCode(secret)) + 500_000) % 1_000_000).padStart(6, '0')
+  const answers = []
+  for (let i = 0; i < 5; i++) answers.push((await send(app, 'POST', '/auth/mfa/totp/confirm', user.accessToken, { code: wrong })).json().code)
+  t.equal(answers.at(-1), 'TOO_MANY_ATTEMPTS', `answers: ${answers.join(', ')}`)
+
+  const other = await register(app)
+  const pending = (await send(app, 'POST', '/auth/mfa/totp/enroll', other.accessToken, { password: PASSWORD })).json()
+  await query(app)`UPDATE mfa_totp SET created_at = ${new Date(Date.now() - 15 * 60_000)} WHERE user_id = ${other.user.id}`
+  const late = await send(app, 'POST', '/auth/mfa/totp/confirm', other.accessToken, { code: totpCode(pending.secret) })
+  t.equal(late.json().code, 'MFA_CONFLICT', 'an enrolment left pending expires')
+})
+
+t.test('after ENCRYPTION_KEY changes, a sealed secret answers 503 MFA_UNAVAILABLE, never a code check', async t => {
+  const database = await sharedDatabase(t)
+  const first = await build(t, { ...database, ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('hex') })
+  const user = await withTwoFactor(first)
+  await first.close()
+  const changed = await build(t, { ...database, ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('hex') })
+  const answer = await post(changed, '/auth/mfa/verify', { mfaToken: await passwordStep(changed, user.user.email), code: user.code() })
+  t.match(answer, { statusCode: 503 })
+  t.match(answer.json(), { code: 'MFA_UNAVAILABLE', message: /contact support/ })
+})
+
+t.test('a code typed with a space turns two-factor off; MFA_ISSUER may not hold a colon', async t => {
+  const app = await build(t)
+  const user = await withTwoFactor(app)
+  const session = (await post(app, '/auth/refresh', { refreshToken: user.refreshToken })).json()
+  const code = user.code()
+  const off = await send(app, 'DELETE', '/auth/mfa/totp', session.accessToken, { code: `${code.slice(0, 3)} ${code.slice(3)}` })
+  t.equal(off.statusCode, 200)
+  await t.rejects(build(t, { MFA_ISSUER: 'Acme: Inc' }), /MFA_ISSUER must not contain ":"/)
 })
 
 t.test('confirming ends the other sessions; this one proves the factor from its next refresh', async t => {

@@ -8,8 +8,8 @@ t.test('POST /auth/token/verify returns the claims of a live access token', asyn
   const response = await post(app, '/auth/token/verify', { token: accessToken })
   t.equal(response.statusCode, 200)
   const body = response.json()
-  t.strictSame(Object.keys(body.payload).sort(), ['exp', 'iat', 'jti', 'role', 'sid', 'sub'])
-  t.match(body, { valid: true, payload: { sub: user.id, role: 'user', sid: String, jti: String, iat: Number, exp: Number } })
+  t.strictSame(Object.keys(body.payload).sort(), ['amr', 'exp', 'iat', 'jti', 'role', 'sid', 'sub'])
+  t.match(body, { valid: true, payload: { sub: user.id, role: 'user', sid: String, amr: ['pwd'], jti: String, iat: Number, exp: Number } })
   t.equal(body.payload.exp - body.payload.iat, 900, 'ACCESS_TOKEN_TTL is 15 minutes by default')
 })
 

@@ -94,6 +94,10 @@ t.test('/account changes the password, with each error next to its field', { ski
   t.equal(await page.textContent('#newPassword-error'), 'The new password must be at least 12 characters long.')
   t.equal(await page.getAttribute('#newPassword', 'aria-invalid'), 'true')
 
+  await change(PASSWORD, 'password123456!', 'password123456!')
+  await page.waitForFunction(() => document.querySelector('#newPassword-error')?.textContent?.startsWith('This password is too common'))
+  t.ok(await page.isHidden('#password-form-error'), 'a listed password is refused beside the new password')
+
   await change('not the right password', 'a brand new passphrase', 'a brand new passphrase')
   await page.waitForSelector('#currentPassword-error:not([hidden])')
   t.equal(await page.textContent('#currentPassword-error'), 'The current password is wrong.')

@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify'
 const API_ATTRIBUTE = 'data-api="/auth"'
 
 /**
- * The browser pages (/, /login, /register, and those the mail links to) and their assets, hidden from /docs. Every file is revalidated
+ * The browser pages (/, /login, /register, /account, and those the mail links to) and their assets, hidden from /docs. Every file is revalidated
  * on each use (`no-cache` with an ETag), so a new version of the service is picked up at once.
  */
 const pages: FastifyPluginAsync<{ root: string, api: string }> = async function pages (fastify, { root, api }) {
@@ -26,7 +26,7 @@ const pages: FastifyPluginAsync<{ root: string, api: string }> = async function 
   for (const [url, file] of [
     ['/', 'index.html'], ['/login', 'login.html'], ['/register', 'register.html'],
     ['/verify-email', 'verify-email.html'], ['/forgot-password', 'forgot-password.html'],
-    ['/reset-password', 'reset-password.html'], ['/change-email', 'change-email.html']
+    ['/reset-password', 'reset-password.html'], ['/change-email', 'change-email.html'], ['/account', 'account.html']
   ] as const) {
     // Read once: the pages are small, and each carries where the API is mounted.
     const html = readFileSync(join(root, 'pages', file), 'utf8').replace(API_ATTRIBUTE, `data-api="${api}"`)

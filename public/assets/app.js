@@ -1,4 +1,4 @@
-// The script of the service's pages (/, /login, /register). It calls the JSON API in cookie
+// The script of the service's pages (/, /login, /register, …; /account adds account.js). It calls the JSON API in cookie
 // mode: the refresh token stays in an HttpOnly cookie this script cannot read, and the access
 // token lives only in this variable, renewed silently before it expires and after a reload.
 'use strict'
@@ -54,6 +54,9 @@ const FIELD_NAMES = {
   password: 'The password',
   confirmPassword: 'The repeated password',
   code: 'The code',
+  recoveryCode: 'The recovery code',
+  currentPassword: 'The current password',
+  newEmail: 'The new email',
   newPassword: 'The new password',
   confirmNewPassword: 'The repeated password'
 }
@@ -81,6 +84,9 @@ function explain (result) {
     case 'INVALID_CODE': return 'The code or link is wrong, expired or already used. Ask for a new message.'
     case 'EMAIL_NOT_VERIFIED': return 'Verify your email address first: follow the link of the message we sent you.'
     case 'PASSWORD_TOO_COMMON': return data.message
+    case 'INVALID_MFA_TOKEN': return 'This sign-in took too long or had too many wrong codes. Log in again with your password.'
+    case 'MFA_REQUIRED': return 'Sign in again with your authenticator code to do this.'
+    case 'MFA_CONFLICT': return 'Two-factor sign-in was changed meanwhile. Reload the page and try again.'
     case 'NETWORK': return 'The service could not be reached. Check your connection and try again.'
     default: return data.message ?? 'Something went wrong. Try again.'
   }
@@ -90,24 +96,34 @@ function show (id, visible) {
   document.getElementById(id).hidden = !visible
 }
 
+/** The form's own message above its button (a page of several forms has one per form), else the page's. */
+function formErrorOf (form) {
+  return form.querySelector('.error[role=alert]') ?? document.getElementById('form-error')
+}
+
 function clearErrors (form) {
-  for (const element of document.querySelectorAll('.field-error')) {
+  for (const element of form.querySelectorAll('.field-error')) {
     element.hidden = true
     element.textContent = ''
   }
   for (const input of form.querySelectorAll('input')) input.removeAttribute('aria-invalid')
-  show('form-error', false)
+  formErrorOf(form).hidden = true
 }
 
-/** Shows each error next to its field (from the API's `details`, or its code), else above the button. */
-function showErrors (form, result) {
+/**
+ * Shows each error next to its field (from the API's `details`, or its code), else above the button.
+ * `placements` puts more codes next to a field: `{ INVALID_CODE: ['code', 'The code is wrong.'] }`.
+ */
+function showErrors (form, result, placements = {}) {
   const fieldErrors = []
   for (const detail of result.data.details ?? []) fieldErrors.push([detail.path.slice(1), fieldMessage(detail.path.slice(1), detail.message)])
   if (result.data.code === 'EMAIL_TAKEN') fieldErrors.push(['email', explain(result)])
   if (result.data.code === 'USERNAME_TAKEN') fieldErrors.push(['username', explain(result)])
+  const [field, message] = placements[result.data.code] ?? []
+  if (field !== undefined) fieldErrors.push([field, message ?? explain(result)])
   let placed = false
   for (const [field, message] of fieldErrors) {
-    const slot = [...document.querySelectorAll('[data-error-for]')].find(element => element.dataset.errorFor.split(' ').includes(field))
+    const slot = [...form.querySelectorAll('[data-error-for]')].find(element => element.dataset.errorFor.split(' ').includes(field))
     if (slot === undefined) continue
     slot.textContent = message
     slot.hidden = false
@@ -115,25 +131,42 @@ function showErrors (form, result) {
     placed = true
   }
   if (!placed) {
-    const formError = document.getElementById('form-error')
+    const formError = formErrorOf(form)
     formError.textContent = explain(result)
     formError.hidden = false
   }
 }
 
-/** Sends the form's body; by default in cookie mode, and on success goes home, signed in. */
-function handleForm (path, bodyOf, { cookie = true, done = () => window.location.assign('/') } = {}) {
-  const form = document.getElementById('form')
+/**
+ * On submit, `send(formData)` (a call of `api`); then `done(result)`, or the errors next to their fields
+ * unless `refused(result)` dealt with them.
+ */
+function onSubmit (form, send, { done, placements, refused = () => false } = {}) {
   form.addEventListener('submit', async event => {
     event.preventDefault()
     clearErrors(form)
-    const button = form.querySelector('button')
+    const button = form.querySelector('button[type=submit]')
     button.disabled = true
-    const result = await api(path, { method: 'POST', body: { ...bodyOf(new FormData(form)), ...(cookie ? { cookie } : {}) } })
+    const result = await send(new FormData(form))
     button.disabled = false
     if (result.ok) done(result)
-    else showErrors(form, result)
+    else if (!refused(result)) showErrors(form, result, placements)
   })
+}
+
+/** Sends the form's body; by default in cookie mode, and on success goes home, signed in. */
+function handleForm (path, bodyOf, { cookie = true, done = () => window.location.assign('/') } = {}) {
+  onSubmit(document.getElementById('form'), data => api(path, {
+    method: 'POST', body: { ...bodyOf(data), ...(cookie ? { cookie } : {}) }
+  }), { done })
+}
+
+/** Ends this session; the API's answer when it refused, else undefined (signed out). */
+async function logout () {
+  const result = await api('/logout', { method: 'POST', body: {}, bearer: true })
+  if (!result.ok && result.status !== 401) return result
+  accessToken = null
+  clearTimeout(refreshTimer)
 }
 
 /** The token of a mail's link, from the fragment (which no server sees), then taken out of the address bar. */
@@ -216,26 +249,74 @@ async function home () {
     show('signed-out', true)
   }
   document.getElementById('logout').addEventListener('click', async () => {
-    const result = await api('/logout', { method: 'POST', body: {}, bearer: true })
-    if (!result.ok && result.status !== 401) {
+    const refused = await logout()
+    if (refused !== undefined) {
       const formError = document.getElementById('form-error')
-      formError.textContent = explain(result)
+      formError.textContent = explain(refused)
       formError.hidden = false
       return
     }
-    accessToken = null
-    clearTimeout(refreshTimer)
     show('signed-in', false)
     show('signed-out', true)
   })
 }
 
-const pages = {
-  home,
-  login: () => handleForm('/login', data => {
+/** The password; then, when the account has two-factor on, a code of the authenticator app or a recovery code. */
+function login () {
+  const passwordForm = document.getElementById('form')
+  const codeForm = document.getElementById('second-factor')
+  const input = document.getElementById('code')
+  const signedIn = () => window.location.assign('/')
+  let mfaToken
+  let recovery = false
+  handleForm('/login', data => {
     const identifier = String(data.get('identifier')).trim()
     return { [identifier.includes('@') ? 'email' : 'username']: identifier, password: data.get('password') }
-  }),
+  }, {
+    done: result => {
+      if (result.data.mfaRequired !== true) return signedIn()
+      mfaToken = result.data.mfaToken
+      passwordForm.hidden = true
+      codeForm.hidden = false
+      input.focus()
+    }
+  })
+  document.getElementById('use-recovery').addEventListener('click', event => {
+    recovery = !recovery
+    clearErrors(codeForm)
+    input.value = ''
+    document.getElementById('code-label').textContent = recovery ? 'Recovery code' : 'Code from your authenticator app'
+    input.inputMode = recovery ? 'text' : 'numeric'
+    input.autocomplete = recovery ? 'off' : 'one-time-code'
+    if (recovery) input.removeAttribute('maxlength')
+    else input.maxLength = 6
+    event.currentTarget.textContent = recovery ? 'Use a code from the app instead' : 'Use a recovery code instead'
+    input.focus()
+  })
+  onSubmit(codeForm, data => {
+    const code = String(data.get('code')).trim()
+    return api('/mfa/verify', {
+      method: 'POST',
+      body: { mfaToken, ...(recovery ? { recoveryCode: code } : { code: code.replace(/\s/g, '') }), cookie: true }
+    })
+  }, {
+    done: signedIn,
+    placements: { INVALID_CODE: ['code', 'The code is wrong or was already used. Try again.'] },
+    // The attempt is over (expired, or too many wrong codes): back to the password.
+    refused: result => {
+      if (result.data.code !== 'INVALID_MFA_TOKEN') return false
+      codeForm.hidden = true
+      passwordForm.hidden = false
+      passwordForm.reset()
+      showErrors(passwordForm, result)
+      return true
+    }
+  })
+}
+
+const pages = {
+  home,
+  login,
   'verify-email': verifyEmail,
   'forgot-password': () => handleForm('/password/forgot', data => ({ email: data.get('email') }),
     { cookie: false, done: finished }),

@@ -3,7 +3,7 @@ import { build } from '../helper.js'
 
 t.test('the pages and their assets: content types, revalidation, nothing else served', async t => {
   const app = await build(t)
-  for (const [url, type] of [['/', 'text/html'], ['/login', 'text/html'], ['/register', 'text/html'], ['/verify-email', 'text/html'], ['/forgot-password', 'text/html'], ['/reset-password', 'text/html'], ['/change-email', 'text/html'], ['/assets/app.js', 'application/javascript'], ['/assets/app.css', 'text/css']] as const) {
+  for (const [url, type] of [['/', 'text/html'], ['/login', 'text/html'], ['/register', 'text/html'], ['/verify-email', 'text/html'], ['/forgot-password', 'text/html'], ['/reset-password', 'text/html'], ['/change-email', 'text/html'], ['/account', 'text/html'], ['/assets/app.js', 'application/javascript'], ['/assets/account.js', 'application/javascript'], ['/assets/app.css', 'text/css']] as const) {
     const response = await app.inject({ url })
     t.equal(response.statusCode, 200, url)
     t.equal(response.headers['content-type'], `${type}; charset=utf-8`, url)
@@ -20,10 +20,14 @@ t.test('the pages and their assets: content types, revalidation, nothing else se
   const pages = (await app.inject({ url: '/' })).body
   t.match(pages, /<script src="\/assets\/app\.js" defer><\/script>/)
   t.notMatch(pages, /<script>/, 'no inline script, which the CSP would block')
+  const account = await app.inject({ url: '/account' })
+  t.match(account.body, /<script src="\/assets\/app\.js" defer><\/script>\s*<script src="\/assets\/account\.js" defer><\/script>/,
+    'the account page\'s script runs after app.js, whose helpers it uses')
+  t.match(account.headers['content-security-policy'], /img-src 'self' data:/, 'the QR code of two-factor is a data: URL')
 })
 
 t.test('the pages are not part of the API document', async t => {
   const app = await build(t)
   const paths = Object.keys((await app.inject({ url: '/docs/json' })).json().paths)
-  t.notOk(paths.some(path => ['/', '/login', '/register', '/verify-email', '/forgot-password', '/reset-password', '/change-email'].includes(path) || path.startsWith('/assets')))
+  t.notOk(paths.some(path => ['/', '/login', '/register', '/verify-email', '/forgot-password', '/reset-password', '/change-email', '/account'].includes(path) || path.startsWith('/assets')))
 })

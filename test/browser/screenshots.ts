@@ -1,5 +1,5 @@
 /**
- * `npm run screenshots`: the README's pictures of the home page and of /docs, taken with the
+ * `npm run screenshots`: the docs' pictures of the home page, the account page and /docs, taken with the
  * browser tests' tooling (Debian's Chromium) against a fresh in-memory service.
  */
 import { mkdirSync } from 'node:fs'
@@ -28,11 +28,16 @@ try {
   await page.waitForSelector('#signed-in:not([hidden])')
   await page.screenshot({ path: join(folder, 'home.png') })
 
+  await page.goto(`${base}/account`)
+  await page.waitForSelector('#account:not([hidden])')
+  await page.waitForSelector('#sessions li')
+  await page.screenshot({ path: join(folder, 'account.png'), fullPage: true })
+
   await page.setViewportSize({ width: 1000, height: 700 })
   await page.goto(`${base}/docs`)
   await page.waitForSelector('.swagger-ui .opblock')
   await page.screenshot({ path: join(folder, 'docs.png') })
-  console.log('Written: docs/home.png, docs/docs.png')
+  console.log('Written: docs/home.png, docs/account.png, docs/docs.png')
 } finally {
   await closeBrowser()
   await app.close()

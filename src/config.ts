@@ -109,6 +109,8 @@ export interface Config {
     /** The range API's base URL (tests point it at a local server). */
     breachCheckUrl: string
   }
+  /** Prometheus metrics on a port of their own, never the API's; undefined: no metrics are served. */
+  metrics?: { port: number, host: string }
   mfa: {
     /** The issuer authenticator apps show beside the account. */
     issuer: string
@@ -337,6 +339,9 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
       breachCheck: env.choice('PASSWORD_BREACH_CHECK', PASSWORD_BREACH_CHECKS, 'off'),
       breachCheckUrl: httpUrl('PASSWORD_BREACH_CHECK_URL', 'https://api.pwnedpasswords.com')
     },
+    metrics: source.METRICS_PORT === undefined || source.METRICS_PORT === ''
+      ? undefined
+      : { port: integer('METRICS_PORT', 9464, 1, 65535), host: read('METRICS_HOST')?.trim() ?? '127.0.0.1' },
     mfa: {
       issuer: mfaIssuer(),
       encryptionKey: encryptionKey()

@@ -104,9 +104,15 @@ export class Sessions {
     await tx.update(sessions).set({ amr }).where(eq(sessions.id, sessionId))
   }
 
+  /** How often the guard found a session in memory, and how often it had to read the database. */
+  readonly cacheStats = { hits: 0, misses: 0 }
+
   /** The user of a live session kept in memory; undefined when none is kept: then ask `liveUser`. */
   keptUser (sessionId: string, userId: string, now = Date.now()): Account | undefined {
-    return this.#kept?.get(sessionId, userId, now)
+    const account = this.#kept?.get(sessionId, userId, now)
+    if (account === undefined) this.cacheStats.misses++
+    else this.cacheStats.hits++
+    return account
   }
 
   /** The user of a live session as the database has it now; undefined when the session or user is not live. */

@@ -13,7 +13,11 @@ export default fp(async function db (fastify) {
     poolSize: fastify.config.databasePoolSize,
     onIdleError: error => fastify.log.warn(
       { err: error }, 'a PostgreSQL connection broke while idle; it is replaced at the next query'
-    )
+    ),
+    onWatch: (state, error) => {
+      if (state === 'up') fastify.log.info('listening for row changes again: token checks use the session cache')
+      else fastify.log.warn({ err: error }, 'not listening for row changes: token checks read the database until it is back')
+    }
   })
   fastify.decorate('store', store)
   fastify.addHook('onClose', () => store.close())

@@ -1,6 +1,7 @@
 /** PostgreSQL: a pool with timeouts, migrations serialized across instances, one retry of a deadlocked transaction. */
 import type pg from 'pg'
 import { migrationsFolder } from './migrations.js'
+import { watchPostgres, type WatchEvents } from './pg-watch.js'
 import type { Database, Executor, Store, Tables } from './store.js'
 import { driverCode } from './unreachable.js'
 
@@ -41,10 +42,11 @@ async function migrateOnce (url: string): Promise<void> {
 }
 
 export async function openPostgres (
-  url: string, poolSize = 10, onIdleError: (error: Error) => void = () => {}
+  url: string, poolSize = 10, onIdleError: (error: Error) => void = () => {}, onWatch?: WatchEvents
 ): Promise<Store> {
   await migrateOnce(url)
   const { pg, drizzlePostgres, pgSchema } = await postgresModules()
+  const watch = await watchPostgres(pg.Client, url, onWatch)
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -106,7 +108,9 @@ export async function openPostgres (
       await pool.query('SELECT 1')
     },
     async close () {
+      await watch.close()
       if (!pool.ended) await pool.end()
-    }
+    },
+    watch
   }
 }

@@ -13,7 +13,11 @@ const WATCHED_TABLES = ['users', 'sessions'] as const
 
 export function watchRows (sqlite: Sqlite.Database): RowWatch {
   const listeners: Array<(change: RowChange) => void> = []
-  const tell = (change: RowChange) => { for (const listener of listeners) listener(change) }
+  let generation = 0
+  const tell = (change: RowChange) => {
+    generation++
+    for (const listener of listeners) listener(change)
+  }
   sqlite.function('auth_row_changed', { deterministic: false }, (table: unknown, id: unknown) => {
     tell({ table: table as 'users' | 'sessions', id: String(id) })
     return null
@@ -44,6 +48,7 @@ export function watchRows (sqlite: Sqlite.Database): RowWatch {
       seen = version
       tell({ table: '*' })
     },
-    settled: () => !sqlite.inTransaction
+    settled: () => !sqlite.inTransaction,
+    get generation () { return generation }
   }
 }

@@ -40,18 +40,31 @@ export interface Store {
   time: (ms: number) => number | Date
   ping: () => Promise<void>
   close: () => Promise<void>
-  /** Lets rows be kept in memory. SQLite only: on PostgreSQL nothing would tell of other instances' commits in time. */
-  readonly watch?: RowWatch
+  /** Lets rows be kept in memory: the data layer tells of every change to them, whichever instance made it. */
+  readonly watch: RowWatch
 }
 
 /** A changed user or session row; `*` for another process's commit, which could have changed any row. */
 export type RowChange = { table: 'users' | 'sessions', id: string } | { table: '*' }
 
-/** Changes to users and sessions rows, told by the data layer itself (triggers, `PRAGMA data_version`). */
+/**
+ * Changes to users and sessions rows, told by the data layer itself: SQLite's triggers and `PRAGMA
+ * data_version`, or PostgreSQL's triggers through LISTEN/NOTIFY.
+ */
 export interface RowWatch {
   listen: (listener: (change: RowChange) => void) => void
-  /** Tells the listeners `*` if another connection has committed; looks at most every `OTHER_COMMITS_CHECK_MS`. */
+  /** SQLite: tells the listeners `*` if another connection has committed; looks at most every `OTHER_COMMITS_CHECK_MS`. */
   catchUp: () => void
-  /** Whether a row read now is committed: no transaction is open, whose uncommitted writes a read would see. */
+  /**
+   * Whether a row read now may be kept: on SQLite, no transaction is open whose uncommitted writes a read
+   * would see; on PostgreSQL, the watch is listening.
+   */
   settled: () => boolean
+  /** How many changes have been told: a row read before a change and kept after it would be stale. */
+  readonly generation: number
+  /**
+   * PostgreSQL: resolves once every change committed before the call has been told, so a kept row is as fresh
+   * as a read; rejects while the watch is not listening. SQLite tells changes synchronously: absent.
+   */
+  sync?: () => Promise<void>
 }

@@ -52,11 +52,12 @@ export class LiveSessions {
   }
 
   /**
-   * Keeps a live session, in the same synchronous run as its read: a change made in between would not be
-   * seen. Nothing is kept while a transaction is open: the read may have seen its uncommitted writes.
+   * Keeps a live session read when the watch had told `readAt` changes: if it has told any since, the row
+   * may be older than a change already told, and is not kept. Nor while the watch cannot be trusted
+   * (`settled`): a transaction open on SQLite's one connection, or PostgreSQL's listener down.
    */
-  keep (sessionId: string, expiresAt: number, account: Account): void {
-    if (!this.#watch.settled()) return
+  keep (sessionId: string, expiresAt: number, account: Account, readAt: number): void {
+    if (!this.#watch.settled() || this.#watch.generation !== readAt) return
     this.#drop(sessionId)
     // Shared by every request of the user's sessions: frozen, so none can alter another's.
     Object.freeze(account.metadata)

@@ -39,8 +39,7 @@ export class Sessions {
   readonly policy: SessionPolicy
   readonly #store: Store
   readonly #liveSession: Prepared<{ account: Account, expiresAt: Date }>
-  /** Undefined on PostgreSQL, where every look-up reads the database. */
-  readonly #kept?: LiveSessions
+  readonly #kept: LiveSessions
 
   constructor (store: Store, policy: SessionPolicy) {
     this.#store = store
@@ -58,9 +57,7 @@ export class Sessions {
       db.select({ account: accountColumns(users), expiresAt: sessions.expiresAt })
         .from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live)
     )
-    if (store.watch !== undefined) {
-      this.#kept = new LiveSessions(store.watch, LIVE_SESSIONS_KEPT, LIVE_SESSIONS_BYTES)
-    }
+    this.#kept = new LiveSessions(store.watch, LIVE_SESSIONS_KEPT, LIVE_SESSIONS_BYTES)
   }
 
   /**
@@ -107,24 +104,38 @@ export class Sessions {
   /** How often the guard found a session in memory, and how often it had to read the database. */
   readonly cacheStats = { hits: 0, misses: 0 }
 
-  /** The user of a live session kept in memory; undefined when none is kept: then ask `liveUser`. */
+  /**
+   * The user of a live session kept in memory, known at once; undefined when none is kept, or when the engine
+   * must first hear of other instances' changes (PostgreSQL): then ask `liveUser`.
+   */
   keptUser (sessionId: string, userId: string, now = Date.now()): Account | undefined {
-    const account = this.#kept?.get(sessionId, userId, now)
+    if (this.#store.watch.sync !== undefined) return undefined
+    const account = this.#kept.get(sessionId, userId, now)
     if (account === undefined) this.cacheStats.misses++
     else this.cacheStats.hits++
     return account
   }
 
-  /** The user of a live session as the database has it now; undefined when the session or user is not live. */
+  /** The user of a live session, kept or as the database has it now; undefined when the session or user is not live. */
   async liveUser (sessionId: string, userId: string, now = Date.now()): Promise<Account | undefined> {
+    const { watch } = this.#store
+    if (watch.sync !== undefined) {
+      // Every change committed before this check, by any instance, is heard first; while the watch is down
+      // nothing is kept, and the database is read.
+      const synced = await watch.sync().then(() => true, () => false)
+      const kept = synced ? this.#kept.get(sessionId, userId, now) : undefined
+      if (kept !== undefined) {
+        this.cacheStats.hits++
+        return kept
+      }
+      this.cacheStats.misses++
+    }
+    const readAt = watch.generation
     const rows = this.#liveSession({ sessionId, userId, now: this.#store.time(now) })
     // SQLite answers synchronously: kept in the same run as read, before any change can slip in.
-    if (Array.isArray(rows)) {
-      const [row] = rows
-      if (row !== undefined) this.#kept?.keep(sessionId, row.expiresAt.getTime(), row.account)
-      return row?.account
-    }
-    return (await rows)[0]?.account
+    const [row] = Array.isArray(rows) ? rows : await rows
+    if (row !== undefined) this.#kept.keep(sessionId, row.expiresAt.getTime(), row.account, readAt)
+    return row?.account
   }
 
   /** Whether the session exists, belongs to the user, and is live, as read inside `tx`. */

@@ -8,10 +8,14 @@ function fakeWatch () {
   let listener: (change: RowChange) => void = () => {}
   const watch = {
     open: false,
+    generation: 0,
     listen: (fn: (change: RowChange) => void) => { listener = fn },
     catchUp: () => {},
     settled: () => !watch.open,
-    change: (change: RowChange) => listener(change)
+    change: (change: RowChange) => {
+      watch.generation++
+      listener(change)
+    }
   }
   return watch satisfies RowWatch
 }
@@ -26,7 +30,7 @@ const LATER = Date.now() + 60_000
 
 t.test('sessions are kept up to the capacity, the oldest going first', async t => {
   const kept = new LiveSessions(fakeWatch(), 3, Infinity)
-  for (const n of [1, 2, 3, 4, 5]) kept.keep(`s${n}`, LATER, account(`u${n}`))
+  for (const n of [1, 2, 3, 4, 5]) kept.keep(`s${n}`, LATER, account(`u${n}`), 0)
   t.equal(kept.size.sessions, 3)
   t.equal(kept.get('s1', 'u1', Date.now()), undefined)
   t.equal(kept.get('s2', 'u2', Date.now()), undefined)
@@ -36,12 +40,12 @@ t.test('sessions are kept up to the capacity, the oldest going first', async t =
 t.test('large accounts are kept within the byte budget, and one account serves all of its user\'s sessions', async t => {
   const big = { notes: 'x'.repeat(10_000) }
   const kept = new LiveSessions(fakeWatch(), 1000, 50_000)
-  for (const n of [1, 2, 3, 4, 5]) kept.keep(`s${n}`, LATER, account(`u${n}`, big))
+  for (const n of [1, 2, 3, 4, 5]) kept.keep(`s${n}`, LATER, account(`u${n}`, big), 0)
   t.ok(kept.size.bytes <= 50_000, `${kept.size.bytes} bytes kept`)
   t.equal(kept.size.sessions, 2, 'two accounts of 20 kB each fit in 50 kB')
 
   const small = new LiveSessions(fakeWatch(), 1000, 50_000)
-  for (const n of [1, 2, 3, 4, 5]) small.keep(`s${n}`, LATER, account('u1', big))
+  for (const n of [1, 2, 3, 4, 5]) small.keep(`s${n}`, LATER, account('u1', big), 0)
   t.equal(small.size.sessions, 5, 'five sessions of one user hold its account once')
 })
 
@@ -49,9 +53,9 @@ t.test('a change to a session or its user, or another process\'s commit, drops w
   const watch = fakeWatch()
   const kept = new LiveSessions(watch, 100, Infinity)
   const keepAll = () => {
-    kept.keep('a1', LATER, account('a'))
-    kept.keep('a2', LATER, account('a'))
-    kept.keep('b1', LATER, account('b'))
+    kept.keep('a1', LATER, account('a'), watch.generation)
+    kept.keep('a2', LATER, account('a'), watch.generation)
+    kept.keep('b1', LATER, account('b'), watch.generation)
   }
   keepAll()
   watch.change({ table: 'sessions', id: 'a1' })
@@ -70,11 +74,22 @@ t.test('a session is not kept while a transaction is open, nor served past its e
   const watch = fakeWatch()
   const kept = new LiveSessions(watch, 100, Infinity)
   watch.open = true
-  kept.keep('s', LATER, account('u'))
+  kept.keep('s', LATER, account('u'), watch.generation)
   t.equal(kept.get('s', 'u', Date.now()), undefined, 'read inside a transaction')
   watch.open = false
-  kept.keep('s', LATER, account('u'))
+  kept.keep('s', LATER, account('u'), watch.generation)
   t.equal(kept.get('s', 'someone else', Date.now()), undefined)
   t.equal(kept.get('s', 'u', LATER), undefined, 'expired')
   t.equal(kept.size.sessions, 0)
+})
+
+t.test('a row read before a change that has been told since is not kept: it may be older than the change', async t => {
+  const watch = fakeWatch()
+  const kept = new LiveSessions(watch, 10, Infinity)
+  const readAt = watch.generation
+  watch.change({ table: 'sessions', id: 'other' })
+  kept.keep('s', LATER, account('u'), readAt)
+  t.equal(kept.get('s', 'u', Date.now()), undefined)
+  kept.keep('s', LATER, account('u'), watch.generation)
+  t.equal(kept.get('s', 'u', Date.now())?.id, 'u', 'read after it, it is kept')
 })

@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { count, eq } from 'drizzle-orm'
+import pg from 'pg'
 import t from 'tap'
 import { OTHER_COMMITS_CHECK_MS, openStore } from '../../src/db/index.js'
 import { PASSWORD } from '../helper.js'
@@ -90,12 +91,33 @@ for (const engine of ENGINES) {
       const session = await call(a, 'POST', '/auth/register', { email: 'leaving@example.com', password: PASSWORD })
       t.equal((await call(b, 'GET', '/auth/me', undefined, bearer(session.body.accessToken))).status, 200, 'the other instance accepts the token')
       t.equal((await call(a, 'POST', '/auth/logout', {}, bearer(session.body.accessToken))).status, 200)
-      // On one SQLite file, an instance looks for the other's commits once a millisecond (on PostgreSQL, at every check).
+      // On one SQLite file, an instance looks for the other's commits once a millisecond (on PostgreSQL, it hears
+      // of them before each check it answers from memory).
       await sleep(OTHER_COMMITS_CHECK_MS + 1)
       const after = await call(b, 'GET', '/auth/me', undefined, bearer(session.body.accessToken))
       t.equal(after.status, 401, 'the next request to the other instance is refused')
       t.equal(after.body.code, 'INVALID_TOKEN')
       t.equal((await call(b, 'POST', '/auth/refresh', { refreshToken: session.body.refreshToken })).status, 401, 'and so is its refresh token')
+    })
+
+    t.test('with the instances\' listening connections killed, a logout through one is still refused by the other', { skip: engine.name === 'PostgreSQL' ? false : 'PostgreSQL only: SQLite has no listening connection' }, async t => {
+      const session = await call(a, 'POST', '/auth/register', { email: 'cut@example.com', password: PASSWORD })
+      t.equal((await call(b, 'GET', '/auth/me', undefined, bearer(session.body.accessToken))).status, 200)
+      t.equal((await call(b, 'GET', '/auth/me', undefined, bearer(session.body.accessToken))).status, 200, 'kept in memory')
+      const admin = new pg.Client({ connectionString: database.DATABASE_URL })
+      await admin.connect()
+      const killed = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'auth row watch'")
+      await admin.end()
+      t.equal(killed.rowCount, 2, 'both instances\' listening connections')
+      t.equal((await call(a, 'POST', '/auth/logout', {}, bearer(session.body.accessToken))).status, 200)
+      t.equal((await call(b, 'GET', '/auth/me', undefined, bearer(session.body.accessToken))).status, 401, 'refused at once')
+      const next = await call(a, 'POST', '/auth/register', { email: 'after-cut@example.com', password: PASSWORD })
+      t.equal((await call(b, 'GET', '/auth/me', undefined, bearer(next.body.accessToken))).status, 200)
+      // However soon they listen again, the next logout is refused at once too.
+      await sleep(300)
+      t.equal((await call(b, 'GET', '/auth/me', undefined, bearer(next.body.accessToken))).status, 200)
+      t.equal((await call(a, 'POST', '/auth/logout', {}, bearer(next.body.accessToken))).status, 200)
+      t.equal((await call(b, 'GET', '/auth/me', undefined, bearer(next.body.accessToken))).status, 401)
     })
 
     t.test('a refresh token rotated on one instance and replayed on the other is detected as reuse', async t => {

@@ -22,6 +22,7 @@ import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/ap
 import health from '../plugins/app/health.js'
 import loginThrottle from '../plugins/app/login-throttle.js'
 import mail from '../plugins/app/mail.js'
+import metrics from '../plugins/app/metrics.js'
 import mfa from '../plugins/app/mfa.js'
 import passwordBlocklist from '../plugins/app/password-blocklist.js'
 import passwordFields from '../plugins/app/password-fields.js'
@@ -113,6 +114,8 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(authGuard)
   await fastify.register(refreshCookie)
   await fastify.register(passwordFields)
+  // Before the routes, so that its onResponse hook times every one of them.
+  await fastify.register(metrics)
   await fastify.register(swagger)
 
   for (const schema of [ErrorResponse, User, AdminUser, AuthEventView, AccessTokenClaims, SessionInfo]) {

@@ -339,9 +339,10 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
       breachCheck: env.choice('PASSWORD_BREACH_CHECK', PASSWORD_BREACH_CHECKS, 'off'),
       breachCheckUrl: httpUrl('PASSWORD_BREACH_CHECK_URL', 'https://api.pwnedpasswords.com')
     },
+    // 0: a free port the system picks (as for PORT), logged at start-up: for tests.
     metrics: source.METRICS_PORT === undefined || source.METRICS_PORT === ''
       ? undefined
-      : { port: integer('METRICS_PORT', 9464, 1, 65535), host: read('METRICS_HOST')?.trim() ?? '127.0.0.1' },
+      : { port: integer('METRICS_PORT', 9464, 0, 65535), host: read('METRICS_HOST')?.trim() ?? '127.0.0.1' },
     mfa: {
       issuer: mfaIssuer(),
       encryptionKey: encryptionKey()
@@ -353,6 +354,10 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
       'EMAIL_VERIFICATION=required cannot be used with COMPAT_PROFILE: the older APIs\' clients have no way to ' +
       'verify an address, so their users could never log in'
     )
+  }
+
+  if (config.metrics !== undefined && config.metrics.port !== 0 && config.metrics.port === port) {
+    problems.push(`METRICS_PORT must differ from PORT (${port}): the metrics are served apart from the API`)
   }
 
   if (problems.length > 0) throw new ConfigError(problems)

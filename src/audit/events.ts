@@ -26,22 +26,37 @@ function row (event: AuthEvent) {
   }
 }
 
+/**
+ * Told of each event once it is written (inside the caller's transaction, which may still roll back).
+ * It runs on the request's path: it must be cheap, and must not throw.
+ */
+export type EventObserver = (event: AuthEvent) => void
+
 export class AuthEvents {
   readonly #store: Store
+  readonly #observers: EventObserver[] = []
 
   constructor (store: Store) {
     this.#store = store
+  }
+
+  /** Adds an observer of every event recorded from now on (the metrics count them). */
+  observe (observer: EventObserver): void {
+    this.#observers.push(observer)
   }
 
   /** Records one event; inside `tx` when given, so that it commits with the change it records. */
   async record (event: AuthEvent, tx?: Executor): Promise<void> {
     const insert = (db: Executor) => db.insert(this.#store.tables.authEvents).values(row(event))
     await (tx === undefined ? this.#store.write(insert) : insert(tx))
+    for (const observer of this.#observers) observer(event)
   }
 
   /** Records many events in one statement, inside `tx`: an import's batch, one event per account. */
   async recordMany (events: AuthEvent[], tx: Executor): Promise<void> {
-    if (events.length > 0) await tx.insert(this.#store.tables.authEvents).values(events.map(event => row(event)))
+    if (events.length === 0) return
+    await tx.insert(this.#store.tables.authEvents).values(events.map(event => row(event)))
+    for (const observer of this.#observers) for (const event of events) observer(event)
   }
 
   /** Newest first, optionally of one user or one type. */

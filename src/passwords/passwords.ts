@@ -38,6 +38,18 @@ function dummyHash (cost: number): string {
   return `$2b$${String(cost).padStart(2, '0')}$${body}`
 }
 
+/** The pool at one moment, for the metrics. */
+export interface HashPoolStats {
+  /** Live hashing threads. */
+  threads: number
+  /** Jobs on a thread now. */
+  running: number
+  /** Jobs waiting for a thread. */
+  waiting: number
+  /** Requests turned away by `admit` (503) since start. */
+  shed: number
+}
+
 /** A request's place among the hash jobs: taken by `admit`, handed to its first job, or given back. */
 export interface Admission {
   /** Gives the place back; does nothing once the place was handed to a job or given back. */
@@ -57,6 +69,7 @@ export class Passwords {
   #jobs = 0
   /** Admitted requests that have not yet queued their first job (they are reading the database). */
   #admitted = 0
+  #shed = 0
   #closed = false
 
   constructor ({ cost, workers, queueMax }: PasswordsOptions) {
@@ -81,7 +94,10 @@ export class Passwords {
    * released, so requests admitted together cannot overfill the queue.
    */
   admit (): Admission {
-    if (this.#jobs + this.#admitted >= this.#capacity) throw Overloaded(1)
+    if (this.#jobs + this.#admitted >= this.#capacity) {
+      this.#shed++
+      throw Overloaded(1)
+    }
     this.#admitted++
     let held = true
     return {
@@ -96,6 +112,13 @@ export class Passwords {
   /** Live hashing threads: the configured number until `close`, then none. */
   get threads (): number {
     return this.#pool.threads.length
+  }
+
+  /** Counts only: cheap enough for every scrape. A thread runs one job at a time. */
+  get stats (): HashPoolStats {
+    const threads = this.threads
+    const running = Math.min(this.#jobs, threads)
+    return { threads, running, waiting: this.#jobs - running, shed: this.#shed }
   }
 
   async hash (password: string, admission?: Admission): Promise<string> {

@@ -147,6 +147,14 @@ t.test('every variable is read', async t => {
   t.ok(Object.isFrozen(config))
 })
 
+t.test('METRICS_PORT serves metrics on a port of their own (0: a free one); unset, none are served', async t => {
+  t.equal(loadConfig({}).metrics, undefined)
+  t.equal(loadConfig({ METRICS_PORT: '' }).metrics, undefined)
+  t.strictSame(loadConfig({ METRICS_PORT: '9464' }).metrics, { port: 9464, host: '127.0.0.1' })
+  t.strictSame(loadConfig({ METRICS_PORT: '0', METRICS_HOST: ' 0.0.0.0 ' }).metrics, { port: 0, host: '0.0.0.0' })
+  t.strictSame(loadConfig({ PORT: '0', METRICS_PORT: '0' }).metrics, { port: 0, host: '127.0.0.1' }, 'two free ports')
+})
+
 t.test('values are trimmed and case-folded where that cannot change their meaning', async t => {
   const config = loadConfig({ JWT_ISSUER: ' https://auth.example.com ', JWT_AUDIENCE: ' api\n', LOG_LEVEL: 'WARN', DATABASE_URL: 'C:\\data\\auth.db' })
   t.equal(config.jwtIssuer, 'https://auth.example.com')
@@ -244,6 +252,8 @@ t.test('each bad variable is named, and all are reported at once', async t => {
     [{ COMPAT_PROFILE: 'django' }, /COMPAT_PROFILE must be none or one of simplejwt, flask, insighted, spring, nestjs \(got "django"\)/],
     [{ DATABASE_URL: 'file:/tmp/auth.db' }, /DATABASE_URL must be a SQLite file path, :memory:, or a postgres:\/\/ URL/],
     [{ DATABASE_URL: 'mysql://db.internal/auth' }, /DATABASE_URL must be a SQLite file path, :memory:, or a postgres:\/\/ URL/],
+    [{ METRICS_PORT: '70000' }, /METRICS_PORT must be a whole number from 0 to 65535/],
+    [{ METRICS_PORT: '3000' }, /METRICS_PORT must differ from PORT \(3000\)/],
     [{ RATE_LIMIT_ENABLED: 'maybe' }, /RATE_LIMIT_ENABLED must be true or false/],
     [{ RATE_LIMIT_LOGIN: '10 per minute' }, /RATE_LIMIT_LOGIN must look like MAX\/WINDOW/],
     [{ RATE_LIMIT_REFRESH: '0/1m' }, /RATE_LIMIT_REFRESH must look like MAX\/WINDOW/],

@@ -15,6 +15,13 @@ if (POSTGRES !== undefined && !isPostgresUrl(POSTGRES)) throw new Error('BENCH_D
 /** A new, empty database named after `name`: its URL. */
 export type NewDatabase = (name: string) => Promise<string>
 
+/** A new SQLite file in a folder of its own, removed when the process exits, whatever the run's engine. */
+export async function sqliteDatabase (name: string): Promise<string> {
+  const folder = mkdtempSync(join(tmpdir(), 'auth-bench-sqlite-'))
+  process.once('exit', () => rmSync(folder, { recursive: true, force: true }))
+  return join(folder, `${name}.db`)
+}
+
 /** Runs `work` with a maker of databases, and removes every database it made when `work` ends, however it ends. */
 export async function withDatabases (work: (database: NewDatabase) => Promise<void>): Promise<void> {
   const folder = mkdtempSync(join(tmpdir(), 'auth-bench-'))

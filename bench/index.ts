@@ -9,17 +9,18 @@
  * Prints one table and writes bench/results.json. Not part of `npm test`: timings are noisy.
  *
  * With BENCH_DATABASE_URL=postgres://… the service runs on PostgreSQL instead, on new databases
- * it creates on that server and drops at the end, and the table goes to bench/results.postgres.json.
+ * it creates on that server and drops at the end, and the table goes to bench/results.postgres.json;
+ * its token checks are also measured beside the same checks on SQLite, as a ratio.
  */
 import { execFileSync } from 'node:child_process'
 import { cpus } from 'node:os'
 import { Compares } from './compares.js'
-import { type NewDatabase, withDatabases } from './databases.js'
+import { type NewDatabase, sqliteDatabase, withDatabases } from './databases.js'
 import { type Loader, startLoader } from './load.js'
 import { failedLogins, logins } from './logins.js'
 import { startBare, stop, wasInterrupted } from './processes.js'
 import { record, writeReport } from './report.js'
-import { tokenChecks } from './rounds.js'
+import { engineComparison, tokenChecks } from './rounds.js'
 import { measureStartup, recordPeakRss, seeded } from './services.js'
 import { DURATION, ENGINE, ROOT, WORKERS } from './settings.js'
 import { refreshes, registrations } from './writes.js'
@@ -36,6 +37,12 @@ async function run (database: NewDatabase, loader: Loader): Promise<void> {
   const small = await seeded(database, '1,000 users', 1000, compares.reference)
   const large = await seeded(database, '100,000 users', 100_000, compares.reference)
   const meScale = await tokenChecks(loader, bare.base, [small, large])
+  // On PostgreSQL, the token checks beside the same ones on SQLite, in the same rounds.
+  const onSqlite = ENGINE === 'PostgreSQL' ? await seeded(sqliteDatabase, '1,000 users on SQLite', 1000, compares.reference) : undefined
+  if (onSqlite !== undefined) {
+    await engineComparison(loader, bare.base, small, onSqlite)
+    await stop(onSqlite.child)
+  }
   const loginsSmall = await logins(loader, compares, small)
   const loginsLarge = await logins(loader, compares, large)
   recordScale(meScale, loginsLarge / loginsSmall)

@@ -66,6 +66,30 @@ export async function tokenChecks (loader: Loader, bare: string, [small, large]:
 }
 
 /**
+ * The same token checks on PostgreSQL and on SQLite (1,000 users each), with the bare route, in rounds taken
+ * in turns: what the session cache kept by LISTEN/NOTIFY gives PostgreSQL, as a ratio of the same run.
+ */
+export async function engineComparison (loader: Loader, bare: string, postgres: Seeded, sqlite: Seeded): Promise<void> {
+  const loads: Record<string, LoadOptions & { base: string }> = {
+    bare: { base: bare, path: '/' },
+    'me postgres': { base: postgres.base, path: '/auth/me', headers: postgres.bearer },
+    'me sqlite': { base: sqlite.base, path: '/auth/me', headers: sqlite.bearer }
+  }
+  for (const { base, ...options } of Object.values(loads)) await loader.run(base, { ...options, duration: 1 })
+  const rounds = await runRounds(loader, loads)
+  const rate = (name: string) => median(rounds.map(round => okPerSecond(round[name] as LoadResult)))
+  const ratio = median(rounds.map(round =>
+    okPerSecond(round['me postgres'] as LoadResult) / okPerSecond(round['me sqlite'] as LoadResult)))
+  record({ name: 'GET /auth/me on SQLite, 1,000 users, beside PostgreSQL', value: rate('me sqlite'), unit: 'req/s' })
+  record({
+    name: 'GET /auth/me on PostgreSQL, 1,000 users, beside SQLite',
+    value: rate('me postgres'),
+    unit: 'req/s',
+    ratio: { value: ratio, of: 'of the same checks on SQLite', target: '≥ 0.8' }
+  })
+}
+
+/**
  * Round pairs start one load later than the pair before, the second of a pair in reverse: over
  * the run, each load comes first as often as the others, and any two come in either order
  * equally often.

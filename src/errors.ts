@@ -122,6 +122,8 @@ export const DatabaseUnavailable = define('SERVICE_UNAVAILABLE', 'The database i
 export const ShuttingDown = define(
   'SERVICE_UNAVAILABLE', 'This instance is shutting down; send the request again to reach another', 503
 )
+/** GET /health/ready: the instance should get no traffic; the message names what failed (`%s`). */
+export const NotReady = define('NOT_READY', 'Not ready: %s', 503)
 /** Redis did not answer: limits cannot be checked, so the request is refused rather than let through. */
 export const StoreUnavailable = define(
   'SERVICE_UNAVAILABLE', 'The shared limits store is not reachable; retry shortly', 503

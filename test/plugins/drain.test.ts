@@ -43,13 +43,14 @@ t.test('while the app closes, a request in flight is answered with Connection: c
   // A second connection that has sent half a request: not idle, so the close leaves it open to finish it.
   const socket = connect(Number(new URL(url).port), '127.0.0.1')
   await once(socket, 'connect')
-  socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\n')
+  socket.write('GET /health/ready HTTP/1.1\r\nHost: localhost\r\n')
   let raw = ''
   socket.on('data', chunk => { raw += String(chunk) })
   const rawEnded = once(socket, 'end')
 
   const closed = app.close()
   await draining(app)
+  await t.rejects(app.checkReadiness(), { code: 'NOT_READY', message: 'Not ready: the instance is shutting down' })
   socket.write('\r\n')
   await rawEnded
   t.match(raw, /^HTTP\/1\.1 503 Service Unavailable\r\n/)

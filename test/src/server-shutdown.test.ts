@@ -79,7 +79,7 @@ t.test('SIGTERM lets in-flight logins answer, refuses new requests, and exits wi
 
   // A new connection is refused; or reset, unread, if the kernel had accepted it just before the listening
   // socket closed; or answered 503 if it got in before that.
-  const late = await send(url, '/health', false).catch((error: NodeJS.ErrnoException) => error.code)
+  const late = await send(url, '/health/live', false).catch((error: NodeJS.ErrnoException) => error.code)
   if (typeof late === 'string') t.ok(['ECONNREFUSED', 'ECONNRESET'].includes(late), `a new connection: ${late}`)
   else t.match(late, { status: 503, headers: { connection: 'close' } })
 
@@ -97,7 +97,7 @@ t.test('SIGTERM with only idle kept-alive connections exits at once', async t =>
   const agent = new Agent({ keepAlive: true, maxSockets: 4 })
   t.teardown(() => agent.destroy())
   // Four connections, left open and idle in the agent's pool.
-  const answers = await Promise.all(Array.from({ length: 4 }, () => send(url, '/health', agent)))
+  const answers = await Promise.all(Array.from({ length: 4 }, () => send(url, '/health/live', agent)))
   t.same(answers.map(answer => answer.status), [200, 200, 200, 200])
   t.equal(Object.values(agent.freeSockets).flat().length, 4, 'four idle kept-alive connections')
 

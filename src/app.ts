@@ -17,6 +17,7 @@ import authGuard from '../plugins/app/authenticate.js'
 import clientAddress from '../plugins/app/client-address.js'
 import configPlugin from '../plugins/app/config.js'
 import dbPlugin from '../plugins/app/db.js'
+import drain from '../plugins/app/drain.js'
 import emailFlows from '../plugins/app/email-flows.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from '../plugins/app/error-handler.js'
 import health from '../plugins/app/health.js'
@@ -68,6 +69,8 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
     // The same deadline for the headers alone, checked every second (Node checks every 30 s, and
     // gives headers 60 s), so that a trickled request is cut within a second of it.
     http: { headersTimeout: config.requestTimeout * 1000, connectionsCheckingInterval: 1000 },
+    // plugins/app/drain.ts answers the requests that arrive while closing, in the common error shape.
+    return503OnClosing: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Off by default: X-Forwarded-For is believed only from the proxies listed in TRUST_PROXY.
@@ -87,6 +90,8 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
     reply.header('x-request-id', request.id)
     done()
   })
+  // Next, so that a request arriving while the app closes is refused before any other work.
+  await fastify.register(drain)
   await fastify.register(configPlugin, { config: opts.config })
   await fastify.register(redisPlugin)
   await fastify.register(rateLimit)

@@ -118,6 +118,12 @@ export const Overloaded = defineRetryable('OVERLOADED', 'The service is busy; re
 export const InvalidForwardedFor = define('INVALID_FORWARDED_FOR', 'X-Forwarded-For must name IP addresses', 400)
 export const RateLimited = define('RATE_LIMITED', 'Too many requests; retry in %s', 429)
 export const DatabaseUnavailable = define('SERVICE_UNAVAILABLE', 'The database is not reachable', 503)
+/** The app has begun closing: the request is refused with `Connection: close`, so a balancer sends it elsewhere. */
+export const ShuttingDown = define(
+  'SERVICE_UNAVAILABLE', 'This instance is shutting down; send the request again to reach another', 503
+)
+/** GET /health/ready: the instance should get no traffic; the message names what failed (`%s`). */
+export const NotReady = define('NOT_READY', 'Not ready: %s', 503)
 /** Redis did not answer: limits cannot be checked, so the request is refused rather than let through. */
 export const StoreUnavailable = define(
   'SERVICE_UNAVAILABLE', 'The shared limits store is not reachable; retry shortly', 503

@@ -35,6 +35,8 @@ t.test('the OpenAPI document lists every route with its statuses, schemas and se
   t.match(doc.openapi, /^3\./)
   const expected: Record<string, Record<string, string[]>> = {
     '/health': { get: ['200', '503'] },
+    '/health/live': { get: ['200', '503'] },
+    '/health/ready': { get: ['200', '503'] },
     '/.well-known/jwks.json': { get: ['200', '404'] },
     '/auth/register': { post: ['201', '400', '403', '409', '413', '415', '429'] },
     '/auth/signup': { post: ['201', '400', '403', '409', '413', '415', '429'] },

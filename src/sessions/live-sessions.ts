@@ -39,6 +39,11 @@ export class LiveSessions {
     return { sessions: this.#sessions.size, bytes: this.#bytes }
   }
 
+  /** Whether anything is kept for the session, fresh or not: when not, there is nothing to bring up to date. */
+  holds (sessionId: string): boolean {
+    return this.#sessions.has(sessionId)
+  }
+
   /** The account of a kept live session of `userId`; undefined when none is kept. */
   get (sessionId: string, userId: string, now: number): Account | undefined {
     this.#watch.catchUp()

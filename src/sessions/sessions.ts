@@ -119,7 +119,7 @@ export class Sessions {
   /** The user of a live session, kept or as the database has it now; undefined when the session or user is not live. */
   async liveUser (sessionId: string, userId: string, now = Date.now()): Promise<Account | undefined> {
     const { watch } = this.#store
-    if (watch.sync !== undefined) {
+    if (watch.sync !== undefined && this.#kept.holds(sessionId)) {
       // Every change committed before this check, by any instance, is heard first; while the watch is down
       // nothing is kept, and the database is read.
       const synced = await watch.sync().then(() => true, () => false)
@@ -128,8 +128,8 @@ export class Sessions {
         this.cacheStats.hits++
         return kept
       }
-      this.cacheStats.misses++
     }
+    if (watch.sync !== undefined) this.cacheStats.misses++
     const readAt = watch.generation
     const rows = this.#liveSession({ sessionId, userId, now: this.#store.time(now) })
     // SQLite answers synchronously: kept in the same run as read, before any change can slip in.

@@ -239,6 +239,16 @@ export const NEW_PASSWORD_BODY_ERRORS = { ...BODY_ERRORS, 400: `${BODY_ERRORS[40
 /** The OpenAPI security requirement of a route behind the auth guard. */
 export const BEARER_SECURITY = [{ bearerAuth: [] }]
 
+/** The OpenAPI security requirement of the admin API: the same guard, and an admin's token. */
+export const ADMIN_SECURITY = [{ adminBearerAuth: [] }]
+
+/** The /docs tag of the older names of operations (/auth/signup, …), so the main list shows each operation once. */
+export const ALIASES_TAG = 'aliases'
+
+/** An alias's summary in /docs: what it does, and the operation it is another name of. */
+export function aliasSummary (summary: string, method: string, path: string): string {
+  return `${summary} (alias of ${method} ${path})`
+}
 
 /** Why a route behind the auth guard answers 401. */
 export const UNAUTHORIZED_REASON = 'No access token, or one that is invalid, expired or of a session that has ended.'

@@ -109,7 +109,8 @@ export default fp(async function docs (fastify) {
         version: '0.1.0',
         description: 'Registration and login with short-lived JWT access tokens and opaque refresh tokens.\n\n' +
           'To try it: **register** (or **login**), copy `accessToken` from the response, ' +
-          `press **Authorize** and paste it, then call **GET ${authPrefix}/me**.`
+          'press **Authorize** and paste it under bearerAuth (an admin\'s under adminBearerAuth too, for the admin ' +
+          `API), then call **GET ${authPrefix}/me**.`
       },
       tags: [
         ...compatTags,

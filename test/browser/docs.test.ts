@@ -37,8 +37,9 @@ t.test('/docs: Swagger UI loads, and "Try it out" registers, logs in, authorizes
 
   await page.click('.swagger-ui button.authorize')
   await page.locator('.modal-ux input').first().fill(accessToken)
-  await page.locator('.modal-ux button.modal-btn.auth.authorize').click()
-  await page.locator('.modal-ux button.btn-done').click()
+  // The first scheme is bearerAuth (adminBearerAuth follows it, for the admin API).
+  await page.locator('.modal-ux button.modal-btn.auth.authorize').first().click()
+  await page.locator('.modal-ux button.btn-done').first().click()
   t.equal(await tryItOut(page, 'operations-auth-getMe'), '200')
   t.same(violations, [], 'no content security policy violation')
 })

@@ -13,6 +13,7 @@ const health: FastifyPluginAsyncTypebox = async function health (fastify) {
     // Load balancers probe often from one address; a 429 here would take a healthy instance out.
     config: { rateLimit: false, routine: true },
     schema: {
+      operationId: 'health',
       summary: 'Health check',
       description: 'Checks that the database answers, and Redis when it holds the shared limits (REDIS_URL). ' +
         'Suitable for load-balancer and orchestrator probes. Also tells how much mail waits to be sent: ' +

@@ -11,6 +11,7 @@ const jwks: FastifyPluginAsyncTypebox = async function jwks (fastify) {
     // Verifiers behind one address fetch it; it is cached, and cheaper to serve than to count.
     config: { rateLimit: false, routine: true },
     schema: {
+      operationId: 'getJwks',
       summary: 'Public signing keys (JWKS)',
       description: 'The public keys of the asymmetric `JWT_ALGORITHM` (EdDSA, ES256 or RS256), ' +
         'for services that verify access tokens themselves: ' +

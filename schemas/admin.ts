@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { Name, NewEmail, NewPassword, NullableString, ref, Role, STORABLE, Username, Uuid } from './common.js'
+import { Count, DateTime, Name, NewEmail, NewPassword, NullableString, ref, Role, STORABLE, Username, Uuid } from './common.js'
 import { User } from './user.js'
 
 /** A user as admins see them: the public fields and whether the account is disabled. */
@@ -7,15 +7,15 @@ export const AdminUser = Type.Composite([
   User,
   Type.Object({
     disabledAt: NullableString({
-      format: 'date-time', description: 'When an admin disabled the account; null while it is enabled.'
+      format: 'date-time', maxLength: DateTime.maxLength, description: 'When an admin disabled the account; null while it is enabled.'
     })
   })
 ], { $id: 'AdminUser', title: 'AdminUser', additionalProperties: false })
 export type AdminUser = Static<typeof AdminUser>
 
 export const UserListQuery = Type.Object({
-  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  page: Type.Integer({ format: 'int32', minimum: 1, maximum: 100_000, default: 1 }),
+  limit: Type.Integer({ format: 'int32', minimum: 1, maximum: 100, default: 20 }),
   search: Type.Optional(Type.String({
     minLength: 1, maxLength: 254, ...STORABLE, description: 'Part of an email or username, any case.'
   }))
@@ -23,10 +23,10 @@ export const UserListQuery = Type.Object({
 export type UserListQuery = Static<typeof UserListQuery>
 
 export const UserList = Type.Object({
-  users: Type.Array(ref(AdminUser)),
-  page: Type.Integer(),
-  limit: Type.Integer(),
-  total: Type.Integer({ description: 'Users matching the search, on all pages.' })
+  users: Type.Array(ref(AdminUser), { maxItems: 100 }),
+  page: Type.Integer({ format: 'int32', minimum: 1, maximum: 100_000 }),
+  limit: Type.Integer({ format: 'int32', minimum: 1, maximum: 100 }),
+  total: Count({ description: 'Users matching the search, on all pages.' })
 }, { description: 'One page of users, newest first.' })
 
 export const UserParams = Type.Object({ id: Uuid }, { additionalProperties: false })

@@ -1,6 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { Email, Metadata, Name, NewEmail, NewPassword, Password, ref, Role, Username, Uuid } from './common.js'
-import type { TokenPair } from './sessions.js'
+import {
+  ACCESS_TOKEN_MAX_LENGTH, Count, Email, Metadata, Name, NewEmail, NewPassword, Password, ref, Role, Username, Uuid
+} from './common.js'
+import { REFRESH_TOKEN_MAX_LENGTH, type TokenPair } from './sessions.js'
 import { User } from './user.js'
 
 const EXAMPLE_PASSWORD = 'correct horse battery staple'
@@ -57,14 +59,16 @@ export type LoginBody = Static<typeof LoginBody>
 
 const tokenFields = {
   accessToken: Type.String({
+    maxLength: ACCESS_TOKEN_MAX_LENGTH,
     description: 'A JWT (`typ: at+jwt`); send it as `Authorization: Bearer <accessToken>`.'
   }),
   refreshToken: Type.Optional(Type.String({
+    maxLength: REFRESH_TOKEN_MAX_LENGTH,
     description: 'An opaque secret that keeps the session alive; store it safely. ' +
       'Absent in cookie mode, where it is in the cookie instead.'
   })),
   tokenType: Type.Literal('Bearer'),
-  expiresIn: Type.Integer({ description: 'Seconds until the access token expires.', examples: [900] })
+  expiresIn: Count({ description: 'Seconds until the access token expires.', examples: [900] })
 }
 
 export const RegisterReply = Type.Object({
@@ -97,13 +101,14 @@ export const Amr = Type.Array(Type.String({ maxLength: 16 }), {
 export const AccessTokenClaims = Type.Object({
   sub: Uuid,
   role: Role,
-  sid: Type.String({ description: 'The session this token belongs to.' }),
+  sid: Type.String({ maxLength: 36, description: 'The session this token belongs to.' }),
   amr: Type.Optional(Amr),
-  jti: Type.String(),
-  iat: Type.Integer(),
-  exp: Type.Integer(),
-  iss: Type.Optional(Type.String()),
-  aud: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())]))
+  jti: Type.String({ maxLength: 36 }),
+  iat: Count({ description: 'When the token was issued, in seconds since 1970.' }),
+  exp: Count({ description: 'When the token expires, in seconds since 1970.' }),
+  // JWT_ISSUER and JWT_AUDIENCE are at most 256 characters.
+  iss: Type.Optional(Type.String({ maxLength: 256 })),
+  aud: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Array(Type.String({ maxLength: 256 }), { maxItems: 1 })]))
 }, { $id: 'AccessTokenClaims', title: 'AccessTokenClaims' })
 export type AccessTokenClaims = Static<typeof AccessTokenClaims>
 /** The claims this service puts in a token; the signer adds `iat`, `exp`, `iss` and `aud`. */
@@ -113,7 +118,7 @@ export type AccessClaims = Pick<AccessTokenClaims, 'sub' | 'role' | 'sid' | 'jti
 export type AuthResult = TokenPair & { user: User }
 
 export const VerifyBody = Type.Object({
-  token: Type.String({ minLength: 1, maxLength: 4096, description: 'An access token.' })
+  token: Type.String({ minLength: 1, maxLength: ACCESS_TOKEN_MAX_LENGTH, description: 'An access token.' })
 }, { additionalProperties: false, examples: [{ token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9…' }] })
 export type VerifyBody = Static<typeof VerifyBody>
 

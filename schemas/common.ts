@@ -80,16 +80,21 @@ export const LegacyUsername = Type.String({
 
 /**
  * An unpaired surrogate cannot be stored as UTF-8 (SQLite would keep U+FFFD), so two different inputs
- * would become one stored value.
+ * would become one stored value. Checked by a keyword of the service's validator (`x-well-formed`), not by a
+ * pattern: `\\p{Cs}` or a surrogate range means that only to a regex engine in Unicode mode, and JSON Schema
+ * tools, code generators and OpenAPI validators do not all read patterns so.
  */
 const WELL_FORMED = {
-  pattern: '^[^\\p{Cs}]*$', 'x-error': 'must be well-formed Unicode (no unpaired surrogates)'
-}
+  'x-well-formed': true, 'x-error': 'must be well-formed Unicode (no unpaired surrogates)'
+} as const
+
+/** The control characters (Unicode's Cc): C0, DEL and C1, as a class every regex dialect reads. */
+export const CONTROL_CHARACTERS = '\\u0000-\\u001F\\u007F-\\u009F'
 
 /** Stored or searched text: well-formed, and without NUL, which PostgreSQL's text cannot hold. */
 export const STORABLE = {
-  pattern: '^[^\\p{Cs}\\u0000]*$', 'x-error': 'must be well-formed Unicode without NUL characters'
-}
+  pattern: '^[^\\u0000]*$', 'x-well-formed': true, 'x-error': 'must be well-formed Unicode without NUL characters'
+} as const
 
 /** A password being set: the minimum length comes from `PASSWORD_MIN_LENGTH`. */
 export function NewPassword (minLength: number) {
@@ -116,7 +121,8 @@ export const Password = Type.String({
 export const Name = Type.String({
   minLength: 1,
   maxLength: 100,
-  pattern: '^[^\\p{Cc}\\p{Cs}]+$',
+  pattern: `^[^${CONTROL_CHARACTERS}]+$`,
+  'x-well-formed': true,
   'x-error': 'must not contain control characters or unpaired surrogates',
   description: 'Display name; no control characters.',
   examples: ['Grace Hopper']
@@ -154,6 +160,20 @@ export const Metadata = Type.Record(
 
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 })
 
+/** A client's user agent as stored: cut to this length (`USER_AGENT_MAX` in src/sessions/client.ts, tested equal). */
+export const USER_AGENT_MAX_LENGTH = 512
+
+/** A client's IP address as the service saw it (IPv6 at most 45 characters). */
+export const IP_MAX_LENGTH = 64
+
+/** An access token as clients send and receive it: a JWT, however long its claims and signature make it. */
+export const ACCESS_TOKEN_MAX_LENGTH = 4096
+
+/** A count or a number of seconds in an answer: never negative, and within JavaScript's safe integers. */
+export function Count (options: SchemaOptions = {}) {
+  return Type.Integer({ format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, ...options })
+}
+
 /**
  * A response text that may be null. A type list, not a union: the serializer then needs no validation
  * to pick a branch, and a stored value can never fail to serialize.
@@ -162,20 +182,27 @@ export function NullableString (options: SchemaOptions = {}) {
   return Type.Unsafe<string | null>({ ...options, type: ['string', 'null'] })
 }
 
-export const DateTime = Type.String({ format: 'date-time' })
+/** A time as the service writes it (`toISOString()`: 24 characters, 27 past the year 9999). */
+export const DateTime = Type.String({ format: 'date-time', maxLength: 32 })
 
 export const ErrorResponse = Type.Object({
-  statusCode: Type.Integer({ description: 'The HTTP status, repeated.' }),
+  statusCode: Type.Integer({ format: 'int32', minimum: 400, maximum: 599, description: 'The HTTP status, repeated.' }),
   code: Type.String({
+    maxLength: 64,
     description: 'Stable machine-readable code: see each status’s description, ' +
       'e.g. VALIDATION_ERROR, INVALID_CREDENTIALS, EMAIL_TAKEN.'
   }),
-  error: Type.String({ description: 'The HTTP status text.' }),
-  message: Type.String({ description: 'What went wrong, for people.' }),
+  error: Type.String({ maxLength: 64, description: 'The HTTP status text.' }),
+  // A message may quote part of the request (a path, a field's name): no longer than the largest body.
+  message: Type.String({ maxLength: 16384, description: 'What went wrong, for people.' }),
   details: Type.Optional(Type.Array(Type.Object({
-    path: Type.String({ description: 'JSON pointer to the offending value, e.g. /email.' }),
-    message: Type.String()
-  }), { description: 'One entry per invalid value (validation errors only).' }))
+    path: Type.String({ maxLength: 16384, description: 'JSON pointer to the offending value, e.g. /email.' }),
+    message: Type.String({ maxLength: 1024 })
+  }), {
+    // Validation stops at the first error (allErrors is off), so one entry in practice.
+    maxItems: 100,
+    description: 'One entry per invalid value (validation errors only).'
+  }))
 }, { $id: 'ErrorResponse', title: 'ErrorResponse', description: 'The shape of every error the service returns.' })
 
 export type ErrorBody = Static<typeof ErrorResponse>
@@ -211,6 +238,17 @@ export const NEW_PASSWORD_BODY_ERRORS = { ...BODY_ERRORS, 400: `${BODY_ERRORS[40
 
 /** The OpenAPI security requirement of a route behind the auth guard. */
 export const BEARER_SECURITY = [{ bearerAuth: [] }]
+
+/** The OpenAPI security requirement of the admin API: the same guard, and an admin's token. */
+export const ADMIN_SECURITY = [{ adminBearerAuth: [] }]
+
+/** The /docs tag of the older names of operations (/auth/signup, …), so the main list shows each operation once. */
+export const ALIASES_TAG = 'aliases'
+
+/** An alias's summary in /docs: what it does, and the operation it is another name of. */
+export function aliasSummary (summary: string, method: string, path: string): string {
+  return `${summary} (alias of ${method} ${path})`
+}
 
 /** Why a route behind the auth guard answers 401. */
 export const UNAUTHORIZED_REASON = 'No access token, or one that is invalid, expired or of a session that has ended.'

@@ -3,6 +3,8 @@ import { type Static, Type } from '@sinclair/typebox'
 import { Email, NewEmail, NewPassword, Password } from './common.js'
 
 const Code = Type.String({
+  minLength: 6,
+  maxLength: 6,
   pattern: '^[0-9]{6}$',
   'x-error': 'must be the 6 digits of the message',
   description: 'The 6-digit code of the message.',

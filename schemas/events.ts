@@ -1,6 +1,6 @@
 /** The audit trail: what can happen to an account, and how admins read it. */
 import { type Static, Type } from '@sinclair/typebox'
-import { NullableString, ref, Uuid } from './common.js'
+import { Count, DateTime, IP_MAX_LENGTH, NullableString, ref, USER_AGENT_MAX_LENGTH, Uuid } from './common.js'
 
 export const EVENT_TYPES = [
   'register',
@@ -39,33 +39,36 @@ export type EventType = typeof EVENT_TYPES[number]
 const EventTypeSchema = Type.Unsafe<EventType>({ type: 'string', enum: [...EVENT_TYPES] })
 
 export const AuthEventView = Type.Object({
-  id: Type.Integer(),
+  id: Count({ minimum: 1 }),
   type: EventTypeSchema,
   userId: NullableString({
+    maxLength: Uuid.maxLength,
     description: 'The account concerned, when known (a failed login for an unknown account has none).'
   }),
-  sessionId: NullableString(),
-  actorId: NullableString({ description: 'The admin who acted, for admin actions.' }),
-  ip: NullableString(),
-  userAgent: NullableString(),
+  sessionId: NullableString({ maxLength: Uuid.maxLength }),
+  actorId: NullableString({ maxLength: Uuid.maxLength, description: 'The admin who acted, for admin actions.' }),
+  ip: NullableString({ maxLength: IP_MAX_LENGTH }),
+  userAgent: NullableString({ maxLength: USER_AGENT_MAX_LENGTH }),
+  // The longest: a reused refresh token's spender (a network and a user agent), or a mail failure (500 + its purpose).
   reason: NullableString({
+    maxLength: 1024,
     description: 'Why a login failed, the new role, whether a logout ended every session, ' +
       'which client had spent a reused refresh token, or the second factor a login used.'
   }),
-  createdAt: Type.String({ format: 'date-time' })
+  createdAt: DateTime
 }, { $id: 'AuthEvent', title: 'AuthEvent' })
 export type AuthEventView = Static<typeof AuthEventView>
 
 export const EventListQuery = Type.Object({
-  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  page: Type.Integer({ format: 'int32', minimum: 1, maximum: 100_000, default: 1 }),
+  limit: Type.Integer({ format: 'int32', minimum: 1, maximum: 100, default: 20 }),
   userId: Type.Optional(Uuid),
   type: Type.Optional(EventTypeSchema)
 }, { additionalProperties: false })
 
 export const EventList = Type.Object({
-  events: Type.Array(ref(AuthEventView)),
-  page: Type.Integer(),
-  limit: Type.Integer(),
-  total: Type.Integer()
+  events: Type.Array(ref(AuthEventView), { maxItems: 100 }),
+  page: Type.Integer({ format: 'int32', minimum: 1, maximum: 100_000 }),
+  limit: Type.Integer({ format: 'int32', minimum: 1, maximum: 100 }),
+  total: Count()
 }, { description: 'One page of the audit trail, newest first.' })

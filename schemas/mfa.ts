@@ -1,8 +1,10 @@
 /** The second factor: a TOTP authenticator, recovery codes, and a login's second step. */
 import { type Static, Type } from '@sinclair/typebox'
-import { Password } from './common.js'
+import { Count, Password } from './common.js'
 
 const TotpCode = Type.String({
+  minLength: 6,
+  maxLength: 6,
   pattern: '^[0-9]{6}$',
   'x-error': 'must be the 6 digits your authenticator app shows',
   description: 'The 6-digit code your authenticator app shows now.',
@@ -35,9 +37,12 @@ const RecoveryCodes = Type.Array(Type.String({ maxLength: 11 }), {
     'q8m2x-d4r6p', 'z3v7k-b9f5h', 'c6n4t-s8w2j', 'g7q3m-y5k9d', 'r2h8p-n4x6v']]
 })
 
+/** The QR code's data URL: 28 KB for the longest otpauth URL (MFA_ISSUER and the email at their limits). */
+const QR_CODE_MAX_LENGTH = 65536
+
 export const MfaStatus = Type.Object({
   totp: Type.Boolean({ description: 'Whether two-factor sign-in with an authenticator app is on.' }),
-  recoveryCodesLeft: Type.Integer({ minimum: 0, maximum: 10, description: 'Recovery codes not used yet.' })
+  recoveryCodesLeft: Type.Integer({ format: 'int32', minimum: 0, maximum: 10, description: 'Recovery codes not used yet.' })
 }, { description: 'Your second factors.' })
 
 export const EnrollBody = Type.Object({ password: Password }, {
@@ -48,9 +53,9 @@ export const EnrollBody = Type.Object({ password: Password }, {
 export type EnrollBody = Static<typeof EnrollBody>
 
 export const Enrolment = Type.Object({
-  secret: Type.String({ description: 'The base32 secret, for typing into an app that cannot scan the QR code.' }),
-  otpauthUrl: Type.String({ description: 'The `otpauth://totp/…` URL the QR code holds.' }),
-  qrCode: Type.String({ description: 'The QR code of `otpauthUrl`, as an SVG `data:` URL for an `<img src>`.' })
+  secret: Type.String({ maxLength: 128, description: 'The base32 secret, for typing into an app that cannot scan the QR code.' }),
+  otpauthUrl: Type.String({ maxLength: 2048, description: 'The `otpauth://totp/…` URL the QR code holds.' }),
+  qrCode: Type.String({ maxLength: QR_CODE_MAX_LENGTH, description: 'The QR code of `otpauthUrl`, as an SVG `data:` URL for an `<img src>`.' })
 }, { description: 'Scan the QR code (or type the secret) into an authenticator app, then confirm its first code.' })
 
 export const CodeBody = Type.Object({ code: TotpCode }, {
@@ -76,11 +81,12 @@ export const RecoveryCodesReply = Type.Object({ recoveryCodes: RecoveryCodes }, 
 export const MfaChallengeReply = Type.Object({
   mfaRequired: Type.Literal(true),
   mfaToken: Type.String({
+    maxLength: MfaToken.maxLength,
     description: 'Names this login attempt for `POST /auth/mfa/verify`: it lives `expiresIn` seconds, ' +
       'and ends after five wrong codes or one right one.'
   }),
   methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery_code')]), { maxItems: 2 }),
-  expiresIn: Type.Integer({ description: 'Seconds left to send the code.', examples: [300] })
+  expiresIn: Count({ description: 'Seconds left to send the code.', examples: [300] })
 }, {
   description: 'The password is right, and the account has two-factor on: no tokens yet. Send a code from the ' +
     'authenticator app (or a recovery code) with `mfaToken` to `POST /auth/mfa/verify`.'
@@ -97,6 +103,6 @@ export const MfaVerifyBody = Type.Object({
   additionalProperties: false,
   oneOf: [{ title: 'by app code', required: ['code'] }, { title: 'by recovery code', required: ['recoveryCode'] }],
   description: '`mfaToken` and exactly one of `code` (the app\'s) or `recoveryCode`.',
-  examples: [{ mfaToken: 'the mfaToken of the login\'s answer', code: '123456' }]
+  examples: [{ mfaToken: 'mQ3v8Zp1xK7wT2bN9rL4yC6hF0sD5gJ-aE_uV3iO8kW', code: '123456' }]
 })
 export type MfaVerifyBody = Static<typeof MfaVerifyBody>

@@ -1,9 +1,13 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { DateTime, NullableString, ref, Uuid } from './common.js'
+import {
+  ACCESS_TOKEN_MAX_LENGTH, Count, DateTime, IP_MAX_LENGTH, NullableString, ref, USER_AGENT_MAX_LENGTH, Uuid
+} from './common.js'
+
+export const REFRESH_TOKEN_MAX_LENGTH = 512
 
 export const RefreshToken = Type.String({
   minLength: 1,
-  maxLength: 512,
+  maxLength: REFRESH_TOKEN_MAX_LENGTH,
   description: 'The `refreshToken` from register, login or the previous refresh.'
 })
 
@@ -17,13 +21,14 @@ export const RefreshBody = Type.Object({
 export type RefreshBody = Static<typeof RefreshBody>
 
 export const TokenPair = Type.Object({
-  accessToken: Type.String({ description: 'A new access token.' }),
+  accessToken: Type.String({ maxLength: ACCESS_TOKEN_MAX_LENGTH, description: 'A new access token.' }),
   refreshToken: Type.Optional(Type.String({
+    maxLength: REFRESH_TOKEN_MAX_LENGTH,
     description: 'The refresh token to use next time; the one sent is now spent. ' +
       'Absent in cookie mode: the cookie holds the new one.'
   })),
   tokenType: Type.Literal('Bearer'),
-  expiresIn: Type.Integer({ description: 'Seconds until the access token expires.', examples: [900] })
+  expiresIn: Count({ description: 'Seconds until the access token expires.', examples: [900] })
 }, { description: 'Refreshed: use both new tokens from now on.' })
 /** A new access token with its session's refresh token, as the services hand them out (a body may omit the latter). */
 export type TokenPair = Required<Static<typeof TokenPair>>
@@ -41,7 +46,7 @@ export type LogoutBody = Static<typeof LogoutBody>
 
 /** A confirmation, described for /docs by what it confirms. */
 export function Message (description: string) {
-  return Type.Object({ message: Type.String() }, { description })
+  return Type.Object({ message: Type.String({ maxLength: 200 }) }, { description })
 }
 
 export const SessionInfo = Type.Object({
@@ -49,13 +54,14 @@ export const SessionInfo = Type.Object({
   createdAt: DateTime,
   lastUsedAt: DateTime,
   expiresAt: DateTime,
-  userAgent: NullableString(),
-  ip: NullableString(),
+  userAgent: NullableString({ maxLength: USER_AGENT_MAX_LENGTH }),
+  ip: NullableString({ maxLength: IP_MAX_LENGTH }),
   current: Type.Boolean({ description: 'Whether this is the session of the access token used for this request.' })
 }, { $id: 'SessionInfo', title: 'SessionInfo' })
 export type SessionInfo = Static<typeof SessionInfo>
 
 export const SessionList = Type.Object({
+  // Not capped: as many as the user has signed in (.spectral.yaml says so beside its override).
   sessions: Type.Array(ref(SessionInfo))
 }, { description: 'Your live sessions, most recently used first.' })
 

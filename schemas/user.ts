@@ -1,10 +1,10 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { DateTime, Metadata, Name, NullableString, Role, Username, Uuid } from './common.js'
+import { DateTime, LegacyUsername, Metadata, Name, NullableString, Role, Username, Uuid } from './common.js'
 
 /** A user as clients see it: never a password hash. */
 export const User = Type.Object({
   id: Uuid,
-  email: Type.String({ description: 'As registered, trimmed.', examples: ['grace@example.com'] }),
+  email: Type.String({ maxLength: 254, description: 'As registered, trimmed.', examples: ['grace@example.com'] }),
   emailVerified: Type.Boolean({
     description: 'Whether the user has proven the address (the code or link of the verification message, ' +
       'or a password reset).'
@@ -12,8 +12,9 @@ export const User = Type.Object({
   mfaEnabled: Type.Boolean({
     description: 'Whether two-factor sign-in is on: login then asks for a code from an authenticator app.'
   }),
-  username: NullableString({ description: Username.description }),
-  name: NullableString({ description: Name.description }),
+  // Accounts imported from older systems keep their names: up to LegacyUsername's length.
+  username: NullableString({ maxLength: LegacyUsername.maxLength, description: Username.description }),
+  name: NullableString({ maxLength: Name.maxLength, description: Name.description }),
   role: Role,
   metadata: Type.Unsafe<Static<typeof Metadata>>({
     type: 'object',

@@ -15,6 +15,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
     config: { limit: 'password' },
     preHandler: [fastify.authenticate, fastify.requireSecondFactor],
     schema: {
+      operationId: 'changePassword',
       summary: 'Change your password',
       description: 'Checks the current password, sets the new one, and ends every other session of yours: ' +
         'devices that knew the old password are signed out. This session stays signed in.',
@@ -46,6 +47,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async function accountRoutes (f
       limit: request => (request.body as { username?: unknown }).username === undefined ? undefined : 'signup'
     },
     schema: {
+      operationId: 'updateMe',
       summary: 'Update your profile',
       description: 'Changes your `name`, `username` or `metadata`. The email and the role cannot be changed here. ' +
         'A username change counts against the signup limit (`RATE_LIMIT_SIGNUP`), as it tries a name against the taken ones.',

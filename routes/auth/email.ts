@@ -29,6 +29,7 @@ const emailRoutes: FastifyPluginAsyncTypebox = async function emailRoutes (fasti
   fastify.post('/email/verify', {
     config: { limit: 'email' },
     schema: {
+      operationId: 'verifyEmail',
       summary: 'Verify your email address',
       description: 'With the code of the verification message and the address, or the token of its link. ' +
         'A code dies after five wrong tries.',
@@ -43,9 +44,10 @@ const emailRoutes: FastifyPluginAsyncTypebox = async function emailRoutes (fasti
     return await emailFlows.verify(proof(request.body), request.client)
   })
 
-  const accepted = (summary: string, description: string) => ({
+  const accepted = (operationId: string, summary: string, description: string) => ({
     config: { limit: 'email' as const },
     schema: {
+      operationId,
       summary,
       description: `${description} Answers 202 at once, the same whether or not the address is an account's; ` +
         'a second request within a minute sends nothing more.',
@@ -56,14 +58,14 @@ const emailRoutes: FastifyPluginAsyncTypebox = async function emailRoutes (fasti
   })
 
   fastify.post('/email/verify/resend', accepted(
-    'Send the verification message again', 'A new code and link for an address not yet verified.'
+    'resendVerification', 'Send the verification message again', 'A new code and link for an address not yet verified.'
   ), async function resend (request, reply) {
     emailFlows.requestVerification(request.body.email, request.client)
     return reply.code(202).send({ message: ACCEPTED_MESSAGE })
   })
 
   fastify.post('/password/forgot', accepted(
-    'Forgot your password', 'Sends a code and a link to set a new password.'
+    'forgotPassword', 'Forgot your password', 'Sends a code and a link to set a new password.'
   ), async function forgot (request, reply) {
     emailFlows.requestReset(request.body.email, request.client)
     return reply.code(202).send({ message: ACCEPTED_MESSAGE })
@@ -72,6 +74,7 @@ const emailRoutes: FastifyPluginAsyncTypebox = async function emailRoutes (fasti
   fastify.post('/password/reset', {
     config: { limit: 'email' },
     schema: {
+      operationId: 'resetPassword',
       summary: 'Set a new password with a reset code',
       description: 'With the code of the reset message and the address, or the token of its link, and the new ' +
         'password. The address is then verified too, every session of the account ends, and a notice goes to ' +
@@ -95,6 +98,7 @@ const emailRoutes: FastifyPluginAsyncTypebox = async function emailRoutes (fasti
     config: { limit: 'email' },
     preHandler: [fastify.authenticate, fastify.requireSecondFactor],
     schema: {
+      operationId: 'changeEmail',
       summary: 'Change your email address',
       description: 'Checks your password and sends a code and a link to the new address; confirm with either. ' +
         'Until then you keep, and log in with, your current address.',
@@ -124,6 +128,7 @@ const emailRoutes: FastifyPluginAsyncTypebox = async function emailRoutes (fasti
     config: { limit: 'email' },
     preHandler: [fastify.authenticate],
     schema: {
+      operationId: 'confirmEmailChange',
       summary: 'Confirm your new email address',
       description: 'With the code, or the link\'s token, of the message sent to the new address: the account ' +
         'moves to it, verified, and the old address gets a notice.',

@@ -5,7 +5,8 @@ import {
   Amr, type AuthResult, LoginBody, LoginReply, RegisterBody, RegisterReply, VerifyBody, VerifyReply
 } from '../../schemas/auth.js'
 import {
-  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, NEW_PASSWORD_BODY_ERRORS, OVERLOADED, errors, UNAUTHORIZED_REASON
+  aliasSummary, ALIASES_TAG, BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, NEW_PASSWORD_BODY_ERRORS, OVERLOADED, errors,
+  UNAUTHORIZED_REASON
 } from '../../schemas/common.js'
 import { MfaChallengeReply } from '../../schemas/mfa.js'
 import { User } from '../../schemas/user.js'
@@ -27,7 +28,6 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   }
 
   const registerSchema = {
-    tags: ['auth'],
     description: 'Creates an account and signs it in. Roles that may be chosen: ' +
       config.signupRoles.map(role => `\`${role}\``).join(', ') + ` (default \`${config.signupRoles[0]}\`).`,
     body: RegisterBody(config.passwordMinLength),
@@ -44,12 +44,13 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       })
     }
   }
-  for (const [url, summary] of [
-    ['/register', 'Register a new account'], ['/signup', 'Register (alias of register)']
+  for (const [url, operationId, summary, tag] of [
+    ['/register', 'register', 'Register a new account', 'auth'],
+    ['/signup', 'registerAlias', aliasSummary('Register', 'POST', `${config.authPrefix}/register`), ALIASES_TAG]
   ]) {
     fastify.post(url as string, {
       config: { limit: 'signup' },
-      schema: { ...registerSchema, summary }
+      schema: { ...registerSchema, operationId, summary, tags: [tag as string] }
     }, async function register (request, reply) {
       const { cookie, ...input } = request.body
       // EMAIL_VERIFICATION=required: no session until the address is proven.
@@ -62,7 +63,6 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   }
 
   const loginSchema = {
-    tags: ['auth'],
     description: 'Checks the password and starts a session: returns an access token and a refresh token. ' +
       'For an account with two-factor on, returns `mfaRequired` and an `mfaToken` instead: send the code to ' +
       '`POST /auth/mfa/verify` to get the tokens.',
@@ -82,10 +82,13 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       })
     }
   }
-  for (const [url, summary] of [['/login', 'Log in'], ['/signin', 'Log in (alias of login)']]) {
+  for (const [url, operationId, summary, tag] of [
+    ['/login', 'login', 'Log in', 'auth'],
+    ['/signin', 'loginAlias', aliasSummary('Log in', 'POST', `${config.authPrefix}/login`), ALIASES_TAG]
+  ]) {
     fastify.post(url as string, {
       config: { limit: 'login' },
-      schema: { ...loginSchema, summary }
+      schema: { ...loginSchema, operationId, summary, tags: [tag as string] }
     }, async function login (request, reply) {
       const { cookie, ...input } = request.body
       const outcome = await accounts.login(input, request.client)
@@ -94,7 +97,6 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   }
 
   const meSchema = {
-    tags: ['auth'],
     description: 'The signed-in user. Requires `Authorization: Bearer <accessToken>`.',
     security: BEARER_SECURITY,
     response: {
@@ -104,13 +106,14 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       ...errors({ ...UNAUTHORIZED, ...COMMON_ERRORS })
     }
   }
-  for (const [url, summary] of [
-    ['/me', 'The signed-in user'], ['/profile', 'The signed-in user (alias of me)']
+  for (const [url, operationId, summary, tag] of [
+    ['/me', 'getMe', 'The signed-in user', 'auth'],
+    ['/profile', 'getMeAlias', aliasSummary('The signed-in user', 'GET', `${config.authPrefix}/me`), ALIASES_TAG]
   ]) {
     fastify.get(url as string, {
       preHandler: [fastify.authenticate],
       config: { routine: true },
-      schema: { ...meSchema, summary }
+      schema: { ...meSchema, operationId, summary, tags: [tag as string] }
     }, function me (request) {
       return { ...fastify.users.view(request.account), amr: request.user.amr ?? ['pwd'] }
     })
@@ -119,6 +122,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   fastify.post('/token/verify', {
     config: { routine: true },
     schema: {
+      operationId: 'verifyToken',
       summary: 'Verify an access token',
       description: 'Answers 200 with the token’s claims while the token is valid and its session live; ' +
         '401 otherwise. A refresh token is not an access token.',

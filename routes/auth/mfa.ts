@@ -31,6 +31,7 @@ const mfaRoutes: FastifyPluginAsyncTypebox<Options> = async function mfaRoutes (
   fastify.get('/mfa', {
     preHandler: guard,
     schema: {
+      operationId: 'mfaStatus',
       summary: 'Your second factors',
       tags: TAGS,
       security: BEARER_SECURITY,
@@ -44,6 +45,7 @@ const mfaRoutes: FastifyPluginAsyncTypebox<Options> = async function mfaRoutes (
     config: { limit: 'password' },
     preHandler: guard,
     schema: {
+      operationId: 'mfaEnroll',
       summary: 'Start turning on two-factor',
       description: 'Checks your password and returns a new authenticator secret, with its QR code. Two-factor is ' +
         'on once its first code is confirmed (`POST /auth/mfa/totp/confirm`); enrolling again before that ' +
@@ -71,6 +73,7 @@ const mfaRoutes: FastifyPluginAsyncTypebox<Options> = async function mfaRoutes (
     config: { limit: 'password' },
     preHandler: guard,
     schema: {
+      operationId: 'mfaConfirm',
       summary: 'Turn on two-factor',
       description: 'Confirms the new authenticator with its current code: two-factor is on, your other sessions ' +
         'end (they were signed in with one factor), a notice goes to your address, and ten recovery codes come ' +
@@ -97,6 +100,7 @@ const mfaRoutes: FastifyPluginAsyncTypebox<Options> = async function mfaRoutes (
     config: { limit: 'password' },
     preHandler: stepUp,
     schema: {
+      operationId: 'mfaRenewRecoveryCodes',
       summary: 'New recovery codes',
       description: 'Ten new recovery codes for a current code of your authenticator app; the old ones stop working.',
       tags: TAGS,
@@ -123,6 +127,7 @@ const mfaRoutes: FastifyPluginAsyncTypebox<Options> = async function mfaRoutes (
     config: { limit: 'password' },
     preHandler: stepUp,
     schema: {
+      operationId: 'mfaDisable',
       summary: 'Turn off two-factor',
       description: 'With a code of your authenticator app or a recovery code: the authenticator and the recovery ' +
         'codes are deleted, and a notice goes to your address.',
@@ -150,6 +155,7 @@ const mfaRoutes: FastifyPluginAsyncTypebox<Options> = async function mfaRoutes (
   fastify.post('/mfa/verify', {
     config: { limit: 'login' },
     schema: {
+      operationId: 'mfaVerify',
       summary: 'Log in: the second factor',
       description: 'The second step of a login that answered `mfaRequired`: the `mfaToken` with a code of the ' +
         'authenticator app or a recovery code. Answers as a login does. A code is good once; each wrong code ' +

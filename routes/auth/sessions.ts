@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, UNAUTHORIZED_REASON } from '../../schemas/common.js'
+import {
+  aliasSummary, ALIASES_TAG, BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, UNAUTHORIZED_REASON
+} from '../../schemas/common.js'
 import { LogoutBody, Message, RefreshBody, SessionList, SessionParams, TokenPair } from '../../schemas/sessions.js'
 
 const UNAUTHORIZED = { 401: UNAUTHORIZED_REASON }
@@ -9,10 +11,9 @@ const CROSS_SITE = {
 
 /** Refreshing, logging out, and the user's own list of sessions. */
 const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (fastify) {
-  const { sessionActions, sessions } = fastify
+  const { sessionActions, sessions, config } = fastify
 
   const refreshSchema = {
-    tags: ['sessions'],
     description: 'Exchanges a refresh token for a new access token and a new refresh token; the one sent is spent. ' +
       'Sending the same token again within the grace window (`REFRESH_REUSE_GRACE`), from the client that ' +
       'spent it (the same user agent, from the same /24 or /64 network), returns the same new pair of the ' +
@@ -32,12 +33,14 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
       })
     }
   }
-  for (const [url, summary] of [
-    ['/refresh', 'Refresh the tokens'], ['/token/refresh', 'Refresh the tokens (alias of refresh)']
+  for (const [url, operationId, summary, tag] of [
+    ['/refresh', 'refreshTokens', 'Refresh the tokens', 'sessions'],
+    ['/token/refresh', 'refreshTokensAlias', aliasSummary('Refresh the tokens', 'POST', `${config.authPrefix}/refresh`),
+      ALIASES_TAG]
   ]) {
     fastify.post(url as string, {
       config: { limit: 'refresh' },
-      schema: { ...refreshSchema, summary }
+      schema: { ...refreshSchema, operationId, summary, tags: [tag as string] }
     }, async function refresh (request, reply) {
       const sent = request.body.refreshToken
       const cookie = sent === undefined ? fastify.refreshCookie(request) : undefined
@@ -56,6 +59,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
     // An absent body is an empty one: a Bearer token alone names the session.
     preValidation: async request => { request.body ??= {} },
     schema: {
+      operationId: 'logout',
       summary: 'Log out',
       description: 'Ends the session of the Bearer access token, or, when that has expired, of `refreshToken`. ' +
         'Its refresh tokens stop working and its access tokens are refused at once. ' +
@@ -89,6 +93,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
   fastify.get('/sessions', {
     preHandler: [fastify.authenticate],
     schema: {
+      operationId: 'listSessions',
       summary: 'Your sessions',
       description: 'Every live session of the signed-in user: one per login on a device.',
       tags: ['sessions'],
@@ -102,6 +107,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async function sessionRoutes (f
   fastify.delete('/sessions/:id', {
     preHandler: [fastify.authenticate],
     schema: {
+      operationId: 'endSession',
       summary: 'End one of your sessions',
       description: 'Signs one of your devices out: its refresh tokens stop working ' +
         'and its access tokens are refused at once.',

@@ -35,6 +35,7 @@ const flask: FastifyPluginAsyncTypebox = async function flask (fastify) {
     config: { limit: 'signup', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'flaskRegister',
       summary: 'Register',
       description: 'Creates an account; the client logs in next. 409 when the email is taken.',
       body: FlaskRegisterBody(config.passwordMinLength),
@@ -58,6 +59,7 @@ const flask: FastifyPluginAsyncTypebox = async function flask (fastify) {
     config: { limit: 'login', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'flaskLogin',
       summary: 'Log in',
       description: 'Checks the email and password and starts a session. The client holds only this token, ' +
         'so it lives ACCESS_TOKEN_TTL (see docs/migrating/flask.md).',
@@ -83,6 +85,7 @@ const flask: FastifyPluginAsyncTypebox = async function flask (fastify) {
     config: { routine: true, presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'flaskUserInfo',
       summary: 'The signed-in user',
       security: [{ bearerAuth: [] }],
       response: { 200: FlaskUserInfo, ...errors({ 401: 'No token (`Authorization Required`), or one that is invalid, expired or ended (`Invalid token`).' }) }

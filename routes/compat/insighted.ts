@@ -55,6 +55,7 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
     config: { limit: 'signup', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'insightedRegister',
       summary: 'Register a student or an instructor',
       description: 'Creates an account and signs it in. `role` is one of SIGNUP_ROLES (`student`, `instructor`); ' +
         '`admin` is refused with 403. `first_name` and `last_name` make the name; they and `keahlian` are kept in ' +
@@ -94,6 +95,7 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
     config: { limit: 'login', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'insightedLogin',
       summary: 'Log in',
       description: 'Checks the username and password and starts a session.',
       body: LmsLoginBody,
@@ -121,6 +123,7 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
     config: { limit: 'refresh', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'insightedRefreshTokens',
       summary: 'Refresh the tokens',
       description: ROTATING_REFRESH,
       body: LmsRefreshBody,
@@ -145,6 +148,7 @@ const insighted: FastifyPluginAsyncTypebox = async function insighted (fastify) 
     config: { presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'insightedLogout',
       summary: 'Log out',
       description: 'Ends the session of the Bearer token, and of `refresh` if it is the same user\'s: their ' +
         'tokens are refused at once, on every route.',

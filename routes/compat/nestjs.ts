@@ -43,6 +43,7 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
     config: { limit: 'signup', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'nestjsSignup',
       summary: 'Sign up',
       description: 'Creates an account; the client signs in next. 409 when the email or username is taken.',
       body: NestSignupBody(config.passwordMinLength),
@@ -70,6 +71,7 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
     config: { limit: 'login', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'nestjsSignin',
       summary: 'Sign in',
       description: 'Checks the username and password and starts a session.',
       body: NestSigninBody,
@@ -93,6 +95,7 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
     config: { limit: 'refresh', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'nestjsRefreshTokens',
       summary: 'Refresh the tokens',
       description: ROTATING_REFRESH,
       body: NestRefreshBody,
@@ -115,6 +118,7 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
     config: { presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'nestjsLogout',
       summary: 'Log out',
       description: 'Ends the session of the access token: its tokens are refused at once, on every route.',
       security: SECURITY,
@@ -130,6 +134,7 @@ const nestjs: FastifyPluginAsyncTypebox = async function nestjs (fastify) {
     config: { routine: true, presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'nestjsProfile',
       summary: 'The signed-in user',
       security: SECURITY,
       response: { 200: NestProfile, ...errors({ 401: '`Unauthorized`: no access token, or one that is invalid, expired or ended.' }) }

@@ -53,6 +53,7 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
     config: { limit: 'signup', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'simplejwtRegister',
       summary: 'Register',
       description: 'Creates an account; the client logs in next. A taken email or username is a 400 on its field.',
       body: DjangoRegisterBody(config.passwordMinLength),
@@ -78,6 +79,7 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
     config: { limit: 'login', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'simplejwtLogin',
       summary: 'Log in (TokenObtainPairView)',
       description: 'Checks the username and password and starts a session.',
       body: DjangoLoginBody,
@@ -102,6 +104,7 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
     config: { routine: true, presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'simplejwtVerifyToken',
       summary: 'Verify an access token (TokenVerifyView)',
       description: '200 `{}` while the token is valid and its session live; 401 `token_not_valid` otherwise.',
       body: DjangoVerifyBody,
@@ -123,6 +126,7 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
     config: { limit: 'refresh', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'simplejwtRefreshTokens',
       summary: 'Refresh the tokens (TokenRefreshView)',
       description: 'A new access token and a new refresh token, as simplejwt answers with ROTATE_REFRESH_TOKENS; ' +
         'the one sent is spent. A spent token sent again by another client, or after the grace window, ends its ' +
@@ -149,6 +153,7 @@ const simplejwt: FastifyPluginAsyncTypebox = async function simplejwt (fastify) 
     config: { presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'simplejwtLogout',
       summary: 'Log out (blacklist the refresh token)',
       description: 'Ends the session of the Bearer token, and of `refresh_token` if it is the same user\'s: ' +
         'their tokens are refused at once, on every route. 205 Reset Content, no body.',

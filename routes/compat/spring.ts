@@ -39,6 +39,7 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
     config: { limit: 'signup', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'springRegister',
       summary: 'Register',
       description: 'Creates an account; the client logs in next. 400 `Email sudah terdaftar` when the email is ' +
         'taken, 400 `Password tidak cocok` when the confirmation differs.',
@@ -62,6 +63,7 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
     config: { limit: 'login', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'springLogin',
       summary: 'Log in',
       description: 'Checks the email and password and starts a session. The client holds only this token, ' +
         'so it lives ACCESS_TOKEN_TTL (see docs/migrating/spring.md); a logout still ends it at once.',
@@ -87,6 +89,7 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
     config: { presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'springLogout',
       summary: 'Log out',
       description: 'Ends the session of the token: it is refused at once, on every route.',
       security: SECURITY,
@@ -104,6 +107,7 @@ const spring: FastifyPluginAsyncTypebox = async function spring (fastify) {
     config: { limit: 'password', presentError: present },
     schema: {
       tags: [TAG],
+      operationId: 'springChangePassword',
       summary: 'Change the password',
       description: 'Checks the current password and sets the new one; every other session of the user ends. ' +
         '401 `Username atau password tidak valid` when the current password is wrong.',

@@ -1,6 +1,6 @@
 /** The InsightED LMS API (COMPAT_PROFILE=insighted): `{ status, … }` answers, students and instructors. */
 import { type Static, Type } from '@sinclair/typebox'
-import { LegacyUsername, NewPassword, Password, STORABLE, Username, Uuid } from '../common.js'
+import { CONTROL_CHARACTERS, LegacyUsername, NewPassword, Password, STORABLE, Username, Uuid } from '../common.js'
 import { LegacyBody, LegacyNewEmail } from './common.js'
 
 const EXAMPLE = 'correct horse battery staple'
@@ -8,7 +8,8 @@ const Token = (description: string) => Type.String({ minLength: 1, maxLength: 40
 /** Django's first and last names: optional, blank allowed; together they make the account's name. */
 const NamePart = Type.String({
   maxLength: 100,
-  pattern: '^[^\\p{Cc}\\p{Cs}]*$',
+  pattern: `^[^${CONTROL_CHARACTERS}]*$`,
+  'x-well-formed': true,
   'x-error': 'must not contain control characters or unpaired surrogates'
 })
 

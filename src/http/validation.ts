@@ -11,11 +11,22 @@ import { normalizePassword } from '../passwords/normalize.js'
 
 type Ajv = AjvCompiler.Ajv
 
+/** A lone (unpaired) surrogate: in Unicode mode, a pair is one code point and never matches. */
+const LONE_SURROGATE = /\p{Cs}/u
+
 /**
+ * `x-well-formed`: no unpaired surrogate (schemas/common.ts says why it is not a pattern).
  * `x-max-utf8-bytes`: the longest a string may be in UTF-8 after NFC normalization (bcrypt reads only
  * 72 bytes of a password). `x-error`: the message shown when the value does not match its `pattern`.
  */
 function addKeywords (ajv: Ajv): void {
+  // Before `x-max-utf8-bytes`: a lone surrogate is reported as such, as when it was part of the pattern.
+  ajv.addKeyword({
+    keyword: 'x-well-formed',
+    type: 'string',
+    schemaType: 'boolean',
+    validate: (wellFormed: boolean, data: string) => !wellFormed || !LONE_SURROGATE.test(data)
+  })
   ajv.addKeyword({
     keyword: 'x-max-utf8-bytes',
     type: 'string',
@@ -136,7 +147,14 @@ export function validationDetails (errors: FastifySchemaValidationError[]): Erro
       case 'type':
         message = `must be ${/^[aeiou]/.test(String(params.type)) ? 'an' : 'a'} ${String(params.type)}`
         break
+      case 'minLength':
+      case 'maxLength':
+        // A fixed-length code is wrong as a whole: its own message, as for a wrong character.
+        if (error.parentSchema?.minLength === error.parentSchema?.maxLength &&
+          typeof error.parentSchema?.['x-error'] === 'string') message = error.parentSchema['x-error']
+        break
       case 'pattern':
+      case 'x-well-formed':
       case 'anyOf':
         message = typeof error.parentSchema?.['x-error'] === 'string'
           ? error.parentSchema['x-error']

@@ -1,12 +1,18 @@
 import t, { type Test } from 'tap'
+import { USER_AGENT_MAX_LENGTH } from '../../schemas/common.js'
+import { USER_AGENT_MAX } from '../../src/sessions/client.js'
 import { build, post } from '../helper.js'
 
 type Operation = {
+  operationId?: string
   summary?: string
+  deprecated?: boolean
   tags?: string[]
   security?: unknown[]
   requestBody?: { content: Record<string, { schema: unknown, example?: unknown }> }
-  responses: Record<string, { description: string, content?: Record<string, { schema: unknown }> }>
+  responses: Record<string, {
+    description: string, content?: Record<string, { schema: unknown }>, headers?: Record<string, unknown>
+  }>
 }
 
 async function openapi (t: Test) {
@@ -88,11 +94,17 @@ t.test('the OpenAPI document lists every route with its statuses, schemas and se
       }
     }
   }
-  for (const [path, method] of [['/auth/me', 'get'], ['/auth/profile', 'get'], ['/auth/me', 'patch'], ['/auth/password', 'patch'], ['/auth/sessions', 'get'], ['/auth/sessions/{id}', 'delete'], ['/auth/admin/users', 'get'], ['/auth/admin/users/{id}', 'delete'], ['/auth/admin/users/{id}/role', 'patch']] as const) {
+  for (const [path, method] of [['/auth/me', 'get'], ['/auth/profile', 'get'], ['/auth/me', 'patch'], ['/auth/password', 'patch'], ['/auth/sessions', 'get'], ['/auth/sessions/{id}', 'delete']] as const) {
     t.strictSame(doc.paths[path]?.[method]?.security, [{ bearerAuth: [] }], `${method} ${path} declares the bearer scheme`)
   }
+  for (const [path, method] of [['/auth/admin/users', 'get'], ['/auth/admin/users/{id}', 'delete'], ['/auth/admin/users/{id}/role', 'patch']] as const) {
+    t.strictSame(doc.paths[path]?.[method]?.security, [{ adminBearerAuth: [] }], `${method} ${path} declares the admin scheme`)
+  }
   t.strictSame(doc.paths['/auth/logout']?.post?.security, [{ bearerAuth: [] }, {}], 'logout takes a bearer token or none')
-  t.match(doc.components.securitySchemes, { bearerAuth: { type: 'http', scheme: 'bearer' } })
+  t.match(doc.components.securitySchemes, {
+    bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: /RFC8725/ },
+    adminBearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: /admin/ }
+  })
   t.ok(doc.components.schemas.User, 'User is a named component')
   t.ok(doc.components.schemas.ErrorResponse, 'ErrorResponse is a named component')
 })
@@ -112,4 +124,42 @@ t.test('the examples in the document are requests that work, in order: register,
     const response = await post(app, path, example(path))
     t.not(response.statusCode, 400, `the ${path} example passes validation`)
   }
+})
+
+t.test('every operation has a unique operationId, and the aliases are listed apart, not deprecated', async t => {
+  const { doc } = await openapi(t)
+  const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({ name: `${method} ${path}`, ...operation })))
+  const ids = operations.map(operation => operation.operationId)
+  for (const operation of operations) t.match(operation.operationId, /^[a-z][A-Za-z]+$/, `${operation.name} has a readable operationId`)
+  t.equal(new Set(ids).size, ids.length, 'no two operations share an operationId')
+  t.match(Object.fromEntries(operations.map(operation => [operation.name, operation.operationId])), {
+    'post /auth/register': 'register',
+    'post /auth/login': 'login',
+    'post /auth/refresh': 'refreshTokens',
+    'get /auth/sessions': 'listSessions',
+    'get /auth/admin/users': 'adminListUsers',
+    'post /auth/mfa/verify': 'mfaVerify',
+    'post /auth/signup': 'registerAlias'
+  })
+  const aliases = operations.filter(operation => operation.tags?.includes('aliases'))
+  t.strictSame(aliases.map(operation => operation.name).sort(),
+    ['get /auth/profile', 'post /auth/signin', 'post /auth/signup', 'post /auth/token/refresh'])
+  for (const alias of aliases) {
+    t.strictSame(alias.tags, ['aliases'], `${alias.name} is listed only under aliases`)
+    t.match(alias.summary, /\(alias of (GET|POST) \/auth\/[a-z]+\)$/, `${alias.name} says which operation it repeats`)
+    t.equal(alias.deprecated, false, `${alias.name} is not deprecated`)
+  }
+})
+
+t.test('the rate-limit headers are declared once, on the answers of the routes a limit counts', async t => {
+  const { doc } = await openapi(t)
+  const headers = (doc.components as { headers?: Record<string, unknown> }).headers
+  t.match(headers, { 'X-RateLimit-Limit': {}, 'X-RateLimit-Remaining': {}, 'X-RateLimit-Reset': {}, 'Retry-After': {} })
+  const login = doc.paths['/auth/login']?.post as Operation
+  t.match(login.responses['200']?.headers, { 'X-RateLimit-Limit': { $ref: '#/components/headers/X-RateLimit-Limit' } })
+  t.match(login.responses['429']?.headers, { 'Retry-After': { $ref: '#/components/headers/Retry-After' } })
+  t.notOk(login.responses['200']?.headers?.['Retry-After'], 'Retry-After only where the service sends it')
+  t.notOk(doc.paths['/health']?.get?.responses['200']?.headers?.['X-RateLimit-Limit'], '/health is not rate limited')
+  t.equal(USER_AGENT_MAX_LENGTH, USER_AGENT_MAX, 'the documented user agent length is the stored one')
 })

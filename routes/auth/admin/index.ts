@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AdminUser, RoleBody, UserList, UserListQuery, UserParams } from '../../../schemas/admin.js'
 import { EventList, EventListQuery } from '../../../schemas/events.js'
 import {
-  BEARER_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, ref, UNAUTHORIZED_REASON
+  ADMIN_SECURITY, BODY_ERRORS, COMMON_ERRORS, errors, ref, UNAUTHORIZED_REASON
 } from '../../../schemas/common.js'
 import { Message } from '../../../schemas/sessions.js'
 
@@ -22,11 +22,12 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
   fastify.addHook('preHandler', fastify.authenticate)
   fastify.addHook('preHandler', fastify.requireRole('admin'))
   fastify.addHook('preHandler', fastify.requireSecondFactor)
-  const base = { tags: ['admin'], security: BEARER_SECURITY }
+  const base = { tags: ['admin'], security: ADMIN_SECURITY }
 
   fastify.get('/users', {
     schema: {
       ...base,
+      operationId: 'adminListUsers',
       summary: 'List users',
       description: 'Pages of users, newest first, optionally filtered by part of an email or username.',
       querystring: UserListQuery,
@@ -44,6 +45,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
   fastify.get('/users/:id', {
     schema: {
       ...base,
+      operationId: 'adminGetUser',
       summary: 'Get a user',
       params: UserParams,
       response: {
@@ -58,6 +60,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
   fastify.patch('/users/:id/role', {
     schema: {
       ...base,
+      operationId: 'adminChangeRole',
       summary: 'Change a user’s role',
       description: 'Also ends every session of the user, so no token carries the old role.',
       params: UserParams,
@@ -75,6 +78,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
     fastify.post(`/users/:id/${action}`, {
       schema: {
         ...base,
+        operationId: disabled ? 'adminDisableUser' : 'adminEnableUser',
         summary: disabled ? 'Disable a user' : 'Enable a user',
         description: disabled
           ? 'Ends every session of the user at once; until enabled again they can neither log in ' +
@@ -94,6 +98,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
   fastify.get('/events', {
     schema: {
       ...base,
+      operationId: 'adminListEvents',
       summary: 'The audit trail',
       description: 'Registrations, logins and failed logins, refreshes, detected refresh-token reuse, logouts, ' +
         'password changes and admin actions, newest first; filter by user or type.',
@@ -112,6 +117,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
   fastify.delete('/users/:id', {
     schema: {
       ...base,
+      operationId: 'adminDeleteUser',
       summary: 'Delete a user',
       description: 'Deletes the account with its sessions; its tokens stop working at once.',
       params: UserParams,
@@ -128,6 +134,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async function adminRoutes (fasti
   fastify.delete('/users/:id/mfa', {
     schema: {
       ...base,
+      operationId: 'adminResetMfa',
       summary: 'Reset a user’s two-factor sign-in',
       description: 'For a user who lost both their authenticator and their recovery codes: turns two-factor off, ' +
         'deletes the authenticator and the codes, ends the user\'s sessions, and sends them a notice. Make sure ' +

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { errors } from '../schemas/common.js'
+import { Count, errors } from '../schemas/common.js'
 
 const Ok = (description: string) => Type.Object({ status: Type.Literal('ok') }, { description, additionalProperties: false })
 
@@ -23,8 +23,8 @@ const health: FastifyPluginAsyncTypebox = async function health (fastify) {
         200: Type.Object({
           status: Type.Literal('ok'),
           mail: Type.Object({
-            pending: Type.Integer({ minimum: 0, description: 'Messages waiting to be sent, new or to be retried.' }),
-            oldestPendingSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+            pending: Count({ description: 'Messages waiting to be sent, new or to be retried.' }),
+            oldestPendingSeconds: Type.Union([Count(), Type.Null()], {
               description: 'Seconds since the oldest waiting message was stored; null when none waits.'
             })
           }, { additionalProperties: false })
@@ -41,6 +41,7 @@ const health: FastifyPluginAsyncTypebox = async function health (fastify) {
   fastify.get('/health/live', {
     config: { rateLimit: false, routine: true },
     schema: {
+      operationId: 'healthLive',
       summary: 'Liveness probe',
       description: 'Answers as soon as the process can answer, without asking the database or Redis: for an ' +
         'orchestrator\'s liveness probe, which restarts the process when it fails. A database outage must not ' +
@@ -58,6 +59,7 @@ const health: FastifyPluginAsyncTypebox = async function health (fastify) {
   fastify.get('/health/ready', {
     config: { rateLimit: false, routine: true },
     schema: {
+      operationId: 'healthReady',
       summary: 'Readiness probe',
       description: 'Answers ok when the instance should get traffic: it is not shutting down, its database answers ' +
         'and has every migration of this version applied, and Redis answers when REDIS_URL is set. For the load ' +

@@ -48,7 +48,7 @@ export async function watchPostgres (
     tell({ table: '*' })
     if (closed) return
     onState('down', error)
-    retry = setTimeout(() => { listen().catch(() => {}) }, retryMs)
+    retry = setTimeout(() => { listen().catch(() => {}) }, retryMs).unref()
     retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)
   }
 
@@ -72,7 +72,7 @@ export async function watchPostgres (
       await candidate.end().catch(() => {})
       if (closed) return
       onState('down', error as Error)
-      retry = setTimeout(() => { listen().catch(() => {}) }, retryMs)
+      retry = setTimeout(() => { listen().catch(() => {}) }, retryMs).unref()
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)
       return
     }
@@ -80,6 +80,8 @@ export async function watchPostgres (
       await candidate.end().catch(() => {})
       return
     }
+    // The watch alone keeps no process alive: one whose start failed after the database opened must exit.
+    ;(candidate as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.()
     client = candidate
     retryMs = RETRY_MS
     // Whatever changed while no one listened.

@@ -11,7 +11,7 @@ import { normalizeEmail } from '../src/accounts/identity.js'
 import { loadConfig } from '../src/config.js'
 import { isPostgresUrl } from '../src/db/url.js'
 import { going } from './processes.js'
-import { COST, POSTGRES } from './settings.js'
+import { COST } from './settings.js'
 
 export { isPostgresUrl }
 
@@ -84,7 +84,8 @@ export async function seedSessions (databaseUrl: string, count: number): Promise
  * minutes after the seed measure stale plans.
  */
 async function settle (databaseUrl: string): Promise<void> {
-  if (POSTGRES === undefined) {
+  // By the URL, not the run's engine: a PostgreSQL run also seeds a SQLite service to compare with.
+  if (!isPostgresUrl(databaseUrl)) {
     const sqlite = new Sqlite(databaseUrl)
     try {
       sqlite.pragma('busy_timeout = 5000')

@@ -1,11 +1,9 @@
 /** Signup and login, the flows that check credentials and start sessions, and accounts made by operators. */
-import { randomUUID } from 'node:crypto'
 import type { Executor, Store } from '../db/index.js'
 import type { UserRow } from '../db/schema.js'
 import type { EmailFlows } from '../email/flows.js'
 import {
-  EmailNotVerified, EmailTaken, InvalidCredentials, invalidInput, InvalidMfaToken, InvalidSecondFactor, MfaRequired,
-  RoleNotAllowed, UsernameTaken
+  EmailNotVerified, InvalidCredentials, InvalidMfaToken, InvalidSecondFactor, MfaRequired, RoleNotAllowed
 } from '../errors.js'
 import type { AuthEvents } from '../audit/events.js'
 import type { LoginThrottle } from '../limits/login-throttle.js'
@@ -16,18 +14,12 @@ import type { Passwords } from '../passwords/passwords.js'
 import type { ClientInfo } from '../sessions/client.js'
 import type { Sessions, StartedSession } from '../sessions/sessions.js'
 import type { AccessTokens } from '../tokens/access-tokens.js'
-import { identityColumns, normalizeEmail, normalizeUsername, usernameKey } from './identity.js'
+import { normalizeEmail, usernameKey } from './identity.js'
+import { type NewUser, newUserValues, type NewUserValues } from './new-user.js'
 import type { Users } from './users.js'
 import { toPublicUser } from '../views.js'
 import type { AuthResult, LoginBody, RegisterBody } from '../../schemas/auth.js'
-import { Name } from '../../schemas/common.js'
 import type { User } from '../../schemas/user.js'
-
-type NewUser = Omit<RegisterBody, 'role' | 'cookie'>
-const NAME_MAX_LENGTH = Name.maxLength as number
-
-/** A checked new account, its password hashed, but for its role. */
-type NewUserValues = Omit<UserRow, 'role' | 'disabledAt' | 'emailVerifiedAt' | 'mfaEnabledAt'>
 
 export interface AccountsDependencies {
   store: Store
@@ -94,7 +86,7 @@ export class Accounts {
     const role = input.role ?? signupRoles[0] as string
     let took = false
     try {
-      const values = await this.#newUser(input, () => {
+      const values = await newUserValues(this.#deps, input, () => {
         if (!signupRoles.includes(role)) throw new RoleNotAllowed(role, signupRoles.join(', '))
       }, async () => {
         await signupCapacity?.take()
@@ -112,56 +104,12 @@ export class Accounts {
   /** An account made by an operator (the CLI), with any role, admin included, and no session. */
   async createUser (input: NewUser & { role: string }): Promise<User> {
     const { store, users, events } = this.#deps
-    const values = await this.#newUser(input, () => {}, async () => {})
+    const values = await newUserValues(this.#deps, input, () => {}, async () => {})
     return toPublicUser(await store.transaction(async tx => {
       const user = await users.insert({ ...values, role: input.role }, tx)
       await events.record({ type: 'user_created', userId: user.id, reason: `role: ${user.role}` }, tx)
       return user
     }))
-  }
-
-  /** Checks and prepares a new account, with the same rules for signup and the CLI; the costly hash comes last. */
-  async #newUser (input: NewUser, checkRole: () => void, beforeHash: () => Promise<void>): Promise<NewUserValues> {
-    const { users, passwords, blocklist } = this.#deps
-    const email = normalizeEmail(input.email)
-    const username = input.username === undefined ? undefined : normalizeUsername(input.username)
-    const name = input.name?.trim()
-    if (name === '') throw invalidInput([{ path: '/name', message: 'must not be blank' }])
-    // Checked by the schema of the service's own routes; a name made of parts (the LMS's) is checked here.
-    if (name !== undefined && name.length > NAME_MAX_LENGTH) {
-      throw invalidInput([{ path: '/name', message: `must NOT have more than ${NAME_MAX_LENGTH} characters` }])
-    }
-    if (input.confirmPassword !== undefined && input.confirmPassword !== input.password) {
-      throw invalidInput([{ path: '/confirmPassword', message: 'must equal password' }])
-    }
-    checkRole()
-    // The body's own problems come before conflicts with other accounts (which a weak password must not wait
-    // for), and the breach API is asked before a place in the hash queue is held.
-    await blocklist.check(input.password, { email: email.email, username: username?.username, name })
-
-    // Early answers; the unique indexes remain the real guard against races.
-    if (await users.findByEmail(email.email) !== undefined) throw new EmailTaken()
-    if (username !== undefined && await users.findByUsername(username.username) !== undefined) {
-      throw new UsernameTaken()
-    }
-    const admission = passwords.admit()
-    try {
-      await beforeHash()
-    } catch (error) {
-      admission.release()
-      throw error
-    }
-
-    const now = new Date()
-    return {
-      id: randomUUID(),
-      ...identityColumns(email, username),
-      name: name ?? null,
-      metadata: input.metadata ?? {},
-      passwordHash: await passwords.hash(input.password, admission),
-      createdAt: now,
-      updatedAt: now
-    }
   }
 
   /**

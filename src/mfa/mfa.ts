@@ -12,7 +12,8 @@ import type { LoginThrottle } from '../limits/login-throttle.js'
 import type { MailService } from '../mail/mail.js'
 import type { Actor, ClientInfo } from '../sessions/client.js'
 import type { Sessions } from '../sessions/sessions.js'
-import { newRecoveryCodes, normalizeRecoveryCode } from './recovery-codes.js'
+import { Factors } from './factors.js'
+import { newRecoveryCodes } from './recovery-codes.js'
 import type { SecretBox } from './secret-box.js'
 import { enrolment, newTotpSecret, TOTP_CODE, totpStep } from './totp.js'
 
@@ -56,9 +57,11 @@ export function multiFactor (amr: readonly string[] | undefined): boolean {
 
 export class Mfa {
   readonly #deps: MfaDependencies
+  readonly #factors: Factors
 
   constructor (deps: MfaDependencies) {
     this.#deps = deps
+    this.#factors = new Factors(deps.store, deps.box)
   }
 
   async status (userId: string): Promise<{ totp: boolean, recoveryCodesLeft: number }> {
@@ -114,7 +117,7 @@ export class Mfa {
       if (!await sessions.isLive(sessionId, userId, tx)) throw new InvalidToken()
       await sessions.revokeAll(userId, { except: sessionId }, tx)
       await sessions.addMethods(sessionId, PASSWORD_AND_OTP, tx)
-      await this.#replaceRecoveryCodes(userId, codes, now, tx)
+      await this.#factors.replaceRecoveryCodes(userId, codes, now, tx)
       await events.record({ type: 'mfa_enabled', userId, sessionId, client }, tx)
       await mail.enqueue({
         to: user.email, template: 'mfa-enabled', purpose: 'mfa_enabled', userId, data: { name: user.name ?? '' }
@@ -130,8 +133,8 @@ export class Mfa {
     const { events } = this.#deps
     const codes = newRecoveryCodes()
     await this.#withCode(userId, client, async (tx, now) => {
-      if (!TOTP_CODE.test(code) || !await this.#acceptTotp(userId, code, now, tx)) return false
-      await this.#replaceRecoveryCodes(userId, codes, now, tx)
+      if (!TOTP_CODE.test(code) || !await this.#factors.acceptTotp(userId, code, now, tx)) return false
+      await this.#factors.replaceRecoveryCodes(userId, codes, now, tx)
       await events.record({ type: 'mfa_recovery_codes_renewed', userId, sessionId, client }, tx)
       return true
     })
@@ -141,7 +144,7 @@ export class Mfa {
   /** Turns two-factor off with a TOTP code or a recovery code. */
   async disable ({ userId, sessionId }: Actor, code: string, client: ClientInfo): Promise<void> {
     await this.#withCode(userId, client, async (tx, now) => {
-      if (!await this.#acceptCode(userId, code, now, tx)) return false
+      if (!await this.#factors.acceptCode(userId, code, now, tx)) return false
       await this.#turnOff(userId, tx, { type: 'mfa_disabled', sessionId, client })
       return true
     })
@@ -208,8 +211,8 @@ export class Mfa {
     if (tried === 0) return 'invalid_token'
     const method = proof.code !== undefined ? 'totp' : 'recovery_code'
     const right = proof.code !== undefined
-      ? await this.#acceptTotp(user.id, proof.code, now, tx)
-      : await this.#acceptRecoveryCode(user.id, proof.recoveryCode ?? '', now, tx)
+      ? await this.#factors.acceptTotp(user.id, proof.code, now, tx)
+      : await this.#factors.acceptRecoveryCode(user.id, proof.recoveryCode ?? '', now, tx)
     if (!right) return 'wrong_code'
     await tx.update(mfaChallenges).set({ usedAt: new Date(now) }).where(eq(mfaChallenges.tokenHash, tokenHash))
     return { user, method }
@@ -281,47 +284,6 @@ export class Mfa {
       ))
       .returning()
     return user
-  }
-
-  /** A TOTP code or a recovery code, whichever `code` looks like. */
-  async #acceptCode (userId: string, code: string, now: number, tx: Executor): Promise<boolean> {
-    const compact = code.replace(/\s/g, '')
-    return TOTP_CODE.test(compact)
-      ? await this.#acceptTotp(userId, compact, now, tx)
-      : await this.#acceptRecoveryCode(userId, code, now, tx)
-  }
-
-  /** A current code of the confirmed authenticator, of a later time step than the last one accepted. */
-  async #acceptTotp (userId: string, code: string, now: number, tx: Executor): Promise<boolean> {
-    const { store, box } = this.#deps
-    const { mfaTotp } = store.tables
-    const [row] = await tx.select().from(mfaTotp).where(and(eq(mfaTotp.userId, userId), isNotNull(mfaTotp.confirmedAt)))
-    if (row === undefined) return false
-    const step = totpStep(box.open(row.secret, userId), code, now)
-    if (step === undefined) return false
-    // Conditional, so two requests with one code cannot both pass: a code is good once.
-    return store.changes(await tx.update(mfaTotp).set({ lastStep: step })
-      .where(and(eq(mfaTotp.userId, userId), or(isNull(mfaTotp.lastStep), lt(mfaTotp.lastStep, step))))) > 0
-  }
-
-  async #acceptRecoveryCode (userId: string, typed: string, now: number, tx: Executor): Promise<boolean> {
-    const { store, box } = this.#deps
-    const { mfaRecoveryCodes } = store.tables
-    const code = normalizeRecoveryCode(typed)
-    if (code === undefined) return false
-    return store.changes(await tx.update(mfaRecoveryCodes).set({ usedAt: new Date(now) })
-      .where(and(
-        eq(mfaRecoveryCodes.userId, userId), eq(mfaRecoveryCodes.codeHash, box.digest(code)),
-        isNull(mfaRecoveryCodes.usedAt)
-      ))) > 0
-  }
-
-  async #replaceRecoveryCodes (userId: string, codes: string[], now: number, tx: Executor): Promise<void> {
-    const { store, box } = this.#deps
-    const { mfaRecoveryCodes } = store.tables
-    await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId))
-    await tx.insert(mfaRecoveryCodes)
-      .values(codes.map(code => ({ userId, codeHash: box.digest(code), createdAt: new Date(now) })))
   }
 }
 

@@ -23,8 +23,21 @@ export function toPublicUser (row: Account): User {
   }
 }
 
+/**
+ * The signed-in user, and the methods its session was signed in with. The field is added to the view, not
+ * spread beside it: V8 builds `{ ...view, amr }` on a slow path, and serializing that object cost
+ * `GET /auth/me` a quarter of its throughput and 80 MB of peak memory under load (docs/performance.md).
+ */
+export function toCurrentUser (row: Account, amr: string[]): User & { amr: string[] } {
+  const user = toPublicUser(row) as User & { amr: string[] }
+  user.amr = amr
+  return user
+}
+
 export function toAdminUser (row: Account): AdminUser {
-  return { ...toPublicUser(row), disabledAt: row.disabledAt?.toISOString() ?? null }
+  const user = toPublicUser(row) as AdminUser
+  user.disabledAt = row.disabledAt?.toISOString() ?? null
+  return user
 }
 
 /** A time as people read it: to the minute, rounded down. */

@@ -115,7 +115,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
       config: { routine: true },
       schema: { ...meSchema, operationId, summary, tags: [tag as string] }
     }, function me (request) {
-      return { ...fastify.users.view(request.account), amr: request.user.amr ?? ['pwd'] }
+      return fastify.users.viewCurrent(request.account, request.user.amr ?? ['pwd'])
     })
   }
 

@@ -3,7 +3,7 @@ import { and, eq, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm'
 import type { Executor, Prepared, Store, Tables } from '../db/index.js'
 import type { Account, UserRow } from '../db/schema.js'
 import { EmailTaken, invalidInput, UsernameTaken } from '../errors.js'
-import { toPublicUser } from '../views.js'
+import { toCurrentUser, toPublicUser } from '../views.js'
 import { normalizeEmail, normalizeUsername, usernameKey, usernameSkeleton } from './identity.js'
 import type { User } from '../../schemas/user.js'
 
@@ -49,6 +49,11 @@ export class Users {
   /** What a client sees of an account. */
   view (account: Account): User {
     return toPublicUser(account)
+  }
+
+  /** What the signed-in user sees of their account, with how their session was signed in. */
+  viewCurrent (account: Account, amr: string[]): User & { amr: string[] } {
+    return toCurrentUser(account, amr)
   }
 
   async findByEmail (email: string): Promise<UserRow | undefined> {

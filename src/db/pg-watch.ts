@@ -92,12 +92,14 @@ export async function watchPostgres (
   /**
    * A round trip on the listening connection: PostgreSQL sends it the notifications of every transaction
    * committed before the query arrived ahead of the query's answer, and the driver hands them to the
-   * listeners first. Calls while one is in flight share the next one, which starts after them.
+   * listeners first. The query is empty: it is never parsed or planned, and answers in about half the time
+   * of `SELECT 1` (50 µs against 75–105 µs on the benchmark's machine), on the path of every token check.
+   * Calls while one is in flight share the next one, which starts after them.
    */
   function start (): Promise<void> {
     const listening = client
     if (listening === undefined) return Promise.reject(new Error('the row watch is not listening'))
-    const round = listening.query('SELECT 1').then(() => {
+    const round = listening.query('').then(() => {
       if (client !== listening) throw new Error('the row watch stopped listening')
     })
     inFlight = round

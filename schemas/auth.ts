@@ -8,7 +8,7 @@ import { User } from './user.js'
 const EXAMPLE_PASSWORD = 'correct horse battery staple'
 
 /** The flag of browser clients: the refresh token then goes into an HttpOnly cookie, not the body. */
-const CookieMode = Type.Boolean({
+export const CookieMode = Type.Boolean({
   description: 'For browser pages: `true` sets the refresh token as an `HttpOnly; Secure; SameSite=Strict` ' +
     'cookie sent only to ' +
     'the refresh and logout paths, and leaves it out of the body, so scripts never see it. ' +

@@ -32,7 +32,9 @@ export const EVENT_TYPES = [
   'mfa_enabled',
   'mfa_disabled',
   'mfa_reset',
-  'mfa_recovery_codes_renewed'
+  'mfa_recovery_codes_renewed',
+  'passkey_added',
+  'passkey_removed'
 ] as const
 export type EventType = typeof EVENT_TYPES[number]
 

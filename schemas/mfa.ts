@@ -42,8 +42,14 @@ const QR_CODE_MAX_LENGTH = 65536
 
 export const MfaStatus = Type.Object({
   totp: Type.Boolean({ description: 'Whether two-factor sign-in with an authenticator app is on.' }),
-  recoveryCodesLeft: Type.Integer({ format: 'int32', minimum: 0, maximum: 10, description: 'Recovery codes not used yet.' })
-}, { description: 'Your second factors.' })
+  recoveryCodesLeft: Type.Integer({ format: 'int32', minimum: 0, maximum: 10, description: 'Recovery codes not used yet.' }),
+  passkeys: Type.Integer({
+    format: 'int32',
+    minimum: 0,
+    maximum: 20,
+    description: 'Your passkeys (`GET /auth/passkeys` lists them): one that verifies you signs you in with two factors.'
+  })
+}, { description: 'Your factors beside the password.' })
 
 export const EnrollBody = Type.Object({ password: Password }, {
   additionalProperties: false,

@@ -25,6 +25,7 @@ import loginThrottle from '../plugins/app/login-throttle.js'
 import mail from '../plugins/app/mail.js'
 import metrics from '../plugins/app/metrics.js'
 import mfa from '../plugins/app/mfa.js'
+import passkeys from '../plugins/app/passkeys.js'
 import passwordBlocklist from '../plugins/app/password-blocklist.js'
 import passwordFields from '../plugins/app/password-fields.js'
 import passwords from '../plugins/app/passwords.js'
@@ -42,6 +43,7 @@ import authRoutes from '../routes/auth/index.js'
 import compatRoutes from '../routes/compat/index.js'
 import healthRoutes from '../routes/health.js'
 import jwksRoutes from '../routes/jwks.js'
+import appLinkRoutes from '../routes/app-links.js'
 import pageRoutes from '../routes/pages.js'
 import { AdminUser } from '../schemas/admin.js'
 import { AuthEventView } from '../schemas/events.js'
@@ -114,6 +116,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
   await fastify.register(emailFlows)
   await fastify.register(profile)
   await fastify.register(mfa)
+  await fastify.register(passkeys)
   await fastify.register(accounts)
   await fastify.register(admin)
   await fastify.register(authGuard)
@@ -133,6 +136,7 @@ const app = fp<{ config: Config }>(async function app (fastify, opts) {
 
   await fastify.register(healthRoutes)
   await fastify.register(jwksRoutes)
+  await fastify.register(appLinkRoutes)
   const { authPrefix, compatProfile } = opts.config
   await fastify.register(authRoutes, { prefix: authPrefix })
   if (compatProfile !== undefined) await fastify.register(compatRoutes[compatProfile])

@@ -162,12 +162,13 @@ async function prune (args: string[]): Promise<string> {
       events: await app.events.prune(auditRetention),
       mail: await app.mail.prune(new Date(Date.now() - mailKept)),
       codes: await app.emailFlows.prune(),
-      mfaChallenges: await app.mfa.prune()
+      mfaChallenges: await app.mfa.prune(),
+      passkeyChallenges: await app.passkeys.prune()
     }
   })
   return `Pruned ${removed.sessions} sessions, ${removed.refreshTokens} refresh tokens, ` +
-    `${removed.events} audit events, ${removed.mail} sent messages, ${removed.codes} email codes ` +
-    `and ${removed.mfaChallenges} two-factor login challenges`
+    `${removed.events} audit events, ${removed.mail} sent messages, ${removed.codes} email codes, ` +
+    `${removed.mfaChallenges} two-factor login challenges and ${removed.passkeyChallenges} passkey challenges`
 }
 
 async function rotateKeys (args: string[]): Promise<string> {

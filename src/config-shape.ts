@@ -3,6 +3,7 @@
  * reads and checks it, once.
  */
 import type { Buffer } from 'node:buffer'
+import type { PasskeyConfig } from './passkeys/config.js'
 import type { RateLimit } from './env.js'
 import type { JwtAlgorithm } from './tokens/keys.js'
 
@@ -117,4 +118,6 @@ export interface Config {
      */
     encryptionKey?: Buffer
   }
+  /** Passkeys' relying party, and the mobile apps that share its passkeys. */
+  passkeys: PasskeyConfig
 }

@@ -9,6 +9,7 @@ import {
   PROFILES_ON_AUTH
 } from './config-shape.js'
 import { EnvReader } from './env.js'
+import { readPasskeyConfig } from './passkeys/config.js'
 import {
   type AsymmetricAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, keyMismatch, parsePrivateKey
 } from './tokens/keys.js'
@@ -237,7 +238,8 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     mfa: {
       issuer: mfaIssuer(),
       encryptionKey: encryptionKey()
-    }
+    },
+    passkeys: readPasskeyConfig(env, publicUrl)
   }
 
   if (config.email.verification === 'required' && compatProfile !== undefined) {

@@ -92,6 +92,17 @@ export const MfaConflict = define('MFA_CONFLICT', '%s', 409)
 export const SecretUnreadable = define(
   'MFA_UNAVAILABLE', 'Two-factor sign-in cannot be checked for this account just now; contact support', 503
 )
+/** A passkey sign-in that did not verify: unknown passkey, spent or foreign challenge, wrong origin, bad signature. */
+export const InvalidPasskey = define(
+  'INVALID_PASSKEY', 'The passkey could not be verified; try again, or sign in another way', 401
+)
+/** A new passkey that did not verify, on the signed-in user's own settings (`%s` says why). */
+export const PasskeyRejected = define('INVALID_PASSKEY', 'The passkey could not be added: %s', 400)
+export const PasskeyLimit = define('PASSKEY_LIMIT', 'An account may hold at most %s passkeys; delete one first', 409)
+/** Passkeys need a relying party on a domain: PUBLIC_URL names an IP address and WEBAUTHN_RP_ID is not set. */
+export const PasskeysUnavailable = define(
+  'PASSKEYS_UNAVAILABLE', 'Passkeys are not set up on this service (it has no domain name to bind them to)', 503
+)
 export const EmailTaken = define('EMAIL_TAKEN', 'An account with this email already exists', 409)
 export const UsernameTaken = define('USERNAME_TAKEN', 'This username is already taken', 409)
 /** An error that tells the client when to come back: the seconds are in the message and in Retry-After. */

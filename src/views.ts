@@ -1,7 +1,8 @@
 /** Where a stored row becomes what a client sees: every response built from a row goes through here. */
-import type { Account, AuthEventRow, SessionRow } from './db/schema.js'
+import type { Account, AuthEventRow, PasskeyRow, SessionRow } from './db/schema.js'
 import type { AdminUser } from '../schemas/admin.js'
 import type { AuthEventView } from '../schemas/events.js'
+import type { Passkey } from '../schemas/passkeys.js'
 import type { SessionInfo } from '../schemas/sessions.js'
 import type { User } from '../schemas/user.js'
 
@@ -64,4 +65,16 @@ export function toSessionInfo (session: SessionView, currentSessionId: string): 
 
 export function toEventView (event: AuthEventRow): AuthEventView {
   return { ...event, createdAt: event.createdAt.toISOString() }
+}
+
+/** A passkey in its owner's list: its last use to the minute, as a session's is. */
+export function toPasskeyView (row: PasskeyRow): Passkey {
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt === null ? null : toMinute(row.lastUsedAt),
+    deviceType: row.deviceType,
+    backedUp: row.backedUp
+  }
 }

@@ -119,6 +119,7 @@ export default fp(async function docs (fastify) {
         { name: 'account', description: 'Changes to your own account' },
         { name: 'email', description: 'Verifying your address, and a forgotten password' },
         { name: 'two-factor', description: 'A second factor: an authenticator app and recovery codes' },
+        { name: 'passkeys', description: 'Passkeys: signing in without a password, on the web and in your apps' },
         { name: 'admin', description: 'Managing users (admins only; admins are created with the CLI)' },
         { name: 'keys', description: 'Public keys for services that verify access tokens themselves' },
         { name: 'health', description: 'Liveness and readiness' },

@@ -1,6 +1,6 @@
 // The account page (/account), after app.js, whose helpers it uses: details, sessions, password and email
-// changes, and two-factor sign-in. Its own file: the other pages need none of it.
-/* global api, explain, logout, onSubmit, refresh, show */
+// changes, two-factor sign-in, and (with passkeys.js) passkeys. Its own file: the other pages need none of it.
+/* global api, explain, loadPasskeys, logout, onSubmit, refresh, show */
 'use strict'
 
 const WRONG_CODE = 'The code is wrong or was already used. Enter the one your app shows now.'
@@ -18,6 +18,9 @@ async function stepUp (call) {
 /** How the session was signed in, from the access token's `amr`: `undefined` when the API does not say. */
 function signInMethods (amr) {
   if (!Array.isArray(amr)) return undefined
+  if (amr.includes('hwk') || amr.includes('swk')) {
+    return amr.includes('user') ? 'Passkey, with your PIN or biometrics' : 'Passkey'
+  }
   if (amr.includes('mfa')) return 'Password + authenticator code'
   if (amr.includes('pwd')) return 'Password'
   return amr.join(', ')
@@ -254,12 +257,12 @@ function twoFactor () {
   })
 }
 
-/** The user (whose `amr` may have changed), the sessions and the two-factor state, as the API says now. */
+/** The user (whose `amr` may have changed), the sessions, two-factor and passkeys, as the API says now. */
 async function reloadAccount () {
   const me = await api('/me', { bearer: true })
   if (!me.ok) return signedOut()
   fillDetails(me.data)
-  await Promise.all([loadSessions(), loadMfa()])
+  await Promise.all([loadSessions(), loadMfa(), loadPasskeys()])
 }
 
 async function account () {

@@ -87,6 +87,11 @@ function explain (result) {
     case 'INVALID_MFA_TOKEN': return 'This sign-in took too long or had too many wrong codes. Log in again with your password.'
     case 'MFA_REQUIRED': return 'Sign in again with your authenticator code to do this.'
     case 'MFA_CONFLICT': return 'Two-factor sign-in was changed meanwhile. Reload the page and try again.'
+    case 'INVALID_PASSKEY': return result.status === 401
+      ? 'The passkey could not be verified. Try again, or log in with your password.'
+      : data.message
+    case 'PASSKEY_LIMIT': return data.message
+    case 'PASSKEYS_UNAVAILABLE': return 'Passkeys are not available on this service.'
     case 'NETWORK': return 'The service could not be reached. Check your connection and try again.'
     default: return data.message ?? 'Something went wrong. Try again.'
   }

@@ -14,6 +14,7 @@ import accountRoutes from './account.js'
 import adminRoutes from './admin/index.js'
 import emailRoutes from './email.js'
 import mfaRoutes from './mfa.js'
+import passkeyRoutes from './passkeys.js'
 import sessionRoutes from './sessions.js'
 
 const UNAUTHORIZED = { 401: UNAUTHORIZED_REASON }
@@ -148,6 +149,7 @@ const auth: FastifyPluginAsyncTypebox = async function auth (fastify) {
   await fastify.register(accountRoutes)
   await fastify.register(emailRoutes)
   await fastify.register(mfaRoutes, { deliver })
+  await fastify.register(passkeyRoutes, { deliver })
   await fastify.register(adminRoutes, { prefix: '/admin' })
 }
 

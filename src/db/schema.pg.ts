@@ -1,6 +1,6 @@
 /** Drizzle table definitions for PostgreSQL: the tables, columns and indexes of schema.ts, in PostgreSQL's types. */
 import { sql } from 'drizzle-orm'
-import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import type { EventType } from '../../schemas/events.js'
 import type { PublicJwk } from './schema.js'
 
@@ -130,6 +130,33 @@ export const mfaChallenges = pgTable('mfa_challenges', {
   usedAt: at('used_at')
 }, table => [
   index('mfa_challenges_user_id_idx').on(table.userId)
+])
+
+export const passkeys = pgTable('passkeys', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  credentialId: text('credential_id').notNull().unique('passkeys_credential_id_unique'),
+  publicKey: text('public_key').notNull(),
+  // An unsigned 32-bit counter: past integer's range.
+  counter: bigint('counter', { mode: 'number' }).notNull().default(0),
+  transports: text('transports').notNull().default(''),
+  deviceType: text('device_type').notNull(),
+  backedUp: boolean('backed_up').notNull(),
+  aaguid: text('aaguid').notNull(),
+  name: text('name').notNull(),
+  createdAt: at('created_at').notNull(),
+  lastUsedAt: at('last_used_at')
+}, table => [
+  index('passkeys_user_id_idx').on(table.userId)
+])
+
+export const passkeyChallenges = pgTable('passkey_challenges', {
+  challengeHash: text('challenge_hash').primaryKey(),
+  ceremony: text('ceremony').notNull(),
+  userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+  expiresAt: at('expires_at').notNull()
+}, table => [
+  index('passkey_challenges_expires_at_idx').on(table.expiresAt)
 ])
 
 export const settings = pgTable('settings', {

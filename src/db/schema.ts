@@ -174,6 +174,46 @@ export const mfaChallenges = sqliteTable('mfa_challenges', {
   index('mfa_challenges_user_id_idx').on(table.userId)
 ])
 
+/**
+ * Passkeys (WebAuthn credentials): a public key, its signature counter and what the authenticator said of
+ * itself. Nothing here is secret: a copy of the table cannot sign anyone in.
+ */
+export const passkeys = sqliteTable('passkeys', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  /** The credential ID the authenticator chose, base64url: what a sign-in names. */
+  credentialId: text('credential_id').notNull().unique('passkeys_credential_id_unique'),
+  /** The COSE public key, base64url. */
+  publicKey: text('public_key').notNull(),
+  /** The signature counter last seen; 0 for authenticators that keep none (synced passkeys). */
+  counter: integer('counter').notNull().default(0),
+  /** How the authenticator is reached (`internal`, `hybrid`, `usb`…), space-separated, as it said at registration. */
+  transports: text('transports').notNull().default(''),
+  /** `singleDevice` (bound to one authenticator) or `multiDevice` (synced). */
+  deviceType: text('device_type').notNull(),
+  backedUp: integer('backed_up', { mode: 'boolean' }).notNull(),
+  /** The authenticator model's AAGUID (all zeros when it does not say). */
+  aaguid: text('aaguid').notNull(),
+  name: text('name').notNull(),
+  createdAt: timestamp('created_at').notNull(),
+  lastUsedAt: timestamp('last_used_at')
+}, table => [
+  index('passkeys_user_id_idx').on(table.userId)
+])
+
+/** The challenges of passkey ceremonies under way: each is good for one ceremony of its kind, once. */
+export const passkeyChallenges = sqliteTable('passkey_challenges', {
+  /** SHA-256 of the challenge, base64url. */
+  challengeHash: text('challenge_hash').primaryKey(),
+  /** `register` or `login`: a registration's challenge never signs anyone in. */
+  ceremony: text('ceremony').notNull(),
+  /** The user adding a passkey; null for a sign-in, which names nobody until the passkey does. */
+  userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+  expiresAt: timestamp('expires_at').notNull()
+}, table => [
+  index('passkey_challenges_expires_at_idx').on(table.expiresAt)
+])
+
 /** Small service-wide values, such as the generated JWT secret. */
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
@@ -221,3 +261,4 @@ export type AuthEventRow = typeof authEvents.$inferSelect
 export type MailRow = typeof mailOutbox.$inferSelect
 export type EmailCodeRow = typeof emailCodes.$inferSelect
 export type MfaTotpRow = typeof mfaTotp.$inferSelect
+export type PasskeyRow = typeof passkeys.$inferSelect

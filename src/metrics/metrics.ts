@@ -26,10 +26,10 @@ export interface MetricSources {
 export const REASON_LABELS: Partial<Record<EventType, readonly string[]>> = {
   login_failure: [
     'unknown_account', 'wrong_password', 'disabled', 'email_not_verified', 'mfa_unsupported_client',
-    'wrong_current_password'
+    'wrong_current_password', 'passkey_challenge', 'unknown_passkey', 'passkey_signature'
   ],
-  // The second factor of a login that had one; none: a password alone.
-  login_success: ['totp', 'recovery_code'],
+  // The second factor of a login that had one, or a passkey's sign-in; none: a password alone.
+  login_success: ['totp', 'recovery_code', 'passkey'],
   logout: ['all_sessions']
 }
 

@@ -64,12 +64,16 @@ export class Mfa {
     this.#factors = new Factors(deps.store, deps.box)
   }
 
-  async status (userId: string): Promise<{ totp: boolean, recoveryCodesLeft: number }> {
-    const { db, tables: { mfaTotp, mfaRecoveryCodes } } = this.#deps.store
+  /** The user's factors beside the password: the authenticator app, recovery codes left, and passkeys. */
+  async status (userId: string): Promise<{ totp: boolean, recoveryCodesLeft: number, passkeys: number }> {
+    const { db, tables: { mfaTotp, mfaRecoveryCodes, passkeys } } = this.#deps.store
     const [totp] = await db.select({ confirmedAt: mfaTotp.confirmedAt }).from(mfaTotp).where(eq(mfaTotp.userId, userId))
     const [codes] = await db.select({ left: count() }).from(mfaRecoveryCodes)
       .where(and(eq(mfaRecoveryCodes.userId, userId), isNull(mfaRecoveryCodes.usedAt)))
-    return { totp: totp?.confirmedAt != null, recoveryCodesLeft: Number(codes?.left ?? 0) }
+    const [keys] = await db.select({ held: count() }).from(passkeys).where(eq(passkeys.userId, userId))
+    return {
+      totp: totp?.confirmedAt != null, recoveryCodesLeft: Number(codes?.left ?? 0), passkeys: Number(keys?.held ?? 0)
+    }
   }
 
   /** A new pending authenticator, replacing one not yet confirmed; the password is asked again first. */

@@ -3,7 +3,7 @@ import { build } from '../helper.js'
 
 t.test('the pages and their assets: content types, revalidation, nothing else served', async t => {
   const app = await build(t)
-  for (const [url, type] of [['/', 'text/html'], ['/login', 'text/html'], ['/register', 'text/html'], ['/verify-email', 'text/html'], ['/forgot-password', 'text/html'], ['/reset-password', 'text/html'], ['/change-email', 'text/html'], ['/account', 'text/html'], ['/assets/app.js', 'application/javascript'], ['/assets/account.js', 'application/javascript'], ['/assets/app.css', 'text/css']] as const) {
+  for (const [url, type] of [['/', 'text/html'], ['/login', 'text/html'], ['/register', 'text/html'], ['/verify-email', 'text/html'], ['/forgot-password', 'text/html'], ['/reset-password', 'text/html'], ['/change-email', 'text/html'], ['/account', 'text/html'], ['/assets/app.js', 'application/javascript'], ['/assets/account.js', 'application/javascript'], ['/assets/passkeys.js', 'application/javascript'], ['/assets/webauthn.js', 'application/javascript'], ['/assets/app.css', 'text/css']] as const) {
     const response = await app.inject({ url })
     t.equal(response.statusCode, 200, url)
     t.equal(response.headers['content-type'], `${type}; charset=utf-8`, url)
@@ -21,8 +21,10 @@ t.test('the pages and their assets: content types, revalidation, nothing else se
   t.match(pages, /<script src="\/assets\/app\.js" defer><\/script>/)
   t.notMatch(pages, /<script>/, 'no inline script, which the CSP would block')
   const account = await app.inject({ url: '/account' })
-  t.match(account.body, /<script src="\/assets\/app\.js" defer><\/script>\s*<script src="\/assets\/account\.js" defer><\/script>/,
-    'the account page\'s script runs after app.js, whose helpers it uses')
+  t.match(account.body, /<script src="\/assets\/app\.js" defer><\/script>\s*<script src="\/assets\/webauthn\.js" defer><\/script>\s*<script src="\/assets\/passkeys\.js" defer><\/script>\s*<script src="\/assets\/account\.js" defer><\/script>/,
+    'the account page\'s scripts run after app.js, whose helpers they use, and the passkeys\' after the WebAuthn library')
+  const webauthn = await app.inject({ url: '/assets/webauthn.js' })
+  t.match(webauthn.body, /^\/\* \[@simplewebauthn\/browser@13\./, 'the browser half of passkeys, from the installed package')
   t.match(account.headers['content-security-policy'], /img-src 'self' data:/, 'the QR code of two-factor is a data: URL')
 })
 

@@ -76,7 +76,7 @@ t.test('prune deletes ended and expired sessions and expired tokens, and keeps l
 
   const result = await cli(['prune'], env)
   t.equal(result.code, 0, result.stderr)
-  t.equal(result.stdout, 'Pruned 2 sessions, 2 refresh tokens, 0 audit events, 0 sent messages, 0 email codes and 0 two-factor login challenges\n')
+  t.equal(result.stdout, 'Pruned 2 sessions, 2 refresh tokens, 0 audit events, 0 sent messages, 0 email codes, 0 two-factor login challenges and 0 passkey challenges\n')
 
   const after = await build(t, env)
   t.equal((await after.inject({ url: '/auth/me', headers: bearer(live.accessToken) })).statusCode, 200, 'the live session is kept')
@@ -97,7 +97,7 @@ t.test('prune deletes the messages whose codes have expired and the used or expi
 
   const result = await cli(['prune'], env)
   t.equal(result.code, 0, result.stderr)
-  t.equal(result.stdout, 'Pruned 0 sessions, 0 refresh tokens, 0 audit events, 1 sent messages, 1 email codes and 0 two-factor login challenges\n')
+  t.equal(result.stdout, 'Pruned 0 sessions, 0 refresh tokens, 0 audit events, 1 sent messages, 1 email codes, 0 two-factor login challenges and 0 passkey challenges\n')
   const after = await build(t, env)
   t.same((await query(after)`SELECT recipient FROM mail_outbox ORDER BY recipient`).map(row => row.recipient),
     ['recent@example.com', 'used@example.com'], 'a message whose code may still work is kept')

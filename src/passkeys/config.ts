@@ -96,7 +96,7 @@ export function readPasskeyConfig (env: EnvReader, publicUrl: string): PasskeyCo
       problems.push(`WEBAUTHN_ORIGINS: ${origin} is not on WEBAUTHN_RP_ID's domain (${rpId}): browsers would refuse it`)
     }
   }
-  const origins = givenOrigins.length > 0 ? givenOrigins : defaultOrigins(url, local, androidAppLinks)
+  const origins = givenOrigins.length > 0 ? givenOrigins : defaultOrigins(url, local, rpId, androidAppLinks, appleAppIds)
   if (given !== undefined && givenOrigins.length === 0 && url !== undefined && rpId !== undefined &&
     !onDomain(url.hostname, rpId)) {
     problems.push(`WEBAUTHN_RP_ID (${rpId}) must be PUBLIC_URL's host or a domain it is under (${url.hostname}), ` +
@@ -116,13 +116,19 @@ function onDomain (host: string, domain: string): boolean {
   return host === domain || host.endsWith(`.${domain}`)
 }
 
-/** PUBLIC_URL's origin (and localhost's, for the machine's own address), and the Android apps'. */
-function defaultOrigins (url: URL | undefined, local: boolean, apps: AndroidAppLink[]): string[] {
-  const origins: string[] = []
+/**
+ * PUBLIC_URL's origin (localhost's, for the machine's own address), the Android apps' (`android:apk-key-hash:`),
+ * and, with iOS apps, `https://` and the relying party's domain, the origin iOS gives their ceremonies.
+ */
+function defaultOrigins (
+  url: URL | undefined, local: boolean, rpId: string | undefined, android: AndroidAppLink[], apple: string[]
+): string[] {
+  const origins = new Set<string>()
   if (url !== undefined) {
-    if (local) origins.push(`${url.protocol}//localhost${url.port === '' ? '' : `:${url.port}`}`)
-    else origins.push(url.origin)
+    if (local) origins.add(`${url.protocol}//localhost${url.port === '' ? '' : `:${url.port}`}`)
+    else origins.add(url.origin)
   }
-  for (const app of apps) origins.push(...app.fingerprints.map(apkKeyHashOrigin))
-  return origins
+  if (rpId !== undefined && apple.length > 0) origins.add(`https://${rpId}`)
+  for (const app of android) for (const fingerprint of app.fingerprints) origins.add(apkKeyHashOrigin(fingerprint))
+  return [...origins]
 }

@@ -312,6 +312,10 @@ t.test('the relying party from the configuration', async t => {
   t.equal(site.rpId, 'example.com')
   t.same(site.origins, ['https://login.example.com', `android:apk-key-hash:${Buffer.from(`${'ab'.repeat(31)}cd`, 'hex').toString('base64url')}`],
     'the site, and the Android app by its signing certificate')
+  const withIos = loadConfig({
+    DATABASE_URL: ':memory:', PUBLIC_URL: 'https://login.example.com', WEBAUTHN_RP_ID: 'example.com', APPLE_APP_IDS: 'ABCDE12345.com.example.app'
+  }).passkeys
+  t.same(withIos.origins, ['https://login.example.com', 'https://example.com'], 'iOS apps sign as https:// and the domain')
   for (const [env, problem] of [
     [{ WEBAUTHN_RP_ID: 'https://example.com' }, /WEBAUTHN_RP_ID must be a domain name/],
     [{ WEBAUTHN_RP_ID: '192.168.1.1' }, /WEBAUTHN_RP_ID must be a domain name/],

@@ -33,7 +33,9 @@ const appLinks: FastifyPluginAsyncTypebox = async function appLinks (fastify) {
 
   if (androidAppLinks.length > 0) {
     const body = androidAppLinks.map(app => ({
-      relation: ['delegate_permission/common.handle_all_urls', 'delegate_permission/common.get_login_creds'],
+      // Sign-in credentials only: not `handle_all_urls`, which would let the app open every link of the site
+      // (the mail's reset and verification links among them).
+      relation: ['delegate_permission/common.get_login_creds'],
       target: { namespace: 'android_app' as const, package_name: app.packageName, sha256_cert_fingerprints: app.fingerprints }
     }))
     fastify.get('/.well-known/assetlinks.json', {

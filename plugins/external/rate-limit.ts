@@ -7,7 +7,7 @@ import { RateLimited } from '../../src/errors.js'
 import { shared } from '../../src/limits/shared.js'
 
 /** The endpoints with a limit of their own (RATE_LIMIT_SIGNUP, …), tighter than the global one. */
-export type EndpointLimit = 'signup' | 'login' | 'refresh' | 'password' | 'email'
+export type EndpointLimit = 'signup' | 'login' | 'passkey' | 'refresh' | 'password' | 'email'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -63,7 +63,7 @@ export default fp(async function rateLimiting (fastify) {
   const { rateLimit: limits, redisPrefix } = fastify.config
   const { enabled, global, signup, login, refresh, password, email } = limits
   if (!enabled) {
-    fastify.decorate('endpointLimits', { global: [], signup: [], login: [], refresh: [], password: [], email: [] })
+    fastify.decorate('endpointLimits', { global: [], signup: [], login: [], passkey: [], refresh: [], password: [], email: [] })
     return
   }
   // Added before the library's own onRoute hook, which must then see the global limit turned off.
@@ -97,6 +97,9 @@ export default fp(async function rateLimiting (fastify) {
     global: [fastify.rateLimit() as onRequestHookHandler],
     signup: limiter('signup', signup),
     login: limiter('login', login),
+    // A passkey sign-in's options, at RATE_LIMIT_LOGIN too but counted apart: the login page asks for them on
+    // each view (for the browser's autofill), which must not use up the password logins of a shared address.
+    passkey: limiter('passkey', login),
     refresh: limiter('refresh', refresh),
     password: limiter('password', password),
     email: limiter('email', email)

@@ -21,7 +21,7 @@ interface Options {
 
 /** Passkeys: adding one to your account, your list, and signing in with one. */
 const passkeyRoutes: FastifyPluginAsyncTypebox<Options> = async function passkeyRoutes (fastify, { deliver }) {
-  const { passkeys } = fastify
+  const { passkeys, passkeySignIn } = fastify
   const stepUp = [fastify.authenticate, fastify.requireSecondFactor]
 
   fastify.get('/passkeys', {
@@ -138,7 +138,7 @@ const passkeyRoutes: FastifyPluginAsyncTypebox<Options> = async function passkey
   })
 
   fastify.post('/passkeys/login/options', {
-    config: { limit: 'login' },
+    config: { limit: 'passkey' },
     schema: {
       operationId: 'passkeyLoginOptions',
       summary: 'Log in with a passkey: the options',
@@ -155,7 +155,7 @@ const passkeyRoutes: FastifyPluginAsyncTypebox<Options> = async function passkey
       }
     }
   }, async function loginOptions () {
-    return await passkeys.loginOptions()
+    return await passkeySignIn.options()
   })
 
   fastify.post('/passkeys/login', {
@@ -183,7 +183,7 @@ const passkeyRoutes: FastifyPluginAsyncTypebox<Options> = async function passkey
       }
     }
   }, async function login (request, reply) {
-    return deliver(reply, await passkeys.login(request.body.response, request.client), request.body.cookie)
+    return deliver(reply, await passkeySignIn.login(request.body.response, request.client), request.body.cookie)
   })
 }
 

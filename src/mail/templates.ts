@@ -15,7 +15,9 @@ export const TEMPLATE_DATA = {
   'change-email': ['name', 'code', 'link', 'expiresIn', 'newEmail'],
   'email-changed': ['name', 'newEmail'],
   'mfa-enabled': ['name'],
-  'mfa-disabled': ['name', 'byAdmin']
+  'mfa-disabled': ['name', 'byAdmin'],
+  'passkey-added': ['name', 'passkeyName', 'accountLink'],
+  'passkey-removed': ['name', 'passkeyName']
 } as const satisfies Record<string, readonly string[]>
 
 export type TemplateName = keyof typeof TEMPLATE_DATA

@@ -49,8 +49,8 @@ export function readPasskeyConfig (env: EnvReader, publicUrl: string): PasskeyCo
 
   const androidAppLinks: AndroidAppLink[] = []
   for (const entry of list(read('ANDROID_APP_LINKS'))) {
-    const [packageName = '', fingerprint = ''] = entry.split('@')
-    if (!ANDROID_PACKAGE.test(packageName) || !FINGERPRINT.test(fingerprint.toUpperCase())) {
+    const [packageName = '', fingerprint = '', ...rest] = entry.split('@')
+    if (rest.length > 0 || !ANDROID_PACKAGE.test(packageName) || !FINGERPRINT.test(fingerprint.toUpperCase())) {
       problems.push('ANDROID_APP_LINKS must be a comma list of package@fingerprint, such as ' +
         `com.example.app@14:6D:E9:…:5E (the SHA-256 of the app's signing certificate, 32 bytes) (got "${entry}")`)
       continue
@@ -72,7 +72,8 @@ export function readPasskeyConfig (env: EnvReader, publicUrl: string): PasskeyCo
   let rpId: string | undefined
   const local = url !== undefined && LOCAL_ADDRESSES.has(url.hostname)
   if (given !== undefined) {
-    if (!DOMAIN.test(given) || isIP(given) !== 0) {
+    // A bare top-level domain (`com`) would be shared with every site under it: browsers refuse it.
+    if (!DOMAIN.test(given) || isIP(given) !== 0 || (!given.includes('.') && given !== 'localhost')) {
       problems.push(`WEBAUTHN_RP_ID must be a domain name such as example.com, without a scheme or port (got "${given}")`)
     } else rpId = given
   } else if (url !== undefined) {
@@ -92,11 +93,16 @@ export function readPasskeyConfig (env: EnvReader, publicUrl: string): PasskeyCo
       new URL(origin).origin !== origin) {
       problems.push('WEBAUTHN_ORIGINS must be a comma list of origins such as https://example.com, without a path ' +
         `or a trailing slash, or android:apk-key-hash:… (got "${origin}")`)
+    } else if (new URL(origin).protocol === 'http:' && new URL(origin).hostname !== 'localhost') {
+      problems.push(`WEBAUTHN_ORIGINS: ${origin} is not https://: browsers use passkeys only on https:// (and on localhost)`)
     } else if (rpId !== undefined && !onDomain(new URL(origin).hostname, rpId)) {
       problems.push(`WEBAUTHN_ORIGINS: ${origin} is not on WEBAUTHN_RP_ID's domain (${rpId}): browsers would refuse it`)
     }
   }
-  const origins = givenOrigins.length > 0 ? givenOrigins : defaultOrigins(url, local, rpId, androidAppLinks, appleAppIds)
+  // The apps named in ANDROID_APP_LINKS sign as their certificates: accepted whether WEBAUTHN_ORIGINS is set or not.
+  const origins = givenOrigins.length > 0
+    ? [...new Set([...givenOrigins, ...androidAppLinks.flatMap(app => app.fingerprints.map(apkKeyHashOrigin))])]
+    : defaultOrigins(url, local, rpId, androidAppLinks, appleAppIds)
   if (given !== undefined && givenOrigins.length === 0 && url !== undefined && rpId !== undefined &&
     !onDomain(url.hostname, rpId)) {
     problems.push(`WEBAUTHN_RP_ID (${rpId}) must be PUBLIC_URL's host or a domain it is under (${url.hostname}), ` +

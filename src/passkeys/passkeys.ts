@@ -1,58 +1,51 @@
 /**
- * Passkeys (WebAuthn): added by a signed-in user, listed, renamed and deleted, and used to sign in without a
- * password or an account name (discoverable credentials: the passkey names the account). Each ceremony's
- * challenge is kept in the database, good once, for its kind of ceremony (and, for a registration, its user),
- * for five minutes.
+ * A signed-in user's passkeys (WebAuthn): adding one, the list, renaming and deleting. Signing in with one is
+ * sign-in.ts; the challenges both ceremonies spend are ceremony.ts's.
  */
 import { Buffer } from 'node:buffer'
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import {
-  type AuthenticationResponseJSON, type AuthenticatorTransportFuture, generateAuthenticationOptions,
-  generateRegistrationOptions, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON,
-  verifyAuthenticationResponse, verifyRegistrationResponse
+  generateRegistrationOptions, type PublicKeyCredentialCreationOptionsJSON, verifyRegistrationResponse
 } from '@simplewebauthn/server'
-import { and, asc, count, eq, gt, isNull, lte, sql } from 'drizzle-orm'
+import { and, asc, count, eq, isNull, sql } from 'drizzle-orm'
 import type { AuthEvents } from '../audit/events.js'
 import type { Executor, Store } from '../db/index.js'
 import type { PasskeyRow, UserRow } from '../db/schema.js'
-import {
-  EmailNotVerified, InvalidPasskey, invalidInput, InvalidToken, NotFound, PasskeyLimit, PasskeyRejected,
-  PasskeysUnavailable
-} from '../errors.js'
+import type { MailService } from '../mail/mail.js'
+import { invalidInput, InvalidToken, NotFound, PasskeyLimit, PasskeyRejected } from '../errors.js'
 import { multiFactor } from '../mfa/mfa.js'
 import type { Actor, ClientInfo } from '../sessions/client.js'
 import type { Sessions } from '../sessions/sessions.js'
-import type { AccessTokens } from '../tokens/access-tokens.js'
-import { toPasskeyView, toPublicUser } from '../views.js'
-import type { AuthResult } from '../../schemas/auth.js'
-import {
-  type Passkey, PASSKEY_CHALLENGE_TTL, PASSKEYS_MAX, type RegisterBody
-} from '../../schemas/passkeys.js'
+import { toPasskeyView } from '../views.js'
+import { type Passkey, PASSKEY_CHALLENGE_TTL, PASSKEYS_MAX, type RegisterBody } from '../../schemas/passkeys.js'
+import { challengeOf, type Challenges, relyingParty, transportsOf } from './ceremony.js'
 import type { PasskeyConfig } from './config.js'
 
 /** Signature algorithms accepted: Ed25519, ES256 and RS256 (what every authenticator offers one of). */
 const ALGORITHMS = [-8, -7, -257]
+/** A credential ID's most characters of base64url: WebAuthn caps it at 1,023 bytes. */
+const CREDENTIAL_ID_MAX_LENGTH = 1364
 
 export interface PasskeyDependencies {
   store: Store
   sessions: Sessions
   events: AuthEvents
-  accessTokens: AccessTokens
   config: PasskeyConfig
-  /** EMAIL_VERIFICATION=required: no sign-in before the address is proven, whatever the factor. */
-  requireVerifiedEmail: boolean
+  /** The notices of a passkey added or deleted, written with the change. */
+  mail: Pick<MailService, 'enqueue' | 'wake'>
+  /** The account page, linked from the notice of a new passkey: PUBLIC_URL + /account. */
+  accountUrl: string
   /** The user's current password, checked and throttled as a password change checks it. */
   checkPassword: (user: UserRow, password: string, actor: Actor, client: ClientInfo) => Promise<void>
 }
 
-/** Why a sign-in failed, in the audit trail (and the metrics' reasons). */
-type Failure = 'passkey_challenge' | 'unknown_passkey' | 'passkey_signature' | 'disabled'
-
 export class Passkeys {
   readonly #deps: PasskeyDependencies
+  readonly #challenges: Challenges
 
-  constructor (deps: PasskeyDependencies) {
+  constructor (deps: PasskeyDependencies, challenges: Challenges) {
     this.#deps = deps
+    this.#challenges = challenges
   }
 
   async list (userId: string): Promise<Passkey[]> {
@@ -74,7 +67,7 @@ export class Passkeys {
   async registrationOptions (
     actor: Actor, amr: readonly string[] | undefined, password: string | undefined, client: ClientInfo
   ): Promise<PublicKeyCredentialCreationOptionsJSON> {
-    const { rpId, rpName } = this.#relyingParty()
+    const { rpId, rpName } = relyingParty(this.#deps.config)
     const { store, checkPassword } = this.#deps
     const { users, passkeys } = store.tables
     const [user] = await store.db.select().from(users).where(eq(users.id, actor.userId))
@@ -101,17 +94,18 @@ export class Passkeys {
       authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
       supportedAlgorithmIDs: ALGORITHMS
     })
-    await this.#keepChallenge(options.challenge, 'register', user.id)
+    await this.#challenges.keep(options.challenge, 'register', user.id)
     return options
   }
 
   /** Verifies the authenticator's answer to the options above and keeps the new passkey. */
   async register ({ userId, sessionId }: Actor, body: RegisterBody, client: ClientInfo): Promise<Passkey> {
-    const { rpId, origins } = this.#relyingParty()
-    const { store, events } = this.#deps
+    const { rpId, origins } = relyingParty(this.#deps.config)
+    const { store, events, mail, accountUrl } = this.#deps
+    const name = nameOf(body.name)
     const { passkeys } = store.tables
     const challenge = challengeOf(body.response.response.clientDataJSON)
-    if (challenge === undefined || !await this.#spendChallenge(challenge, 'register', userId)) {
+    if (challenge === undefined || !await this.#challenges.spend(challenge, 'register', userId)) {
       throw new PasskeyRejected('its challenge is unknown, expired or already used: start again')
     }
     let info
@@ -119,7 +113,7 @@ export class Passkeys {
       const verification = await verifyRegistrationResponse({
         response: body.response,
         expectedChallenge: challenge,
-        expectedOrigin: [...origins],
+        expectedOrigin: origins,
         expectedRPID: rpId,
         requireUserVerification: false,
         supportedAlgorithmIDs: ALGORITHMS
@@ -128,6 +122,11 @@ export class Passkeys {
       info = verification.registrationInfo
     } catch (error) {
       throw new PasskeyRejected(`the authenticator's answer did not verify (${reasonOf(error)})`)
+    }
+    // The library takes the ID from the signed data without comparing it with the one the browser named.
+    if (info.credential.id !== body.response.id || body.response.rawId !== body.response.id ||
+      info.credential.id.length > CREDENTIAL_ID_MAX_LENGTH) {
+      throw new PasskeyRejected('its credential ID is not the one the authenticator signed, or is longer than WebAuthn allows')
     }
     const now = new Date()
     const row: PasskeyRow = {
@@ -140,7 +139,7 @@ export class Passkeys {
       deviceType: info.credentialDeviceType,
       backedUp: info.credentialBackedUp,
       aaguid: info.aaguid,
-      name: body.name?.trim() ?? '',
+      name: name ?? '',
       createdAt: now,
       lastUsedAt: null
     }
@@ -148,7 +147,7 @@ export class Passkeys {
       // The account's row first, as every writer to it takes it: two registrations at once cannot both pass the limit.
       const [user] = await tx.update(store.tables.users).set({ updatedAt: sql`${store.tables.users.updatedAt}` })
         .where(and(eq(store.tables.users.id, userId), isNull(store.tables.users.disabledAt)))
-        .returning({ id: store.tables.users.id })
+        .returning({ email: store.tables.users.email, name: store.tables.users.name })
       if (user === undefined || !await this.#deps.sessions.isLive(sessionId, userId, tx)) throw new InvalidToken()
       const held = await this.count(userId, tx)
       if (held >= PASSKEYS_MAX) throw new PasskeyLimit(PASSKEYS_MAX)
@@ -157,179 +156,76 @@ export class Passkeys {
       if (row.name === '') row.name = `Passkey ${held + 1}`
       await tx.insert(passkeys).values(row)
       await events.record({ type: 'passkey_added', userId, sessionId, client }, tx)
+      // The owner hears of it: a session taken over must not leave a way in behind it unseen.
+      await mail.enqueue({
+        to: user.email,
+        template: 'passkey-added',
+        purpose: 'passkey_added',
+        userId,
+        data: { name: user.name ?? '', passkeyName: row.name, accountLink: accountUrl }
+      }, tx)
+    }).catch((error: unknown) => {
+      // Two accounts registering one credential at once: the unique index decides.
+      throw isCredentialTaken(error) ? new PasskeyRejected('this authenticator already holds it') : error
     })
+    mail.wake()
     return toPasskeyView(row)
   }
 
   async rename (userId: string, id: string, name: string): Promise<Passkey> {
     const { store } = this.#deps
     const { passkeys } = store.tables
-    const [row] = await store.write(db => db.update(passkeys).set({ name: name.trim() })
+    const [row] = await store.write(db => db.update(passkeys).set({ name: nameOf(name) ?? '' })
       .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId))).returning())
     if (row === undefined) throw new NotFound('Passkey')
     return toPasskeyView(row)
   }
 
   async remove ({ userId, sessionId }: Actor, id: string, client: ClientInfo): Promise<void> {
-    const { store, events } = this.#deps
-    const { passkeys } = store.tables
+    const { store, events, mail } = this.#deps
+    const { passkeys, users } = store.tables
     await store.transaction(async tx => {
       const [row] = await tx.delete(passkeys).where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
-        .returning({ id: passkeys.id })
+        .returning({ name: passkeys.name })
       if (row === undefined) throw new NotFound('Passkey')
       await events.record({ type: 'passkey_removed', userId, sessionId, client }, tx)
+      const [user] = await tx.select({ email: users.email, name: users.name }).from(users).where(eq(users.id, userId))
+      if (user !== undefined) {
+        await mail.enqueue({
+          to: user.email,
+          template: 'passkey-removed',
+          purpose: 'passkey_removed',
+          userId,
+          data: { name: user.name ?? '', passkeyName: row.name }
+        }, tx)
+      }
     })
-  }
-
-  /** The options of a sign-in: no account is named, and the authenticator offers the passkeys it holds here. */
-  async loginOptions (): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    const { rpId } = this.#relyingParty()
-    const options = await generateAuthenticationOptions({
-      rpID: rpId, allowCredentials: [], userVerification: 'preferred', timeout: PASSKEY_CHALLENGE_TTL * 1000
-    })
-    await this.#keepChallenge(options.challenge, 'login', null)
-    return options
-  }
-
-  /**
-   * A sign-in with a passkey: a new session whose `amr` names the key (`hwk` bound to one device, `swk`
-   * synced) and, when the authenticator verified its user (a PIN or biometrics), `user` and `mfa`: such a
-   * passkey is two factors, and the second-factor step is not asked. An account with two-factor on accepts
-   * only passkeys that verify their user.
-   */
-  async login (response: AuthenticationResponseJSON, client: ClientInfo): Promise<AuthResult> {
-    const { rpId, origins } = this.#relyingParty()
-    const { store, events, sessions, accessTokens } = this.#deps
-    const { users, passkeys } = store.tables
-    const fail = async (reason: Failure, userId?: string): Promise<never> => {
-      await events.record({ type: 'login_failure', userId, reason, client })
-      throw new InvalidPasskey()
-    }
-    const challenge = challengeOf(response.response.clientDataJSON)
-    if (challenge === undefined || !await this.#spendChallenge(challenge, 'login', null)) {
-      return await fail('passkey_challenge')
-    }
-    const [passkey] = await store.db.select().from(passkeys).where(eq(passkeys.credentialId, response.id))
-    if (passkey === undefined || response.rawId !== response.id) return await fail('unknown_passkey')
-    const handle = response.response.userHandle
-    if (handle === undefined || Buffer.from(handle, 'base64url').toString('utf8') !== passkey.userId) {
-      return await fail('unknown_passkey', passkey.userId)
-    }
-    const [user] = await store.db.select().from(users).where(eq(users.id, passkey.userId))
-    if (user === undefined || user.disabledAt !== null) return await fail('disabled', passkey.userId)
-    let info
-    try {
-      const verification = await verifyAuthenticationResponse({
-        response,
-        expectedChallenge: challenge,
-        expectedOrigin: [...origins],
-        expectedRPID: rpId,
-        credential: {
-          id: passkey.credentialId,
-          publicKey: Buffer.from(passkey.publicKey, 'base64url'),
-          counter: passkey.counter,
-          transports: transportsOf(passkey.transports)
-        },
-        requireUserVerification: user.mfaEnabledAt !== null
-      })
-      if (!verification.verified) throw new Error('not verified')
-      info = verification.authenticationInfo
-    } catch {
-      return await fail('passkey_signature', user.id)
-    }
-    if (this.#deps.requireVerifiedEmail && user.emailVerifiedAt === null) {
-      await events.record({ type: 'login_failure', userId: user.id, reason: 'email_not_verified', client })
-      throw new EmailNotVerified()
-    }
-    const amr = [info.credentialDeviceType === 'singleDevice' ? 'hwk' : 'swk', ...info.userVerified ? ['user', 'mfa'] : []]
-    const now = new Date()
-    const outcome = await store.transaction(async tx => {
-      // The counter moves only forward, and only from the value checked: of two sign-ins with one assertion's
-      // counter, one wins. Authenticators that keep no counter (0) rely on the challenge, spent above.
-      const moved = store.changes(await tx.update(passkeys)
-        .set({ counter: info.newCounter, lastUsedAt: now, backedUp: info.credentialBackedUp })
-        .where(and(eq(passkeys.id, passkey.id), eq(passkeys.counter, passkey.counter))))
-      if (moved === 0) return undefined
-      // Locks the account and reads it again: disabled meanwhile, no session begins.
-      const [current] = await tx.update(users).set({ updatedAt: sql`${users.updatedAt}` })
-        .where(and(eq(users.id, user.id), isNull(users.disabledAt))).returning()
-      if (current === undefined) return undefined
-      const session = await sessions.start(current.id, client, tx, amr)
-      await events.record({
-        type: 'login_success', userId: current.id, sessionId: session.sessionId, reason: 'passkey', client
-      }, tx)
-      return { user: current, session }
-    })
-    if (outcome === undefined) return await fail('passkey_signature', user.id)
-    const { session } = outcome
-    return {
-      user: toPublicUser(outcome.user),
-      ...accessTokens.issue(outcome.user, session.sessionId, session.refreshToken, amr)
-    }
+    mail.wake()
   }
 
   /** Deletes the challenges of ceremonies never finished. */
   async prune (now = Date.now()): Promise<number> {
-    const { store } = this.#deps
-    const { passkeyChallenges } = store.tables
-    return store.changes(await store.write(db => db.delete(passkeyChallenges)
-      .where(lte(passkeyChallenges.expiresAt, new Date(now)))))
-  }
-
-  #relyingParty (): { rpId: string, rpName: string, origins: readonly string[] } {
-    const { rpId, rpName, origins } = this.#deps.config
-    if (rpId === undefined) throw new PasskeysUnavailable()
-    return { rpId, rpName, origins }
-  }
-
-  /** Keeps a new challenge; the expired ones go with it, so that unfinished sign-ins never pile up. */
-  async #keepChallenge (challenge: string, ceremony: 'register' | 'login', userId: string | null): Promise<void> {
-    const { store } = this.#deps
-    const { passkeyChallenges } = store.tables
-    const now = Date.now()
-    await store.transaction(async tx => {
-      await tx.delete(passkeyChallenges).where(lte(passkeyChallenges.expiresAt, new Date(now)))
-      await tx.insert(passkeyChallenges).values({
-        challengeHash: digest(challenge), ceremony, userId, expiresAt: new Date(now + PASSKEY_CHALLENGE_TTL * 1000)
-      })
-    })
-  }
-
-  /** Spends a challenge: true once, for a live one of this ceremony (and this user, for a registration). */
-  async #spendChallenge (challenge: string, ceremony: 'register' | 'login', userId: string | null): Promise<boolean> {
-    const { store } = this.#deps
-    const { passkeyChallenges } = store.tables
-    const spent = await store.write(db => db.delete(passkeyChallenges).where(and(
-      eq(passkeyChallenges.challengeHash, digest(challenge)),
-      eq(passkeyChallenges.ceremony, ceremony),
-      userId === null ? isNull(passkeyChallenges.userId) : eq(passkeyChallenges.userId, userId),
-      gt(passkeyChallenges.expiresAt, new Date())
-    )).returning({ hash: passkeyChallenges.challengeHash }))
-    return spent.length === 1
+    return await this.#challenges.prune(now)
   }
 }
 
-/** The challenge a ceremony's client data names; undefined when the client data is not what a browser writes. */
-function challengeOf (clientDataJSON: string): string | undefined {
-  try {
-    const data: unknown = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'))
-    const challenge = (data as { challenge?: unknown } | null)?.challenge
-    return typeof challenge === 'string' && /^[A-Za-z0-9_-]{16,128}$/.test(challenge) ? challenge : undefined
-  } catch {
-    return undefined
-  }
+/** A passkey's name as kept: trimmed; undefined when none is given. Blank is refused, as no name at all is not. */
+function nameOf (name: string | undefined): string | undefined {
+  if (name === undefined) return undefined
+  const trimmed = name.trim()
+  if (trimmed === '') throw invalidInput([{ path: '/name', message: 'must not be blank' }])
+  return trimmed
 }
 
-function transportsOf (stored: string): AuthenticatorTransportFuture[] {
-  return stored === '' ? [] : stored.split(' ') as AuthenticatorTransportFuture[]
+/** A unique violation of the credential ID's index, on SQLite or PostgreSQL. */
+function isCredentialTaken (error: unknown): boolean {
+  const cause = ((error as { cause?: unknown }).cause ?? error) as { code?: string, message?: string, constraint?: string }
+  return (cause.code === 'SQLITE_CONSTRAINT_UNIQUE' && /passkeys\.credential_id/.test(cause.message ?? '')) ||
+    (cause.code === '23505' && cause.constraint === 'passkeys_credential_id_unique')
 }
 
 /** What went wrong, in the library's words, cut short: they name the check, never a secret. */
 function reasonOf (error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   return message.slice(0, 200)
-}
-
-function digest (value: string): string {
-  return createHash('sha256').update(value).digest('base64url')
 }

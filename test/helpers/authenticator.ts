@@ -60,11 +60,16 @@ export class SoftAuthenticator {
     this.#options = { userVerification: true, synced: false, counts: true, ...options }
   }
 
-  /** `navigator.credentials.create()` for `options`, as its JSON; `origin` and `rpId` may be forged. */
-  create (options: CreationOptions, forged: { origin?: string, rpId?: string, challenge?: string } = {}) {
+  /**
+   * `navigator.credentials.create()` for `options`, as its JSON; `origin`, `rpId` and the challenge may be
+   * forged, and the credential's ID chosen (`id`).
+   */
+  create (options: CreationOptions, forged: { origin?: string, rpId?: string, challenge?: string, id?: Buffer } = {}) {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     const rpId = forged.rpId ?? options.rp.id
-    const credential: Credential = { id: randomBytes(16), key: privateKey, rpId, userHandle: options.user.id, counter: 0 }
+    const credential: Credential = {
+      id: forged.id ?? randomBytes(16), key: privateKey, rpId, userHandle: options.user.id, counter: 0
+    }
     this.credentials.push(credential)
     const jwk = publicKey.export({ format: 'jwk' })
     const cose = cbor(new Map<number, unknown>([

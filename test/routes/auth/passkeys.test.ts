@@ -312,6 +312,14 @@ t.test('the relying party from the configuration', async t => {
   t.equal(site.rpId, 'example.com')
   t.same(site.origins, ['https://login.example.com', `android:apk-key-hash:${Buffer.from(`${'ab'.repeat(31)}cd`, 'hex').toString('base64url')}`],
     'the site, and the Android app by its signing certificate')
+  const listed = loadConfig({
+    DATABASE_URL: ':memory:',
+    PUBLIC_URL: 'https://login.example.com',
+    WEBAUTHN_RP_ID: 'example.com',
+    WEBAUTHN_ORIGINS: 'https://app.example.com',
+    ANDROID_APP_LINKS: `com.example.app@${'AB:'.repeat(31)}CD`
+  }).passkeys
+  t.same(listed.origins, ['https://app.example.com', site.origins[1]], 'the Android app stays with WEBAUTHN_ORIGINS set')
   const withIos = loadConfig({
     DATABASE_URL: ':memory:', PUBLIC_URL: 'https://login.example.com', WEBAUTHN_RP_ID: 'example.com', APPLE_APP_IDS: 'ABCDE12345.com.example.app'
   }).passkeys
@@ -323,6 +331,9 @@ t.test('the relying party from the configuration', async t => {
     [{ WEBAUTHN_ORIGINS: 'https://example.org' }, /WEBAUTHN_ORIGINS: https:\/\/example\.org is not on WEBAUTHN_RP_ID's domain/],
     [{ WEBAUTHN_ORIGINS: 'android:apk-key-hash:short' }, /WEBAUTHN_ORIGINS: an Android origin/],
     [{ ANDROID_APP_LINKS: 'com.example.app@AB:CD' }, /ANDROID_APP_LINKS must be a comma list of package@fingerprint/],
+    [{ ANDROID_APP_LINKS: `com.example.app@${'AB:'.repeat(31)}CD@x` }, /ANDROID_APP_LINKS must be a comma list/],
+    [{ WEBAUTHN_RP_ID: 'com', PUBLIC_URL: 'https://com' }, /WEBAUTHN_RP_ID must be a domain name/],
+    [{ WEBAUTHN_ORIGINS: 'http://login.example.com' }, /WEBAUTHN_ORIGINS: http:\/\/login\.example\.com is not https:\/\//],
     [{ APPLE_APP_IDS: 'com.example.app' }, /APPLE_APP_IDS must be a comma list of TEAMID\.bundle\.id/]
   ] as const) {
     t.throws(() => loadConfig({ DATABASE_URL: ':memory:', PUBLIC_URL: 'https://login.example.com', ...env }), problem)
@@ -340,7 +351,7 @@ t.test('the apps\' association files: served when configured, 404 when not', asy
   t.equal(android.statusCode, 200)
   t.match(android.headers['content-type'], /^application\/json/)
   t.same(android.json(), [{
-    relation: ['delegate_permission/common.handle_all_urls', 'delegate_permission/common.get_login_creds'],
+    relation: ['delegate_permission/common.get_login_creds'],
     target: {
       namespace: 'android_app',
       package_name: 'com.example.app',
@@ -358,4 +369,94 @@ t.test('the apps\' association files: served when configured, 404 when not', asy
     t.equal(response.statusCode, 404, url)
     t.equal(response.json().code, 'NOT_FOUND')
   }
+})
+
+t.test('a new passkey and a deleted one are told to the owner by mail', async t => {
+  const app = await build(t, ENV)
+  const user = await register(app)
+  const passkey = await addPasskey(app, user, new SoftAuthenticator({ origin: ORIGIN }), 'Phone')
+  t.equal((await send(app, 'DELETE', `/auth/passkeys/${passkey.id as string}`, user.accessToken)).statusCode, 200)
+  const sent = await query(app)`SELECT recipient, purpose, text FROM mail_outbox WHERE purpose LIKE 'passkey_%' ORDER BY created_at, purpose`
+  t.same(sent.map(row => row.purpose), ['passkey_added', 'passkey_removed'])
+  t.equal(sent[0]?.recipient, user.user.email)
+  t.match(sent[0]?.text, /A passkey named "Phone" was just added to your account/)
+  t.match(sent[0]?.text, /https:\/\/auth\.example\.com\/account/, 'with the page where it is deleted')
+  t.match(sent[1]?.text, /The passkey named "Phone" was just deleted/)
+})
+
+t.test('a credential ID other than the one signed, or too long, is refused: never a 500', async t => {
+  const app = await build(t, ENV)
+  const user = await register(app)
+  const options = async () => (await send(app, 'POST', '/auth/passkeys/register/options', user.accessToken, { password: PASSWORD })).json()
+  const device = new SoftAuthenticator({ origin: ORIGIN })
+  const renamed = device.create(await options())
+  renamed.id = renamed.rawId = Buffer.from('another credential').toString('base64url')
+  const mismatch = await send(app, 'POST', '/auth/passkeys/register', user.accessToken, { response: renamed })
+  t.equal(mismatch.statusCode, 400)
+  t.equal(mismatch.json().code, 'INVALID_PASSKEY')
+  const long = device.create(await options(), { id: Buffer.alloc(1200, 7) })
+  long.id = long.rawId = long.id.slice(0, 1366)
+  const tooLong = await send(app, 'POST', '/auth/passkeys/register', user.accessToken, { response: long })
+  t.equal(tooLong.statusCode, 400, 'past 1,023 bytes')
+  t.equal(tooLong.json().code, 'INVALID_PASSKEY')
+  t.same((await send(app, 'GET', '/auth/passkeys', user.accessToken)).json().passkeys, [], 'nothing kept')
+  const blank = await send(app, 'POST', '/auth/passkeys/register', user.accessToken, {
+    response: device.create(await options()), name: '   '
+  })
+  t.equal(blank.statusCode, 400, 'a blank name')
+  t.match(blank.json(), { code: 'VALIDATION_ERROR', details: [{ path: '/name' }] })
+})
+
+t.test('two accounts registering one credential at once: one gets it, the other a 400', async t => {
+  const app = await build(t, ENV)
+  const users = [await register(app), await register(app)]
+  const id = Buffer.from('one credential for two accounts')
+  for (let round = 0; round < 5; round++) {
+    const roundId = Buffer.concat([id, Buffer.from([round])])
+    const bodies = await Promise.all(users.map(async user => {
+      const options = (await send(app, 'POST', '/auth/passkeys/register/options', user.accessToken, { password: PASSWORD })).json()
+      return new SoftAuthenticator({ origin: ORIGIN }).create(options, { id: roundId })
+    }))
+    const answers = await Promise.all(users.map((user, i) => send(app, 'POST', '/auth/passkeys/register', user.accessToken, { response: bodies[i] })))
+    t.same(answers.map(answer => answer.statusCode).sort(), [201, 400], `round ${round}`)
+  }
+})
+
+t.test('two-factor turned on while a passkey without user verification signs in: no one-factor session', async t => {
+  let before: (() => Promise<void>) | undefined
+  const app = await build(t, ENV, {
+    setup: app => {
+      const transaction = app.store.transaction.bind(app.store)
+      // Runs `before` ahead of the transaction that starts the session (the one whose work starts one): after
+      // the signature was checked against the account as read then.
+      ;(app.store as { transaction: typeof transaction }).transaction = async (work, options) => {
+        if (before !== undefined && String(work).includes('sessions.start')) {
+          const hook = before
+          before = undefined
+          await hook()
+        }
+        return await transaction(work, options)
+      }
+    }
+  })
+  const user = await register(app)
+  const device = new SoftAuthenticator({ origin: ORIGIN, userVerification: false })
+  await addPasskey(app, user, device)
+  const assertion = device.get(await loginOptions(app))
+  // Between the signature's check and the session's transaction, as a confirmation on another request would.
+  before = async () => { await query(app)`UPDATE users SET mfa_enabled_at = ${new Date()} WHERE id = ${user.user.id}` }
+  const answer = await post(app, '/auth/passkeys/login', { response: assertion })
+  t.equal(answer.statusCode, 401)
+  t.equal(answer.json().code, 'INVALID_PASSKEY')
+  t.equal(before, undefined, 'the change came in the window')
+})
+
+t.test('the login page\'s options are counted apart from password logins', async t => {
+  const app = await build(t, { ...ENV, RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_LOGIN: '2/1m' })
+  const user = await register(app)
+  const statuses = []
+  for (let i = 0; i < 3; i++) statuses.push((await post(app, '/auth/passkeys/login/options', {})).statusCode)
+  t.same(statuses, [200, 200, 429], 'at RATE_LIMIT_LOGIN')
+  t.equal((await post(app, '/auth/login', { email: user.user.email, password: PASSWORD })).statusCode, 200,
+    'views of the login page leave the password logins of the address alone')
 })

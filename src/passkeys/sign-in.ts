@@ -105,17 +105,18 @@ export class PasskeySignIn {
     const amr = [info.credentialDeviceType === 'singleDevice' ? 'hwk' : 'swk', ...info.userVerified ? ['user', 'mfa'] : []]
     const now = new Date()
     const outcome = await store.transaction(async tx => {
+      // Locks the account first, as every writer to it does (a deletion's cascade to its passkeys among them),
+      // and reads it again: disabled meanwhile, no session begins.
+      const [current] = await tx.update(users).set({ updatedAt: sql`${users.updatedAt}` })
+        .where(and(eq(users.id, user.id), isNull(users.disabledAt))).returning()
+      // Two-factor turned on meanwhile: that ended every session, and this one must not begin with one factor.
+      if (current === undefined || (current.mfaEnabledAt !== null && !info.userVerified)) return undefined
       // The counter moves only forward, and only from the value checked: of two sign-ins with one assertion's
       // counter, one wins. Authenticators that keep no counter (0) rely on the challenge, spent above.
       const moved = store.changes(await tx.update(passkeys)
         .set({ counter: info.newCounter, lastUsedAt: now, backedUp: info.credentialBackedUp })
         .where(and(eq(passkeys.id, passkey.id), eq(passkeys.counter, passkey.counter))))
       if (moved === 0) return undefined
-      // Locks the account and reads it again: disabled meanwhile, no session begins.
-      const [current] = await tx.update(users).set({ updatedAt: sql`${users.updatedAt}` })
-        .where(and(eq(users.id, user.id), isNull(users.disabledAt))).returning()
-      // Two-factor turned on meanwhile: that ended every session, and this one must not begin with one factor.
-      if (current === undefined || (current.mfaEnabledAt !== null && !info.userVerified)) return undefined
       const session = await sessions.start(current.id, client, tx, amr)
       await events.record({
         type: 'login_success', userId: current.id, sessionId: session.sessionId, reason: 'passkey', client

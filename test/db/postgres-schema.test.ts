@@ -29,7 +29,7 @@ t.test('the PostgreSQL migrations build the schema', { skip }, async t => {
   await migrate(drizzle(pool), { migrationsFolder: join(projectRoot(), 'drizzle', 'postgres') })
 
   const tables = await pool.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name")
-  t.strictSame(tables.rows.map(row => row.table_name), ['auth_events', 'email_codes', 'mail_outbox', 'mfa_challenges', 'mfa_recovery_codes', 'mfa_totp', 'refresh_tokens', 'sessions', 'settings', 'signing_keys', 'users'])
+  t.strictSame(tables.rows.map(row => row.table_name), ['auth_events', 'email_codes', 'mail_outbox', 'mfa_challenges', 'mfa_recovery_codes', 'mfa_totp', 'passkey_challenges', 'passkeys', 'refresh_tokens', 'sessions', 'settings', 'signing_keys', 'users'])
 
   const user = (id: string, emailKey: string) => pool.query(
     'INSERT INTO users (id, email, email_key, password_hash, created_at, updated_at) VALUES ($1, $2, $2, $3, now(), now())', [id, emailKey, 'hash'])

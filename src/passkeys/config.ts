@@ -103,9 +103,12 @@ export function readPasskeyConfig (env: EnvReader, publicUrl: string): PasskeyCo
   const origins = givenOrigins.length > 0
     ? [...new Set([...givenOrigins, ...androidAppLinks.flatMap(app => app.fingerprints.map(apkKeyHashOrigin))])]
     : defaultOrigins(url, local, rpId, androidAppLinks, appleAppIds)
-  if (given !== undefined && givenOrigins.length === 0 && url !== undefined && rpId !== undefined &&
-    !onDomain(url.hostname, rpId)) {
-    problems.push(`WEBAUTHN_RP_ID (${rpId}) must be PUBLIC_URL's host or a domain it is under (${url.hostname}), ` +
+  // The default web origin (PUBLIC_URL's, or localhost's for the machine's own address) must be on the domain.
+  const offDomain = givenOrigins.length === 0 && rpId !== undefined
+    ? origins.find(origin => !origin.startsWith('android:') && !onDomain(new URL(origin).hostname, rpId))
+    : undefined
+  if (given !== undefined && offDomain !== undefined) {
+    problems.push(`WEBAUTHN_RP_ID (${rpId}) must be PUBLIC_URL's host or a domain it is under (${offDomain}), ` +
       'or WEBAUTHN_ORIGINS must name the origins on it')
   }
   return {

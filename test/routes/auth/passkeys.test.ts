@@ -303,6 +303,8 @@ t.test('a PUBLIC_URL on an IP address: passkeys are off (503), the rest works', 
 t.test('the relying party from the configuration', async t => {
   const local = loadConfig({ DATABASE_URL: ':memory:' }).passkeys
   t.match(local, { rpId: 'localhost', rpName: 'Auth', origins: ['http://localhost:3000'] }, 'the default PUBLIC_URL is reached as localhost')
+  t.same(loadConfig({ DATABASE_URL: ':memory:', WEBAUTHN_RP_ID: 'localhost' }).passkeys.origins, ['http://localhost:3000'],
+    'localhost named, with the default PUBLIC_URL')
   const site = loadConfig({
     DATABASE_URL: ':memory:',
     PUBLIC_URL: 'https://login.example.com',
